@@ -1,0 +1,81 @@
+"""The city's institutions as Mesa agents: mainstream employers and the municipality.
+
+There are few of them (tens to hundreds), each with its own state and accounts, so they
+are ordinary ``mesa.Agent`` objects; migrants are columns in :mod:`sim.population`.
+"""
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.states import JobLevel
+
+if TYPE_CHECKING:
+    from sim.model import CityModel
+
+
+class Employer(mesa.Agent):
+    """A mainstream employer in one sector (guide §1.1; brief §2 'Employers').
+
+    Each month it opens positions to migrant applicants, in proportion to its size and to
+    the city's working-age migrant population; a minority hires undeclared labour, and
+    some of those exploit it (Prato, guide §2.10.2).
+    """
+
+    model: "CityModel"
+
+    def __init__(
+        self,
+        model: "CityModel",
+        sector: int,
+        size_share: float,
+        hires_undeclared: bool,
+        exploitative: bool,
+        discrimination_logit: float,
+    ):
+        super().__init__(model)
+        self.index = len(model.employers)
+        """Position in ``model.employers``, the number migrants' ``employer`` column holds."""
+        self.sector = sector
+        self.size_share = size_share
+        self.hires_undeclared = hires_undeclared
+        self.exploitative = exploitative
+        self.discrimination_logit = discrimination_logit
+        """Penalty on the log-odds of hiring a migrant applicant (guide §1.1: a foreign name is an obstacle)."""
+        self.openings = np.zeros(len(JobLevel), dtype=np.int64)
+        self.staff = 0
+        self.undeclared_staff = 0
+
+    @property
+    def sector_name(self) -> str:
+        return self.model.sectors[self.sector].name
+
+    def open_positions(self) -> None:
+        """Draw this month's openings for migrant applicants, by job level."""
+        sector = self.model.sectors[self.sector]
+        thousands = self.model.working_age_stock / 1000 * self.size_share
+        self.openings[JobLevel.ELEMENTARY] = self.model.rng.poisson(sector.elementary_openings_per_1000_per_month * thousands)
+        self.openings[JobLevel.SKILLED] = self.model.rng.poisson(sector.skilled_openings_per_1000_per_month * thousands)
+
+
+class Municipality(mesa.Agent):
+    """The city council: pays social assistance (in Belgium the municipal CPAS pays the
+    revenu d'intégration) and, with the policy levers, runs programmes from its budget.
+
+    ``spending_eur`` accumulates what it spent, by item, since the start of the run.
+    """
+
+    model: "CityModel"
+
+    def __init__(self, model: "CityModel", name: str):
+        super().__init__(model)
+        self.name = name
+        self.spending_eur: dict[str, float] = {}
+
+    def spend(self, item: str, amount_eur: float) -> None:
+        self.spending_eur[item] = self.spending_eur.get(item, 0.0) + float(amount_eur)
+
+    @property
+    def total_spending_eur(self) -> float:
+        return sum(self.spending_eur.values())

@@ -1,0 +1,167 @@
+"""Indicators: monthly series and end-of-run figures, as pure functions of the model.
+
+Rates follow the Eurostat labour force survey definitions for people aged 20-64
+(lfsa_ergan, lfsa_urgan, lfsa_eoqgan): the employment rate counts any paid work,
+declared or not; the unemployment rate is searchers over the labour force (people in a
+language course or not ready are outside it); the over-qualification rate is the share of
+employed tertiary graduates in elementary or undeclared jobs. End-of-run rates are
+averaged over the final 12 months. A rate with an empty denominator is ``None`` ("no
+data"), never NaN.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.provenance import provenance
+from sim.records import MAX_YEARS_SINCE_ARRIVAL, WORKING_AGE_MONTHS, kaplan_meier_median
+from sim.states import IS_EMPLOYED, IS_FORMAL_WORK, Education, LabourState, LegalStatus, Reason, Sex
+
+if TYPE_CHECKING:
+    from sim.model import CityModel
+
+FINAL_WINDOW_MONTHS = 12
+_OVERQUALIFIED = np.zeros(len(LabourState), dtype=bool)
+_OVERQUALIFIED[[LabourState.JOB_BELOW_SKILLS, LabourState.UNDECLARED_WORK]] = True
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    return float(numerator) / float(denominator) if denominator > 0 else None
+
+
+def rates(cells: np.ndarray) -> dict[str, float | None]:
+    """Headline rates from counts by (status, labour state, sex, education)."""
+    by_labour = cells.sum(axis=(0, 2, 3))
+    employed = by_labour[IS_EMPLOYED].sum()
+    searching = by_labour[LabourState.SEARCHING]
+    high = cells[:, :, :, Education.HIGH].sum(axis=(0, 2))
+    return {
+        "employment_rate": ratio(employed, by_labour.sum()),
+        "formal_employment_rate": ratio(by_labour[IS_FORMAL_WORK].sum(), by_labour.sum()),
+        "unemployment_rate": ratio(searching, employed + searching),
+        "undeclared_work_share": ratio(by_labour[LabourState.UNDECLARED_WORK], employed),
+        "overqualification_rate": ratio(high[_OVERQUALIFIED].sum(), high[IS_EMPLOYED].sum()),
+    }
+
+
+def _rate_by(cells: np.ndarray, axis: int, enum) -> dict[str, float | None]:
+    """Employment rate for each category along one axis of the counts (0 status, 2 sex, 3 education)."""
+    counts = cells.sum(axis=tuple(a for a in range(cells.ndim) if a not in (axis, 1)))
+    if axis > 1:
+        counts = counts.T  # now (category, labour state)
+    return {
+        member.name.lower(): ratio(counts[member][IS_EMPLOYED].sum(), counts[member].sum())
+        for member in enum
+        if member.name != "GONE"
+    }
+
+
+def _last(model: "CityModel") -> np.ndarray:
+    return model.counts.cells[-1]
+
+
+MONTHLY_REPORTERS: dict[str, Any] = {
+    "month": lambda m: m.month,
+    "migrants": lambda m: m.pop.count(),
+    "working_age_20_64": lambda m: int(_last(m).sum()),
+    "newcomers": lambda m: m.flows.newcomers,
+    "leavers": lambda m: m.flows.leavers,
+    **{name: (lambda m, name=name: rates(_last(m))[name]) for name in rates(np.zeros((1, len(LabourState), 1, 3)))},
+    "undocumented_count": lambda m: int(np.count_nonzero(m.pop.status == LegalStatus.UNDOCUMENTED)),
+    "exploited_count": lambda m: int(np.count_nonzero(m.pop.exploited)),
+    "mean_language": lambda m: _mean_alive(m, m.pop.language),
+    "mean_bridging_ties": lambda m: _mean_alive(m, m.pop.bridging_ties),
+    "mean_income_eur_per_month": lambda m: _mean_alive(m, m.pop.income_eur_per_month),
+    "municipal_spending_eur": lambda m: m.municipality.total_spending_eur,
+}
+"""Monthly series (Mesa DataCollector model reporters), all cheap aggregates."""
+
+
+def _mean_alive(model: "CityModel", column: np.ndarray) -> float | None:
+    alive = model.pop.alive()
+    return float(column[alive].mean()) if alive.any() else None
+
+
+def final(model: "CityModel") -> dict[str, Any]:
+    """End-of-run indicators (rates as fractions 0-1), with the monthly series and provenance."""
+    if not model.counts.cells:
+        raise ValueError("no month has been run yet")
+    window = min(FINAL_WINDOW_MONTHS, len(model.counts.cells))
+    cells, by_years = model.counts.window(window)
+    headline = rates(cells)
+    citizens = cells.copy()
+    citizens[LegalStatus.NATURALISED] = 0
+    pop = model.pop
+    age = model.month - pop.birth_month
+    working_age = pop.alive() & (age >= WORKING_AGE_MONTHS[0]) & (age < WORKING_AGE_MONTHS[1])
+    monthly = model.datacollector.get_model_vars_dataframe()
+    return {
+        "scenario": model.params.meta.name,
+        "city": model.params.meta.city,
+        "months": int(model.month),
+        "indicator_window_months": window,
+        "migrants": pop.count(),
+        "working_age_20_64": int(np.count_nonzero(working_age)),
+        **headline,
+        "employment_rate_non_eu_citizens": rates(citizens)["employment_rate"],
+        "employment_rate_by_status": _rate_by(cells, 0, LegalStatus),
+        "employment_rate_by_sex": _rate_by(cells, 2, Sex),
+        "employment_rate_by_education": _rate_by(cells, 3, Education),
+        "labour_state_shares": _shares(cells.sum(axis=(0, 2, 3)), LabourState),
+        "legal_status_shares": _shares(cells.sum(axis=(1, 2, 3)), LegalStatus),
+        "undocumented_count": int(np.count_nonzero(pop.status == LegalStatus.UNDOCUMENTED)),
+        "exploited_count": int(np.count_nonzero(pop.exploited)),
+        "median_monthly_income_eur": float(np.median(pop.income_eur_per_month[working_age]))
+        if working_age.any()
+        else None,
+        **_first_formal_job(model),
+        "employment_rate_by_years_since_arrival": _by_years_since_arrival(by_years),
+        "newcomers_total": int(monthly["newcomers"].sum()),
+        "leavers_total": int(monthly["leavers"].sum()),
+        "municipal_spending_eur": {
+            "total": model.municipality.total_spending_eur,
+            **model.municipality.spending_eur,
+        },
+        "monthly": {column: _plain(monthly[column].tolist()) for column in monthly.columns},
+        "provenance": provenance(model),
+    }
+
+
+def _shares(counts: np.ndarray, enum) -> dict[str, float | None]:
+    total = counts.sum()
+    return {m.name.lower(): ratio(counts[m], total) for m in enum if m.name != "GONE"}
+
+
+def _first_formal_job(model: "CityModel") -> dict[str, Any]:
+    """Kaplan-Meier medians of months from arrival to a first declared job, overall and by group.
+
+    Only people who arrived during the reported run count; those who left or still wait are
+    censored.
+    """
+    events, censored = model.first_formal_job.tables(model.pop, model.month)
+    shape = (len(Reason), len(Sex), len(Education), events.shape[1])
+    events, censored = events.reshape(shape), censored.reshape(shape)
+    by_group: dict[str, dict[str, float | None]] = {}
+    for axis, enum, key in ((0, Reason, "reason"), (1, Sex, "sex"), (2, Education, "education")):
+        other = tuple(a for a in range(3) if a != axis)
+        e, c = events.sum(axis=other), censored.sum(axis=other)
+        by_group[key] = {m.name.lower(): kaplan_meier_median(e[m], c[m]) for m in enum}
+    return {
+        "median_months_to_first_formal_job": kaplan_meier_median(events.sum(axis=(0, 1, 2)), censored.sum(axis=(0, 1, 2))),
+        "median_months_to_first_formal_job_by_group": by_group,
+    }
+
+
+def _by_years_since_arrival(by_years: np.ndarray) -> dict[str, dict[str, float | None]]:
+    """Employment rate by completed years since arrival (1-10), by reason of arrival and overall."""
+    employed, total = by_years[1], by_years.sum(axis=0)
+    years = range(1, MAX_YEARS_SINCE_ARRIVAL + 1)
+    out = {r.name.lower(): {str(y): ratio(employed[r, y], total[r, y]) for y in years} for r in Reason}
+    out["all"] = {str(y): ratio(employed[:, y].sum(), total[:, y].sum()) for y in years}
+    return out
+
+
+def _plain(values: list) -> list:
+    """JSON-ready: NaN (pandas' missing value) becomes None."""
+    return [None if isinstance(v, float) and v != v else v for v in values]
+

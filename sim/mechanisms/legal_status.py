@@ -1,0 +1,124 @@
+"""Legal status and its transitions; work authorisation follows from status (guide §1.1, §2.10).
+
+- Asylum: a decision after a gamma-distributed procedure (mean ``asylum.decision_mean_months``,
+  DE 2023: 6.8 months, target T19), positive with ``asylum.recognition_rate`` (EU 2023: 53 %
+  of first-instance decisions, T17). Rejected applicants leave with
+  ``rejected_departure_share``; the others stay undocumented.
+- Temporary permits expire every ``permit_duration_months``; renewal is near-certain for
+  family permits and depends on holding a declared job for the others. Students finish
+  and some stay to seek work. A permit not renewed means leaving or overstaying.
+- Long-term residence after five years of legal residence (Directive 2003/109/EC), then
+  naturalisation after the national residence requirement, with a language condition.
+- A background regularisation rate (family and humanitarian grounds; FR 2023: 22,167 of
+  34,724 exceptional admissions were on family grounds, T23). Regularisation *through
+  work* is a policy lever, not part of the baseline.
+"""
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim import draws
+from sim.mechanisms.labour_market import leave_job
+from sim.mechanisms.outflow import depart
+from sim.population import NO_MONTH
+from sim.states import IS_FORMAL_WORK, WORK_AUTHORISED_BY_STATUS, LegalStatus, Reason
+
+if TYPE_CHECKING:
+    from sim.model import CityModel
+
+
+def work_authorised(model: "CityModel") -> np.ndarray:
+    """Mask of everyone allowed to work formally this month.
+
+    Asylum seekers may work once ``asylum.work_waiting_months`` have passed since they
+    applied (BE: 4 months; the Reception Conditions Directive caps the wait at 9).
+    """
+    pop = model.pop
+    authorised = WORK_AUTHORISED_BY_STATUS[pop.status]
+    waited = (model.month - pop.arrival_month) >= model.params.asylum.work_waiting_months
+    return authorised | ((pop.status == LegalStatus.ASYLUM_SEEKER) & waited)
+
+
+def change_status(model: "CityModel", rows: np.ndarray, status: LegalStatus) -> None:
+    """Move people to a new legal status, with what it entails for their residence and job."""
+    pop = model.pop
+    was_undocumented = pop.status[rows] == LegalStatus.UNDOCUMENTED
+    pop.status[rows] = status
+    pop.status_since_month[rows] = model.month
+    if status == LegalStatus.UNDOCUMENTED:
+        pop.legal_since_month[rows] = NO_MONTH
+        pop.studying[rows] = False
+        leave_job(model, rows[IS_FORMAL_WORK[pop.labour[rows]]])
+    else:
+        pop.legal_since_month[rows[was_undocumented]] = model.month
+
+
+def asylum_decisions(model: "CityModel") -> None:
+    pop, p, rng = model.pop, model.params.asylum, model.rng
+    due = np.flatnonzero((pop.status == LegalStatus.ASYLUM_SEEKER) & (pop.status_review_month <= model.month))
+    if due.size == 0:
+        return
+    recognised = draws.happens(rng, p.recognition_rate, due.size)
+    change_status(model, due[recognised], LegalStatus.REFUGEE)
+    rejected = due[~recognised]
+    departs = draws.happens(rng, p.rejected_departure_share, rejected.size)
+    depart(model, rejected[departs])
+    change_status(model, rejected[~departs], LegalStatus.UNDOCUMENTED)
+
+
+def permit_reviews(model: "CityModel") -> None:
+    """Ends of study and expiries of temporary permits."""
+    pop, p, rng, month = model.pop, model.params.permits, model.rng, model.month
+    permit_months = np.int32(round(p.permit_duration_months))
+    due = np.flatnonzero((pop.status == LegalStatus.TEMPORARY_PERMIT) & (pop.status_review_month <= month))
+    if due.size == 0:
+        return
+    studying = pop.studying[due]
+    graduates = due[studying]
+    stays = draws.happens(rng, p.students_staying_share, graduates.size)
+    depart(model, graduates[~stays])
+    staying = graduates[stays]
+    pop.studying[staying] = False
+    pop.status_review_month[staying] = month + permit_months
+
+    holders = due[~studying]
+    has_job = IS_FORMAL_WORK[pop.labour[holders]]
+    probability = np.where(
+        pop.reason[holders] == Reason.FAMILY,
+        p.renewal_probability_family,
+        np.where(has_job, p.renewal_probability_with_job, p.renewal_probability_without_job),
+    )
+    renewed = draws.happens(rng, probability, holders.size)
+    pop.status_review_month[holders[renewed]] = month + permit_months
+    lapsed = holders[~renewed]
+    overstays = draws.happens(rng, p.overstay_share, lapsed.size)
+    depart(model, lapsed[~overstays])
+    change_status(model, lapsed[overstays], LegalStatus.UNDOCUMENTED)
+
+
+def long_term_residence(model: "CityModel") -> None:
+    pop, p, month = model.pop, model.params.permits, model.month
+    candidate = ((pop.status == LegalStatus.TEMPORARY_PERMIT) & ~pop.studying) | (pop.status == LegalStatus.REFUGEE)
+    candidate &= (month - pop.legal_since_month) >= p.long_term_residence_after_months
+    rows = np.flatnonzero(candidate)
+    takes_up = draws.happens(model.rng, p.long_term_residence_uptake_rate_per_month, rows.size)
+    change_status(model, rows[takes_up], LegalStatus.LONG_TERM_RESIDENT)
+
+
+def naturalisation(model: "CityModel") -> None:
+    pop, p, month = model.pop, model.params.permits, model.month
+    candidate = (pop.status == LegalStatus.LONG_TERM_RESIDENT) | (pop.status == LegalStatus.REFUGEE)
+    candidate &= (month - pop.legal_since_month) >= p.naturalisation_after_months
+    candidate &= pop.language >= p.naturalisation_min_language
+    rows = np.flatnonzero(candidate)
+    applies = draws.happens(model.rng, p.naturalisation_rate_per_month, rows.size)
+    change_status(model, rows[applies], LegalStatus.NATURALISED)
+
+
+def background_regularisation(model: "CityModel") -> None:
+    pop, p = model.pop, model.params.permits
+    rows = np.flatnonzero(pop.status == LegalStatus.UNDOCUMENTED)
+    regularised = rows[draws.happens(model.rng, p.background_regularisation_rate_per_month, rows.size)]
+    change_status(model, regularised, LegalStatus.TEMPORARY_PERMIT)
+    pop.status_review_month[regularised] = model.month + np.int32(round(p.permit_duration_months))

@@ -1,0 +1,38 @@
+"""Bonding and bridging ties, and the referrals they bring (brief §2; guide §1.1 'lack of a
+social and professional network').
+
+Bonding ties (one's own community) are drawn at arrival and stay. Bridging ties to the
+host society grow with contact (a job, a course, a little in undeclared work) and fade
+without it, so their level follows gain / decay. Referrals to employers come through
+bridging ties and, for elementary jobs in the community's niches, through bonding ties.
+"""
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim import draws
+from sim.states import N_LABOUR, IS_FORMAL_WORK, LabourState
+
+if TYPE_CHECKING:
+    from sim.model import CityModel
+
+
+def bridging_ties(model: "CityModel") -> None:
+    """bridging <- bridging * (1 - decay) + gain(labour state), for everyone in the city."""
+    p, pop = model.params.networks, model.pop
+    gain = np.zeros(N_LABOUR, dtype=np.float32)
+    gain[IS_FORMAL_WORK] = p.bridging_gain_per_month_in_job
+    gain[LabourState.UNDECLARED_WORK] = p.bridging_gain_per_month_in_undeclared_work
+    gain[LabourState.LANGUAGE_COURSE] = p.bridging_gain_per_month_in_course
+    pop.bridging_ties *= np.float32(1.0 - p.bridging_decay_rate_per_month)
+    pop.bridging_ties += gain[pop.labour]
+
+
+def referral(model: "CityModel", rows: np.ndarray, with_bonding: bool) -> np.ndarray:
+    """Whether each applicant comes with a referral: each tie refers independently."""
+    p, pop = model.params.networks, model.pop
+    no_referral = (1.0 - p.referral_probability_per_bridging_tie) ** pop.bridging_ties[rows]
+    if with_bonding:
+        no_referral = no_referral * (1.0 - p.referral_probability_per_bonding_tie) ** pop.bonding_ties[rows]
+    return draws.happens(model.rng, 1.0 - no_referral, rows.size)

@@ -1,0 +1,140 @@
+"""CityModel: a Mesa model of one city's migrant labour market, stepping monthly.
+
+Process overview (docs/ODD.md §3): each month the mechanisms in ``MONTHLY_MECHANISMS``
+run in order over the whole population, then the month's counts are recorded. Migrants
+are NumPy columns (:mod:`sim.population`); employers and the municipality are Mesa agents
+(:mod:`sim.agents`). All randomness comes from the model's seeded generator ``self.rng``.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+from mesa import DataCollector
+
+from sim import indicators, initial_stock
+from sim.agents import Employer, Municipality
+from sim.mechanisms import inflow, labour_market, language, legal_status, networks, outflow, readiness, recognition
+from sim.mechanisms import welfare
+from sim.population import Population
+from sim.records import WORKING_AGE_MONTHS, FirstFormalJob, Flows, MonthlyCounts
+from sim.scenario import Scenario, load
+
+Mechanism = Callable[["CityModel"], None]
+
+
+def _labour_market(model: "CityModel") -> None:
+    """Employers open positions; jobs end; formal, then undeclared, hiring; deskilling."""
+    model.agents_by_type[Employer].do("open_positions")
+    labour_market.job_loss(model)
+    authorised = legal_status.work_authorised(model)
+    labour_market.formal_hiring(model, authorised)
+    labour_market.undeclared_hiring(model, authorised)
+    labour_market.skill_decay(model)
+
+
+MONTHLY_MECHANISMS: tuple[Mechanism, ...] = (
+    inflow.arrivals,
+    legal_status.asylum_decisions,
+    legal_status.permit_reviews,
+    legal_status.long_term_residence,
+    legal_status.naturalisation,
+    legal_status.background_regularisation,
+    readiness.recovery,
+    readiness.care_duties_end,
+    readiness.labour_force_entry,
+    language.course_exits,
+    language.course_enrolment,
+    language.learning,
+    recognition.services_knowledge,
+    recognition.decisions,
+    recognition.applications,
+    _labour_market,
+    networks.bridging_ties,
+    outflow.emigration,
+    outflow.ageing_out,
+    welfare.income,
+)
+"""The baseline month, in order. Policy levers add their own mechanisms to a model's list."""
+
+
+class CityModel(mesa.Model):
+    """One city's migrants, employers and municipality under one scenario.
+
+    Args:
+        scenario: a validated :class:`~sim.scenario.Scenario`, or a scenario name or path.
+        rng: seed (an int) of the model's random generators; same scenario + seed gives
+            the same run.
+        migrants: initial number of migrants, overriding the scenario's; inflows and
+            openings scale with it so that rates stay those of the scenario.
+    """
+
+    def __init__(self, scenario: Scenario | str | Path = "eu27/baseline", rng: int | None = None, migrants: int | None = None):
+        super().__init__(rng=rng)
+        self.params = scenario if isinstance(scenario, Scenario) else load(scenario)
+        initial = self.params.population.initial_migrants
+        self.initial_migrants = initial if migrants is None else int(migrants)
+        self.scale = self.initial_migrants / initial if initial else 1.0
+        """Factor applied to the scenario's absolute flows (newcomers per month)."""
+        self.sectors = self.params.labour_market.sectors
+        self.mechanisms: list[Mechanism] = list(MONTHLY_MECHANISMS)
+        self.month = -self.params.population.warmup_months
+        """Model month: negative during warm-up, 0 at the start of the reported run."""
+        self.pop = Population(capacity=self.initial_migrants)
+        self.flows = Flows()
+        self.first_formal_job = FirstFormalJob(max_months=1200)
+        self.counts = MonthlyCounts()
+        self.employers: list[Employer] = []
+        self.municipality = Municipality(self, name=self.params.meta.city)
+        self._create_employers()
+        initial_stock.populate(self, self.initial_migrants)
+        self.working_age_stock = self._working_age_stock()
+        self.datacollector = DataCollector(model_reporters=indicators.MONTHLY_REPORTERS)
+        for _ in range(self.params.population.warmup_months):
+            self.advance_month()
+        self.counts = MonthlyCounts()
+        self.first_formal_job = FirstFormalJob(max_months=1200)
+        self.flows = Flows()
+
+    def _create_employers(self) -> None:
+        lm = self.params.labour_market
+        for index, sector in enumerate(self.sectors):
+            sizes = self.rng.lognormal(0.0, 1.0, lm.employers_per_sector)
+            for size in sizes / sizes.sum():
+                undeclared = bool(self.rng.random() < sector.undeclared_employer_share)
+                exploitative = undeclared and bool(self.rng.random() < self.params.undeclared.exploitative_employer_share)
+                self.employers.append(
+                    Employer(self, index, float(size), undeclared, exploitative, lm.discrimination_logit_penalty)
+                )
+
+    def _working_age_stock(self) -> int:
+        age = self.month - self.pop.birth_month
+        return int(np.count_nonzero(self.pop.alive() & (age >= WORKING_AGE_MONTHS[0])))
+
+    def advance_month(self) -> None:
+        """Run every mechanism once, then record the month's counts."""
+        self.flows = Flows()
+        self.working_age_stock = self._working_age_stock()
+        for mechanism in self.mechanisms:
+            mechanism(self)
+        self.counts.record(self.pop, self.month)
+        self.month += 1
+
+    def step(self) -> None:
+        """One month of the reported run."""
+        self.advance_month()
+        self.datacollector.collect(self)
+
+    def run(self, months: int) -> None:
+        for _ in range(months):
+            self.step()
+
+    def migrant(self, person_id: int) -> dict[str, Any]:
+        """One migrant's current record, readable (enum names, age in years)."""
+        return self.pop.record(person_id, self.month)
+
+    def results(self) -> dict[str, Any]:
+        """End-of-run indicators (see :mod:`sim.indicators`)."""
+        return indicators.final(self)

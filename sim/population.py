@@ -1,0 +1,151 @@
+"""The migrant population as NumPy columns: one row per person, no Python object each.
+
+Migrants are the hot path (tens of thousands in a city preset, up to a million), so their
+state lives in arrays on the model and every monthly rule is a masked array operation.
+A person who leaves the city is marked ``GONE`` and their row is reused by a newcomer, so
+the arrays never need compacting; ``person_id`` stays unique for the whole run.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim.states import Education, JobLevel, LabourState, LegalStatus, Reason, RecognitionState, Sex
+
+#: Marks "no such month" in month columns (for example: no formal job yet).
+NO_MONTH = np.iinfo(np.int32).min
+
+
+@dataclass(frozen=True)
+class Column:
+    dtype: type
+    fill: Any
+    doc: str
+
+
+COLUMNS: dict[str, Column] = {
+    "person_id": Column(np.int64, -1, "unique id for the whole run"),
+    "status": Column(np.int8, LegalStatus.GONE, "LegalStatus code"),
+    "status_since_month": Column(np.int32, NO_MONTH, "model month the current legal status began"),
+    "legal_since_month": Column(np.int32, NO_MONTH, "start of the current uninterrupted legal residence"),
+    "status_review_month": Column(
+        np.int32, NO_MONTH, "month of the next status event: asylum decision, permit expiry or end of study"
+    ),
+    "studying": Column(np.bool_, False, "holds a study permit and has not finished studying"),
+    "labour": Column(np.int8, LabourState.GONE, "LabourState code"),
+    "labour_since_month": Column(np.int32, NO_MONTH, "model month the current labour state began"),
+    "reason": Column(np.int8, 0, "Reason of arrival"),
+    "sex": Column(np.int8, 0, "Sex code"),
+    "care_duties": Column(np.bool_, False, "caring for young children or relatives (guide §2.5.1.2)"),
+    "education": Column(np.int8, 0, "Education code"),
+    "origin_sector": Column(np.int8, 0, "index of the sector of the occupation held before arrival"),
+    "birth_month": Column(np.int32, 0, "model month of birth (negative: before the start)"),
+    "arrival_month": Column(np.int32, 0, "model month of arrival in the city"),
+    "recognition": Column(np.int8, RecognitionState.NOT_APPLIED, "RecognitionState of the foreign diploma"),
+    "recognition_due_month": Column(np.int32, NO_MONTH, "month the pending recognition is decided"),
+    "skill": Column(np.float32, 0.0, "usable level of the qualification, 0-1; decays in jobs below it"),
+    "language": Column(np.float32, 0.0, "host-language level, 0-1 (0.5 = CEFR B1)"),
+    "aptitude": Column(np.float32, 1.0, "speed of language learning relative to the average"),
+    "readiness": Column(np.float32, 0.0, "readiness to work, 0-1 (trauma, health, housing)"),
+    "services_knowledge": Column(np.float32, 0.0, "knowledge of services and rights, 0-1"),
+    "course_end_month": Column(np.int32, NO_MONTH, "month the current language course ends"),
+    "bonding_ties": Column(np.float32, 0.0, "ties within one's own community"),
+    "bridging_ties": Column(np.float32, 0.0, "ties to the host society (expected count)"),
+    "employer": Column(np.int32, -1, "index of the employer in model.employers, -1 if none"),
+    "job_level": Column(np.int8, -1, "JobLevel of the current job, -1 if none"),
+    "wage_eur_per_month": Column(np.float32, 0.0, "earnings from work"),
+    "income_eur_per_month": Column(np.float32, 0.0, "earnings plus social assistance or allowance"),
+    "exploited": Column(np.bool_, False, "working undeclared for an exploitative employer (guide §2.10.1)"),
+    "first_formal_job_month": Column(np.int32, NO_MONTH, "month of the first declared job in the city"),
+}
+
+_DECODERS = {
+    "status": LegalStatus,
+    "labour": LabourState,
+    "reason": Reason,
+    "sex": Sex,
+    "education": Education,
+    "recognition": RecognitionState,
+}
+
+
+class Population:
+    """Struct-of-arrays store of migrants; column names and meanings are in ``COLUMNS``."""
+
+    person_id: np.ndarray
+    status: np.ndarray
+    labour: np.ndarray
+
+    def __init__(self, capacity: int = 0):
+        for name, column in COLUMNS.items():
+            setattr(self, name, np.full(capacity, column.fill, dtype=column.dtype))
+        self.next_id = 0
+
+    @property
+    def slots(self) -> int:
+        """Rows allocated, alive or free."""
+        return self.person_id.size
+
+    def alive(self) -> np.ndarray:
+        return self.status != LegalStatus.GONE
+
+    def count(self) -> int:
+        return int(np.count_nonzero(self.alive()))
+
+    def add(self, n: int, **values: np.ndarray | Any) -> np.ndarray:
+        """Add ``n`` people with the given column values; return their rows.
+
+        Free rows are reused first (lowest index first, so the layout is deterministic);
+        the arrays grow by doubling when there are not enough.
+        """
+        unknown = set(values) - set(COLUMNS)
+        if unknown:
+            raise KeyError(f"unknown population columns: {sorted(unknown)}")
+        free = np.flatnonzero(~self.alive())
+        if free.size < n:
+            self._grow(n - free.size)
+            free = np.flatnonzero(~self.alive())
+        rows = free[:n]
+        for name, column in COLUMNS.items():
+            getattr(self, name)[rows] = column.fill
+        for name, value in values.items():
+            getattr(self, name)[rows] = value
+        self.person_id[rows] = np.arange(self.next_id, self.next_id + n)
+        self.next_id += n
+        return rows
+
+    def remove(self, rows: np.ndarray) -> None:
+        """Mark people as gone from the city; their rows become free."""
+        self.status[rows] = LegalStatus.GONE
+        self.labour[rows] = LabourState.GONE
+
+    def row_of(self, person_id: int) -> int:
+        rows = np.flatnonzero((self.person_id == person_id) & self.alive())
+        if rows.size == 0:
+            raise KeyError(f"no migrant with person_id {person_id} in the city now")
+        return int(rows[0])
+
+    def record(self, person_id: int, month: int) -> dict[str, Any]:
+        """One person's state as a readable dict: enum names, ages and durations in years/months."""
+        row = self.row_of(person_id)
+        out: dict[str, Any] = {}
+        for name in COLUMNS:
+            value = getattr(self, name)[row].item()
+            if name in _DECODERS:
+                value = _DECODERS[name](value).name.lower()
+            elif name.endswith("_month"):
+                value = None if value == NO_MONTH else value
+            out[name] = value
+        out["age_years"] = round((month - out["birth_month"]) / 12, 1)
+        out["months_in_city"] = month - out["arrival_month"]
+        out["months_in_status"] = month - out["status_since_month"]
+        return out
+
+    def _grow(self, needed: int) -> None:
+        new_size = max(self.slots * 2, self.slots + needed, 1024)
+        for name, column in COLUMNS.items():
+            old = getattr(self, name)
+            grown = np.full(new_size, column.fill, dtype=column.dtype)
+            grown[: old.size] = old
+            setattr(self, name, grown)

@@ -1,0 +1,109 @@
+"""What the model remembers from month to month for its indicators.
+
+The population arrays hold only the present; these accumulators keep the history that
+end-of-run indicators need: flows in and out, the time from arrival to a first formal
+job (with censoring, for a Kaplan-Meier median), and monthly counts of people by legal
+status, labour state, sex and education, and by years since arrival.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.population import NO_MONTH, Population
+from sim.states import IS_EMPLOYED, N_LABOUR, N_STATUS, Education, Reason, Sex
+
+N_GROUPS = len(Reason) * len(Sex) * len(Education)
+MAX_YEARS_SINCE_ARRIVAL = 10
+WORKING_AGE_MONTHS = (20 * 12, 65 * 12)
+"""Ages 20-64, the LFS band of the employment-rate targets (lfsa_ergan)."""
+
+
+@dataclass
+class Flows:
+    """People who entered and left the city in the current month."""
+
+    newcomers: int = 0
+    leavers: int = 0
+
+
+def group_index(pop: Population, rows: np.ndarray) -> np.ndarray:
+    """Index of (reason of arrival, sex, education) groups, for breakdowns."""
+    return (pop.reason[rows].astype(np.int64) * len(Sex) + pop.sex[rows]) * len(Education) + pop.education[rows]
+
+
+class FirstFormalJob:
+    """Months from arrival to the first declared job, for people who arrived during the run.
+
+    Events are counted when they happen; people who leave without one are censored at
+    departure; people still waiting are censored at the time of the query.
+    """
+
+    def __init__(self, max_months: int):
+        self.max_months = max_months
+        self.events = np.zeros((N_GROUPS, max_months + 1), dtype=np.int64)
+        self.departed = np.zeros((N_GROUPS, max_months + 1), dtype=np.int64)
+
+    def _add(self, table: np.ndarray, pop: Population, rows: np.ndarray, month: int) -> None:
+        rows = rows[(pop.arrival_month[rows] >= 0) & (pop.first_formal_job_month[rows] == NO_MONTH)]
+        waited = np.clip(month - pop.arrival_month[rows], 0, self.max_months)
+        np.add.at(table, (group_index(pop, rows), waited), 1)
+
+    def hired(self, pop: Population, rows: np.ndarray, month: int) -> None:
+        """Count first formal jobs; call before ``first_formal_job_month`` is set."""
+        self._add(self.events, pop, rows, month)
+
+    def censor(self, pop: Population, rows: np.ndarray, month: int) -> None:
+        self._add(self.departed, pop, rows, month)
+
+    def tables(self, pop: Population, month: int) -> tuple[np.ndarray, np.ndarray]:
+        """Event and censoring counts by group and months waited, including those still waiting."""
+        waiting = np.zeros_like(self.departed)
+        rows = np.flatnonzero(pop.alive())
+        rows = rows[(pop.arrival_month[rows] >= 0) & (pop.first_formal_job_month[rows] == NO_MONTH)]
+        np.add.at(waiting, (group_index(pop, rows), np.clip(month - pop.arrival_month[rows], 0, self.max_months)), 1)
+        return self.events, self.departed + waiting
+
+
+def kaplan_meier_median(events: np.ndarray, censored: np.ndarray) -> float | None:
+    """Median waiting time from counts of events and censorings per month waited.
+
+    Returns ``None`` when fewer than half have had the event by the longest wait observed
+    (the median is not reached), rather than a biased median of the uncensored times.
+    """
+    at_risk = (events + censored)[::-1].cumsum()[::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard = np.where(at_risk > 0, events / at_risk, 0.0)
+    survival = np.cumprod(1.0 - hazard)
+    reached = np.flatnonzero(survival <= 0.5)
+    return float(reached[0]) if reached.size else None
+
+
+class MonthlyCounts:
+    """Per month, people aged 20-64 by (status, labour state, sex, education), and by years since arrival."""
+
+    SHAPE = (N_STATUS, N_LABOUR, len(Sex), len(Education))
+
+    def __init__(self):
+        self.cells: list[np.ndarray] = []
+        self.by_years: list[np.ndarray] = []  # (employed?, reason, years since arrival)
+
+    def record(self, pop: Population, month: int) -> None:
+        age = month - pop.birth_month
+        rows = np.flatnonzero(pop.alive() & (age >= WORKING_AGE_MONTHS[0]) & (age < WORKING_AGE_MONTHS[1]))
+        status, labour = pop.status[rows].astype(np.int64), pop.labour[rows].astype(np.int64)
+        cell = ((status * N_LABOUR + labour) * len(Sex) + pop.sex[rows]) * len(Education) + pop.education[rows]
+        self.cells.append(np.bincount(cell, minlength=int(np.prod(self.SHAPE))).reshape(self.SHAPE))
+        years = np.minimum((month - pop.arrival_month[rows]) // 12, MAX_YEARS_SINCE_ARRIVAL + 1)
+        index = (IS_EMPLOYED[labour].astype(np.int64) * len(Reason) + pop.reason[rows]) * (
+            MAX_YEARS_SINCE_ARRIVAL + 2
+        ) + years
+        self.by_years.append(
+            np.bincount(index, minlength=2 * len(Reason) * (MAX_YEARS_SINCE_ARRIVAL + 2)).reshape(
+                2, len(Reason), MAX_YEARS_SINCE_ARRIVAL + 2
+            )
+        )
+
+    def window(self, months: int) -> tuple[np.ndarray, np.ndarray]:
+        """Counts summed over the last ``months`` recorded months."""
+        return sum(self.cells[-months:]), sum(self.by_years[-months:])

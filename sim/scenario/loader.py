@@ -1,0 +1,164 @@
+"""Finding, reading, merging (``extends``) and validating scenario files.
+
+Every failure raises :class:`ScenarioError` with a one-line message naming the file, the
+field and what is allowed; the CLI turns it into exit code 2.
+"""
+
+import hashlib
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sim.scenario.schema import Scenario
+
+#: Where scenario names such as ``liege/baseline`` are looked up. ``PATHWAYS_SCENARIOS``
+#: overrides it (for example to keep a city's own files outside the repository).
+SCENARIO_DIR = Path(os.environ.get("PATHWAYS_SCENARIOS", Path(__file__).resolve().parents[2] / "scenarios"))
+
+MAX_EXTENDS_DEPTH = 20
+MAX_FILE_BYTES = 1_000_000
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used, with a one-line explanation."""
+
+
+def resolve(name_or_path: str | Path, base_dir: Path | None = None) -> Path:
+    """Turn ``liege/baseline`` into ``scenarios/liege/baseline.toml``; paths pass through.
+
+    Names resolve against ``SCENARIO_DIR``; a relative path in ``extends`` resolves
+    against the extending file's folder first.
+    """
+    text = str(name_or_path)
+    candidates = []
+    path = Path(text)
+    if path.suffix == ".toml":
+        if base_dir is not None and not path.is_absolute():
+            candidates.append(base_dir / path)
+        candidates.append(path)
+    else:
+        candidates.append(SCENARIO_DIR / f"{text}.toml")
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.resolve()
+    raise ScenarioError(f"scenario '{text}' not found (looked for {candidates[-1]}); available: {', '.join(available())}")
+
+
+def available() -> list[str]:
+    """Names of the shipped scenarios, such as ``liege/baseline``."""
+    return sorted(str(p.relative_to(SCENARIO_DIR).with_suffix("")) for p in SCENARIO_DIR.rglob("*.toml"))
+
+
+def load(name_or_path: str | Path) -> Scenario:
+    """Read, merge and validate a scenario."""
+    path = resolve(name_or_path)
+    merged = _read_with_extends(path, chain=())
+    return validate(merged, source=str(path))
+
+
+def validate(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate merged scenario data, turning the first problem into a one-line error."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(f"{source}: {_describe(exc)}") from None
+
+
+def content_hash(scenario: Scenario) -> str:
+    """SHA-256 of the scenario's canonical JSON: the identity of what was simulated."""
+    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
+    """A copy with dotted-path overrides (``{"inflow.newcomers_per_month": 50}``), validated."""
+    data = scenario.model_dump(mode="python")
+    for dotted, value in overrides.items():
+        node = data
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            if not isinstance(node.get(key), dict):
+                raise ScenarioError(f"override '{dotted}': no section '{key}'")
+            node = node[key]
+        if leaf not in node:
+            raise ScenarioError(f"override '{dotted}': unknown field '{leaf}' (allowed: {', '.join(sorted(node))})")
+        node[leaf] = value
+    return validate(data, source=f"scenario '{scenario.meta.name}' with overrides")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ScenarioError(f"{path}: file is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not valid UTF-8 text") from None
+
+
+def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    if path in chain:
+        cycle = " -> ".join(p.name for p in (*chain, path))
+        raise ScenarioError(f"{chain[0]}: field 'extends' forms a cycle ({cycle})")
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(f"{chain[0]}: field 'extends' is nested deeper than {MAX_EXTENDS_DEPTH} files")
+    data = _read_toml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError(f"{path}: field 'extends' must be a scenario name or path (got {type(parent).__name__})")
+    try:
+        parent_path = resolve(parent, base_dir=path.parent)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{path}: field 'extends': {exc}") from None
+    return deep_merge(_read_with_extends(parent_path, (*chain, path)), data)
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; any other value (arrays included) replaces the base's."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(exc: ValidationError) -> str:
+    errors = exc.errors()
+    first = errors[0]
+    loc = ".".join(str(part) for part in first["loc"])
+    more = f" (and {len(errors) - 1} more problem{'s' * (len(errors) > 2)})" if len(errors) > 1 else ""
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_fields(first["loc"][:-1])
+        return f"unknown field '{loc}' (allowed: {', '.join(allowed)}){more}"
+    if kind == "missing":
+        return f"field '{loc}' is missing{more}"
+    given = first.get("input")
+    shown = repr(given) if not isinstance(given, dict) else "a table"
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    where = f"field '{loc}'" if loc else "scenario"
+    return f"{where}: {first['msg'].lower()} (got {shown}){more}"
+
+
+def _allowed_fields(loc: tuple) -> list[str]:
+    """Field names allowed at a location of the schema, for 'unknown field' messages."""
+    model: type[BaseModel] = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        annotation = model.model_fields[part].annotation
+        inner = getattr(annotation, "__args__", (annotation,))[0]
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            model = inner
+    return list(model.model_fields)

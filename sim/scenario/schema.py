@@ -1,0 +1,255 @@
+"""The scenario schema: every parameter of the model, with its unit and allowed range.
+
+A scenario file (TOML, under ``scenarios/``) fills these sections. Field names carry
+their unit (``_months``, ``_per_month``, ``_eur_per_month``, ``_share``); the sources of
+the default values are cited in ``scenarios/eu27/baseline.toml`` beside each value and
+in ``docs/ODD.md``. Validation is strict: no unknown fields, no type coercion, no NaN.
+"""
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+"""A share or a probability, 0 to 1."""
+RatePerMonth = Annotated[float, Field(ge=0.0, le=1.0)]
+"""A monthly hazard: the probability that the event happens in a given month."""
+Months = Annotated[float, Field(gt=0.0, le=600.0)]
+NonNegative = Annotated[float, Field(ge=0.0, le=1e9)]
+EurPerMonth = Annotated[float, Field(ge=0.0, le=100_000.0)]
+Logit = Annotated[float, Field(ge=-20.0, le=20.0)]
+"""An effect on the log-odds of an event."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+class EducationShares(Section):
+    """ISCED shares of newcomers; they must add up to 1."""
+
+    low: Fraction
+    medium: Fraction
+    high: Fraction
+
+    @model_validator(mode="after")
+    def _sum_to_one(self):
+        _check_sum(self, ("low", "medium", "high"))
+        return self
+
+
+class ReasonShares(Section):
+    """Shares of newcomers by reason of arrival (Eurostat migr_resfirst); they add up to 1."""
+
+    work: Fraction
+    family: Fraction
+    study: Fraction
+    asylum: Fraction
+
+    @model_validator(mode="after")
+    def _sum_to_one(self):
+        _check_sum(self, ("work", "family", "study", "asylum"))
+        return self
+
+
+def _check_sum(section: Section, names: tuple[str, ...]) -> None:
+    total = sum(getattr(section, n) for n in names)
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(f"shares {', '.join(names)} must add up to 1 (they add up to {total:.4g})")
+
+
+class Meta(Section):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(max_length=5000)] = ""
+    city: Annotated[str, Field(min_length=1, max_length=100)]
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$|^EU27$")]
+
+
+class Population(Section):
+    """Who lives in the city at the start and who arrives (brief §2)."""
+
+    initial_migrants: Annotated[int, Field(ge=0, le=5_000_000)]
+    share_female: Fraction
+    age_at_arrival_mean_years: Annotated[float, Field(ge=18.0, le=60.0)]
+    age_at_arrival_sd_years: Annotated[float, Field(ge=0.0, le=20.0)]
+    education_shares: EducationShares
+    initial_years_in_country_mean: Annotated[float, Field(ge=0.0, le=40.0)]
+    care_duties_share_female: Fraction
+    care_duties_share_male: Fraction
+    care_duties_end_rate_per_month: RatePerMonth
+    host_language_speakers_share: Fraction
+    language_at_arrival_mean: Fraction
+    learning_aptitude_sd: Annotated[float, Field(ge=0.0, le=2.0)]
+    bonding_ties_at_arrival_mean: Annotated[float, Field(ge=0.0, le=100.0)]
+    services_knowledge_at_arrival_mean: Fraction
+    warmup_months: Annotated[int, Field(ge=0, le=240)]
+
+
+class Inflow(Section):
+    newcomers_per_month: Annotated[float, Field(ge=0.0, le=1_000_000.0)]
+    reason_shares: ReasonShares
+
+
+class Asylum(Section):
+    """Asylum procedure (brief §2, targets T17 and T19)."""
+
+    decision_mean_months: Months
+    recognition_rate: Fraction
+    rejected_departure_share: Fraction
+    work_waiting_months: Annotated[float, Field(ge=0.0, le=60.0)]
+
+
+class Permits(Section):
+    """Temporary permits, their renewal, long-term residence and naturalisation."""
+
+    permit_duration_months: Months
+    renewal_probability_family: Fraction
+    renewal_probability_with_job: Fraction
+    renewal_probability_without_job: Fraction
+    overstay_share: Fraction
+    study_duration_mean_months: Months
+    students_staying_share: Fraction
+    long_term_residence_after_months: Months
+    long_term_residence_uptake_rate_per_month: RatePerMonth
+    naturalisation_after_months: Months
+    naturalisation_rate_per_month: RatePerMonth
+    naturalisation_min_language: Fraction
+    background_regularisation_rate_per_month: RatePerMonth
+
+
+class Language(Section):
+    """Host-language learning on a 0-1 scale where 0.5 is CEFR B1 (guide §1.1, §2.9)."""
+
+    course_enrolment_rate_per_month: RatePerMonth
+    course_duration_months: Months
+    course_gain_per_month: Fraction
+    course_dropout_rate_per_month: RatePerMonth
+    learning_at_work_per_month: Fraction
+    learning_in_undeclared_work_per_month: Fraction
+    ambient_learning_per_month: Fraction
+
+
+class Readiness(Section):
+    """Readiness to work: trauma, health and housing recover over time (guide §2.10)."""
+
+    ready_threshold: Fraction
+    arrival_mean_asylum: Fraction
+    arrival_mean_other_reasons: Fraction
+    recovery_rate_per_month: RatePerMonth
+    precarious_recovery_factor: Fraction
+
+
+class Recognition(Section):
+    """Diploma recognition: slow and uncertain (guide §1.1; target T21)."""
+
+    application_rate_per_month: RatePerMonth
+    decision_mean_months: Months
+    success_probability: Fraction
+    services_knowledge_gain_per_month: Fraction
+    skill_decay_rate_per_month: RatePerMonth
+    skill_threshold: Fraction
+
+
+class Networks(Section):
+    """Bonding and bridging ties and the referrals they give (brief §2)."""
+
+    bridging_gain_per_month_in_job: Annotated[float, Field(ge=0.0, le=10.0)]
+    bridging_gain_per_month_in_undeclared_work: Annotated[float, Field(ge=0.0, le=10.0)]
+    bridging_gain_per_month_in_course: Annotated[float, Field(ge=0.0, le=10.0)]
+    bridging_decay_rate_per_month: RatePerMonth
+    referral_probability_per_bridging_tie: Fraction
+    referral_probability_per_bonding_tie: Fraction
+
+
+class Sector(Section):
+    """One sector of the city's labour market, as open to migrant applicants."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")]
+    shortage: bool
+    elementary_openings_per_1000_per_month: Annotated[float, Field(ge=0.0, le=1000.0)]
+    skilled_openings_per_1000_per_month: Annotated[float, Field(ge=0.0, le=1000.0)]
+    elementary_application_weight: NonNegative
+    origin_occupation_share: Fraction
+    elementary_wage_eur_per_month: EurPerMonth
+    skilled_wage_eur_per_month: EurPerMonth
+    undeclared_employer_share: Fraction
+
+
+class LabourMarket(Section):
+    """Employers' hiring rule and job loss (guide §1.1)."""
+
+    employers_per_sector: Annotated[int, Field(ge=1, le=1000)]
+    hiring_logit_elementary: Logit
+    hiring_logit_skilled: Logit
+    language_weight_logit: Logit
+    language_requirement_elementary: Fraction
+    language_requirement_skilled: Fraction
+    referral_weight_logit: Logit
+    discrimination_logit_penalty: Logit
+    job_loss_rate_per_month: RatePerMonth
+    sectors: Annotated[list[Sector], Field(min_length=1, max_length=50)]
+
+    @model_validator(mode="after")
+    def _sectors_consistent(self):
+        names = [s.name for s in self.sectors]
+        if len(set(names)) != len(names):
+            raise ValueError(f"sector names must be unique (got {', '.join(names)})")
+        total = sum(s.origin_occupation_share for s in self.sectors)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"sectors' origin_occupation_share must add up to 1 (they add up to {total:.4g})")
+        if sum(s.elementary_application_weight for s in self.sectors) <= 0:
+            raise ValueError("at least one sector needs a positive elementary_application_weight")
+        return self
+
+
+class Undeclared(Section):
+    """Undeclared work and exploitation for people without work authorisation (guide §2.10.1)."""
+
+    job_finding_rate_per_month: RatePerMonth
+    bonding_tie_effect_per_tie: Annotated[float, Field(ge=0.0, le=10.0)]
+    authorised_job_finding_rate_per_month: RatePerMonth
+    job_loss_rate_per_month: RatePerMonth
+    wage_share_of_elementary: Fraction
+    exploitative_employer_share: Fraction
+    exploited_wage_share_of_elementary: Fraction
+
+
+class EmigrationRates(Section):
+    """Monthly rate of leaving the city (onward migration or return), by legal status."""
+
+    asylum_seeker: RatePerMonth
+    refugee: RatePerMonth
+    undocumented: RatePerMonth
+    temporary_permit: RatePerMonth
+    long_term_resident: RatePerMonth
+    naturalised: RatePerMonth
+
+
+class Outflow(Section):
+    emigration_rate_per_month: EmigrationRates
+    exit_age_years: Annotated[float, Field(ge=50.0, le=80.0)]
+
+
+class Welfare(Section):
+    """Income when not working (municipal social assistance; reception allowance)."""
+
+    social_assistance_eur_per_month: EurPerMonth
+    asylum_allowance_eur_per_month: EurPerMonth
+
+
+class Scenario(Section):
+    """A whole scenario: a city's population, its rules and its labour market."""
+
+    meta: Meta
+    population: Population
+    inflow: Inflow
+    asylum: Asylum
+    permits: Permits
+    language: Language
+    readiness: Readiness
+    recognition: Recognition
+    networks: Networks
+    labour_market: LabourMarket
+    undeclared: Undeclared
+    outflow: Outflow
+    welfare: Welfare
