@@ -19,7 +19,7 @@ class Employer(mesa.Agent):
     """A mainstream employer in one sector (guide §1.1; brief §2 'Employers').
 
     Each month it opens positions to migrant applicants, in proportion to its size and to
-    the city's working-age migrant population; a minority hires undeclared labour, and
+    the number of migrants in the city (all of working age); a minority hires undeclared labour, and
     some of those exploit it (Prato, guide §2.10.2).
     """
 
@@ -54,7 +54,7 @@ class Employer(mesa.Agent):
     def open_positions(self) -> None:
         """Draw this month's openings for migrant applicants, by job level."""
         sector = self.model.sectors[self.sector]
-        thousands = self.model.working_age_stock / 1000 * self.size_share
+        thousands = self.model.pop.count() / 1000 * self.size_share * self.model.params.labour_market.openings_scale
         self.openings[JobLevel.ELEMENTARY] = self.model.rng.poisson(sector.elementary_openings_per_1000_per_month * thousands)
         self.openings[JobLevel.SKILLED] = self.model.rng.poisson(sector.skilled_openings_per_1000_per_month * thousands)
 

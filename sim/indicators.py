@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.mechanisms import welfare
 from sim.provenance import provenance
 from sim.records import MAX_YEARS_SINCE_ARRIVAL, WORKING_AGE_MONTHS, kaplan_meier_median
 from sim.states import IS_EMPLOYED, IS_FORMAL_WORK, Education, LabourState, LegalStatus, Reason, Sex
@@ -67,19 +68,20 @@ MONTHLY_REPORTERS: dict[str, Any] = {
     "newcomers": lambda m: m.flows.newcomers,
     "leavers": lambda m: m.flows.leavers,
     **{name: (lambda m, name=name: rates(_last(m))[name]) for name in rates(np.zeros((1, len(LabourState), 1, 3)))},
-    "undocumented_count": lambda m: int(np.count_nonzero(m.pop.status == LegalStatus.UNDOCUMENTED)),
+    "undocumented_count": lambda m: int(m.census[LegalStatus.UNDOCUMENTED].sum()),
     "exploited_count": lambda m: int(np.count_nonzero(m.pop.exploited)),
-    "mean_language": lambda m: _mean_alive(m, m.pop.language),
-    "mean_bridging_ties": lambda m: _mean_alive(m, m.pop.bridging_ties),
-    "mean_income_eur_per_month": lambda m: _mean_alive(m, m.pop.income_eur_per_month),
+    "mean_language": lambda m: _mean(m, m.pop.language),
+    "mean_bridging_ties": lambda m: _mean(m, m.pop.bridging_ties),
+    "mean_income_eur_per_month": welfare.mean_income_eur_per_month,
     "municipal_spending_eur": lambda m: m.municipality.total_spending_eur,
 }
 """Monthly series (Mesa DataCollector model reporters), all cheap aggregates."""
 
 
-def _mean_alive(model: "CityModel", column: np.ndarray) -> float | None:
-    alive = model.pop.alive()
-    return float(column[alive].mean()) if alive.any() else None
+def _mean(model: "CityModel", column: np.ndarray) -> float | None:
+    """Mean over everyone in the city: free rows hold zeros (see Population.remove)."""
+    people = model.pop.count()
+    return float(column.sum(dtype=np.float64) / people) if people else None
 
 
 def final(model: "CityModel") -> dict[str, Any]:
@@ -92,8 +94,9 @@ def final(model: "CityModel") -> dict[str, Any]:
     citizens = cells.copy()
     citizens[LegalStatus.NATURALISED] = 0
     pop = model.pop
-    age = model.month - pop.birth_month
-    working_age = pop.alive() & (age >= WORKING_AGE_MONTHS[0]) & (age < WORKING_AGE_MONTHS[1])
+    working_age = np.flatnonzero(
+        (pop.birth_month <= model.month - WORKING_AGE_MONTHS[0]) & (pop.birth_month > model.month - WORKING_AGE_MONTHS[1])
+    )
     monthly = model.datacollector.get_model_vars_dataframe()
     return {
         "scenario": model.params.meta.name,
@@ -101,7 +104,7 @@ def final(model: "CityModel") -> dict[str, Any]:
         "months": int(model.month),
         "indicator_window_months": window,
         "migrants": pop.count(),
-        "working_age_20_64": int(np.count_nonzero(working_age)),
+        "working_age_20_64": int(working_age.size),
         **headline,
         "employment_rate_non_eu_citizens": rates(citizens)["employment_rate"],
         "employment_rate_by_status": _rate_by(cells, 0, LegalStatus),
@@ -111,8 +114,8 @@ def final(model: "CityModel") -> dict[str, Any]:
         "legal_status_shares": _shares(cells.sum(axis=(1, 2, 3)), LegalStatus),
         "undocumented_count": int(np.count_nonzero(pop.status == LegalStatus.UNDOCUMENTED)),
         "exploited_count": int(np.count_nonzero(pop.exploited)),
-        "median_monthly_income_eur": float(np.median(pop.income_eur_per_month[working_age]))
-        if working_age.any()
+        "median_monthly_income_eur": float(np.median(welfare.income_eur_per_month(model, working_age)))
+        if working_age.size
         else None,
         **_first_formal_job(model),
         "employment_rate_by_years_since_arrival": _by_years_since_arrival(by_years),

@@ -19,8 +19,9 @@ from sim.agents import Employer, Municipality
 from sim.mechanisms import inflow, labour_market, language, legal_status, networks, outflow, readiness, recognition
 from sim.mechanisms import welfare
 from sim.population import Population
-from sim.records import WORKING_AGE_MONTHS, FirstFormalJob, Flows, MonthlyCounts
+from sim.records import FirstFormalJob, Flows, MonthlyCounts
 from sim.scenario import Scenario, load
+from sim.states import N_LABOUR, N_STATUS
 
 Mechanism = Callable[["CityModel"], None]
 
@@ -29,9 +30,8 @@ def _labour_market(model: "CityModel") -> None:
     """Employers open positions; jobs end; formal, then undeclared, hiring; deskilling."""
     model.agents_by_type[Employer].do("open_positions")
     labour_market.job_loss(model)
-    authorised = legal_status.work_authorised(model)
-    labour_market.formal_hiring(model, authorised)
-    labour_market.undeclared_hiring(model, authorised)
+    labour_market.formal_hiring(model)
+    labour_market.undeclared_hiring(model)
     labour_market.skill_decay(model)
 
 
@@ -43,8 +43,8 @@ MONTHLY_MECHANISMS: tuple[Mechanism, ...] = (
     legal_status.naturalisation,
     legal_status.background_regularisation,
     readiness.recovery,
-    readiness.care_duties_end,
-    readiness.labour_force_entry,
+    readiness.care_duties,
+    readiness.labour_force,
     language.course_exits,
     language.course_enrolment,
     language.learning,
@@ -55,7 +55,7 @@ MONTHLY_MECHANISMS: tuple[Mechanism, ...] = (
     networks.bridging_ties,
     outflow.emigration,
     outflow.ageing_out,
-    welfare.income,
+    welfare.social_assistance,
 )
 """The baseline month, in order. Policy levers add their own mechanisms to a model's list."""
 
@@ -86,11 +86,12 @@ class CityModel(mesa.Model):
         self.flows = Flows()
         self.first_formal_job = FirstFormalJob(max_months=1200)
         self.counts = MonthlyCounts()
+        self.census = np.zeros((N_STATUS, N_LABOUR), dtype=np.int64)
+        """Everyone by (legal status, labour state), taken at the end of each month."""
         self.employers: list[Employer] = []
         self.municipality = Municipality(self, name=self.params.meta.city)
         self._create_employers()
         initial_stock.populate(self, self.initial_migrants)
-        self.working_age_stock = self._working_age_stock()
         self.datacollector = DataCollector(model_reporters=indicators.MONTHLY_REPORTERS)
         for _ in range(self.params.population.warmup_months):
             self.advance_month()
@@ -109,14 +110,9 @@ class CityModel(mesa.Model):
                     Employer(self, index, float(size), undeclared, exploitative, lm.discrimination_logit_penalty)
                 )
 
-    def _working_age_stock(self) -> int:
-        age = self.month - self.pop.birth_month
-        return int(np.count_nonzero(self.pop.alive() & (age >= WORKING_AGE_MONTHS[0])))
-
     def advance_month(self) -> None:
         """Run every mechanism once, then record the month's counts."""
         self.flows = Flows()
-        self.working_age_stock = self._working_age_stock()
         for mechanism in self.mechanisms:
             mechanism(self)
         self.counts.record(self.pop, self.month)

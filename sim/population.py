@@ -40,7 +40,7 @@ COLUMNS: dict[str, Column] = {
     "care_duties": Column(np.bool_, False, "caring for young children or relatives (guide §2.5.1.2)"),
     "education": Column(np.int8, 0, "Education code"),
     "origin_sector": Column(np.int8, 0, "index of the sector of the occupation held before arrival"),
-    "birth_month": Column(np.int32, 0, "model month of birth (negative: before the start)"),
+    "birth_month": Column(np.int32, 2**30, "model month of birth (negative: before the start)"),
     "arrival_month": Column(np.int32, 0, "model month of arrival in the city"),
     "recognition": Column(np.int8, RecognitionState.NOT_APPLIED, "RecognitionState of the foreign diploma"),
     "recognition_due_month": Column(np.int32, NO_MONTH, "month the pending recognition is decided"),
@@ -55,7 +55,6 @@ COLUMNS: dict[str, Column] = {
     "employer": Column(np.int32, -1, "index of the employer in model.employers, -1 if none"),
     "job_level": Column(np.int8, -1, "JobLevel of the current job, -1 if none"),
     "wage_eur_per_month": Column(np.float32, 0.0, "earnings from work"),
-    "income_eur_per_month": Column(np.float32, 0.0, "earnings plus social assistance or allowance"),
     "exploited": Column(np.bool_, False, "working undeclared for an exploitative employer (guide §2.10.1)"),
     "first_formal_job_month": Column(np.int32, NO_MONTH, "month of the first declared job in the city"),
 }
@@ -81,6 +80,8 @@ class Population:
         for name, column in COLUMNS.items():
             setattr(self, name, np.full(capacity, column.fill, dtype=column.dtype))
         self.next_id = 0
+        self._free = np.arange(capacity, dtype=np.int64)
+        """Free rows, reused first-in first-out so the layout is deterministic."""
 
     @property
     def slots(self) -> int:
@@ -91,24 +92,19 @@ class Population:
         return self.status != LegalStatus.GONE
 
     def count(self) -> int:
-        return int(np.count_nonzero(self.alive()))
+        return self.slots - self._free.size
 
     def add(self, n: int, **values: np.ndarray | Any) -> np.ndarray:
         """Add ``n`` people with the given column values; return their rows.
 
-        Free rows are reused first (lowest index first, so the layout is deterministic);
-        the arrays grow by doubling when there are not enough.
+        Free rows are reused first; the arrays grow by doubling when there are not enough.
         """
         unknown = set(values) - set(COLUMNS)
         if unknown:
             raise KeyError(f"unknown population columns: {sorted(unknown)}")
-        free = np.flatnonzero(~self.alive())
-        if free.size < n:
-            self._grow(n - free.size)
-            free = np.flatnonzero(~self.alive())
-        rows = free[:n]
-        for name, column in COLUMNS.items():
-            getattr(self, name)[rows] = column.fill
+        if self._free.size < n:
+            self._grow(n - self._free.size)
+        rows, self._free = self._free[:n], self._free[n:]
         for name, value in values.items():
             getattr(self, name)[rows] = value
         self.person_id[rows] = np.arange(self.next_id, self.next_id + n)
@@ -116,9 +112,13 @@ class Population:
         return rows
 
     def remove(self, rows: np.ndarray) -> None:
-        """Mark people as gone from the city; their rows become free."""
-        self.status[rows] = LegalStatus.GONE
-        self.labour[rows] = LabourState.GONE
+        """People leave the city: their rows return to their empty values and become free.
+
+        Empty values (zero levels, status GONE) let aggregates sum whole columns.
+        """
+        for name, column in COLUMNS.items():
+            getattr(self, name)[rows] = column.fill
+        self._free = np.concatenate([self._free, rows])
 
     def row_of(self, person_id: int) -> int:
         rows = np.flatnonzero((self.person_id == person_id) & self.alive())
@@ -143,9 +143,11 @@ class Population:
         return out
 
     def _grow(self, needed: int) -> None:
-        new_size = max(self.slots * 2, self.slots + needed, 1024)
+        old_size = self.slots
+        new_size = max(old_size * 2, old_size + needed, 1024)
         for name, column in COLUMNS.items():
             old = getattr(self, name)
             grown = np.full(new_size, column.fill, dtype=column.dtype)
-            grown[: old.size] = old
+            grown[:old_size] = old
             setattr(self, name, grown)
+        self._free = np.concatenate([self._free, np.arange(old_size, new_size)])

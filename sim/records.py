@@ -16,6 +16,7 @@ from sim.states import IS_EMPLOYED, N_LABOUR, N_STATUS, Education, Reason, Sex
 N_GROUPS = len(Reason) * len(Sex) * len(Education)
 MAX_YEARS_SINCE_ARRIVAL = 10
 WORKING_AGE_MONTHS = (20 * 12, 65 * 12)
+_MONTHS_TRACKED = (MAX_YEARS_SINCE_ARRIVAL + 1) * 12
 """Ages 20-64, the LFS band of the employment-rate targets (lfsa_ergan)."""
 
 
@@ -86,23 +87,30 @@ class MonthlyCounts:
 
     def __init__(self):
         self.cells: list[np.ndarray] = []
-        self.by_years: list[np.ndarray] = []  # (employed?, reason, years since arrival)
+        self.by_years: list[np.ndarray] = []  # (employed?, reason, completed years since arrival 0-10)
 
     def record(self, pop: Population, month: int) -> None:
-        age = month - pop.birth_month
-        rows = np.flatnonzero(pop.alive() & (age >= WORKING_AGE_MONTHS[0]) & (age < WORKING_AGE_MONTHS[1]))
-        status, labour = pop.status[rows].astype(np.int64), pop.labour[rows].astype(np.int64)
-        cell = ((status * N_LABOUR + labour) * len(Sex) + pop.sex[rows]) * len(Education) + pop.education[rows]
-        self.cells.append(np.bincount(cell, minlength=int(np.prod(self.SHAPE))).reshape(self.SHAPE))
-        years = np.minimum((month - pop.arrival_month[rows]) // 12, MAX_YEARS_SINCE_ARRIVAL + 1)
-        index = (IS_EMPLOYED[labour].astype(np.int64) * len(Reason) + pop.reason[rows]) * (
-            MAX_YEARS_SINCE_ARRIVAL + 2
-        ) + years
-        self.by_years.append(
-            np.bincount(index, minlength=2 * len(Reason) * (MAX_YEARS_SINCE_ARRIVAL + 2)).reshape(
-                2, len(Reason), MAX_YEARS_SINCE_ARRIVAL + 2
-            )
-        )
+        # Whole-column arithmetic, with people outside ages 20-64 sent to a spill cell: at a
+        # million rows this is several times faster than gathering the working-age rows.
+        # Free rows have a birth month far in the future, so they are never of working age.
+        working_age = (pop.birth_month <= month - WORKING_AGE_MONTHS[0]) & (pop.birth_month > month - WORKING_AGE_MONTHS[1])
+        n_cells = int(np.prod(self.SHAPE))
+        cell = pop.status.astype(np.int16) * np.int16(N_LABOUR) + pop.labour
+        cell *= len(Sex)
+        cell += pop.sex
+        cell *= len(Education)
+        cell += pop.education
+        cell = np.where(working_age, cell, np.int16(n_cells))
+        self.cells.append(np.bincount(cell, minlength=n_cells + 1)[:n_cells].reshape(self.SHAPE))
+        # By months since arrival (cheaper than dividing everyone's by 12), then summed into years.
+        n_index = 2 * len(Reason) * (_MONTHS_TRACKED + 1)
+        index = IS_EMPLOYED[pop.labour].astype(np.int16) * np.int16(len(Reason)) + pop.reason
+        index *= _MONTHS_TRACKED + 1
+        index += np.minimum(month - pop.arrival_month, _MONTHS_TRACKED).astype(np.int16)
+        index = np.where(working_age, index, np.int16(n_index))
+        by_month = np.bincount(index, minlength=n_index + 1)[:n_index].reshape(2, len(Reason), _MONTHS_TRACKED + 1)
+        years = by_month[:, :, :_MONTHS_TRACKED].reshape(2, len(Reason), MAX_YEARS_SINCE_ARRIVAL + 1, 12)
+        self.by_years.append(years.sum(axis=3))
 
     def window(self, months: int) -> tuple[np.ndarray, np.ndarray]:
         """Counts summed over the last ``months`` recorded months."""

@@ -23,7 +23,8 @@ import numpy as np
 
 from sim import draws
 from sim.mechanisms.networks import referral
-from sim.states import IS_FORMAL_WORK, IS_MAINSTREAM_JOB, Education, JobLevel, LabourState, RecognitionState
+from sim.mechanisms.work_authorisation import work_authorised
+from sim.states import IS_FORMAL_WORK, IS_MAINSTREAM_JOB, N_LABOUR, Education, JobLevel, LabourState, RecognitionState
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -67,24 +68,23 @@ def skilled_eligible(model: "CityModel", rows: np.ndarray) -> np.ndarray:
 def job_loss(model: "CityModel") -> None:
     """Declared jobs end at ``labour_market.job_loss_rate_per_month`` (temporary contracts: 23 %
     of non-EU employees, target T10); undeclared ones at ``undeclared.job_loss_rate_per_month``."""
-    pop, rng = model.pop, model.rng
-    rows = np.flatnonzero(IS_MAINSTREAM_JOB[pop.labour])
-    leave_job(model, rows[draws.happens(rng, model.params.labour_market.job_loss_rate_per_month, rows.size)])
-    rows = np.flatnonzero(pop.labour == LabourState.UNDECLARED_WORK)
-    leave_job(model, rows[draws.happens(rng, model.params.undeclared.job_loss_rate_per_month, rows.size)])
+    rate = np.zeros(N_LABOUR, dtype=np.float32)
+    rate[IS_MAINSTREAM_JOB] = model.params.labour_market.job_loss_rate_per_month
+    rate[LabourState.UNDECLARED_WORK] = model.params.undeclared.job_loss_rate_per_month
+    leave_job(model, draws.chosen_by_category(model.rng, rate, model.pop.labour))
 
 
-def formal_hiring(model: "CityModel", authorised: np.ndarray) -> None:
+def formal_hiring(model: "CityModel") -> None:
     """Match authorised applicants to this month's openings (module docstring)."""
     pop = model.pop
     labour = pop.labour
-    searching = (labour == LabourState.SEARCHING) | (labour == LabourState.UNDECLARED_WORK)
-    searching &= authorised
-    below_skills = labour == LabourState.JOB_BELOW_SKILLS
-    candidates = np.flatnonzero(searching | below_skills)
+    looking = np.flatnonzero((labour == LabourState.SEARCHING) | (labour == LabourState.UNDECLARED_WORK))
+    looking = looking[work_authorised(model, looking)]
+    on_the_job = np.flatnonzero(labour == LabourState.JOB_BELOW_SKILLS)
+    candidates = np.concatenate([looking, on_the_job])
     skilled = candidates[skilled_eligible(model, candidates)]
     hired = _fill_openings(model, skilled, JobLevel.SKILLED, sector_of=pop.origin_sector[skilled])
-    elementary = np.setdiff1d(np.flatnonzero(searching), hired, assume_unique=True)
+    elementary = looking[~np.isin(looking, hired, assume_unique=True)]
     weights = np.array([s.elementary_application_weight for s in model.sectors], dtype=float)
     sector_of = model.rng.choice(len(weights), size=elementary.size, p=weights / weights.sum())
     _fill_openings(model, elementary, JobLevel.ELEMENTARY, sector_of=sector_of)
@@ -94,38 +94,34 @@ def _fill_openings(model: "CityModel", applicants: np.ndarray, level: JobLevel, 
     """Each applicant tries one opening of the level in their sector; return who was hired."""
     lm, rng, pop = model.params.labour_market, model.rng, model.pop
     employers = model.employers
-    openings = np.array([e.openings[level] for e in employers], dtype=np.int64)
-    employer_sector = np.array([e.sector for e in employers], dtype=np.int64)
-    discrimination = np.array([e.discrimination_logit for e in employers])
-    wage = np.array([_wage(model.sectors[e.sector], level) for e in employers], dtype=np.float32)
     skilled = level == JobLevel.SKILLED
+    # All openings of the level, as one list of slots grouped by sector.
+    employer_sector = np.array([e.sector for e in employers], dtype=np.int64)
+    by_sector = np.argsort(employer_sector, kind="stable")
+    slots = np.repeat(by_sector, [employers[i].openings[level] for i in by_sector])
+    per_sector = np.bincount(employer_sector[slots], minlength=len(model.sectors))
+    first_slot = np.concatenate([[0], np.cumsum(per_sector)[:-1]])
+    applicants = applicants[per_sector[sector_of] > 0]
+    sector_of = sector_of[per_sector[sector_of] > 0]
+    if applicants.size == 0:
+        return applicants
+    slot = first_slot[sector_of] + (rng.random(applicants.size) * per_sector[sector_of]).astype(np.int64)
+    employer = slots[slot]
+    discrimination = np.array([e.discrimination_logit for e in employers])
     base = lm.hiring_logit_skilled if skilled else lm.hiring_logit_elementary
     requirement = lm.language_requirement_skilled if skilled else lm.language_requirement_elementary
-    hired_rows, hired_employers = [], []
-    for sector in range(len(model.sectors)):
-        in_sector = employer_sector == sector
-        slots = np.repeat(np.flatnonzero(in_sector), openings[in_sector])
-        who = applicants[sector_of == sector]
-        if slots.size == 0 or who.size == 0:
-            continue
-        slot = rng.integers(0, slots.size, who.size)
-        employer = slots[slot]
-        logit = (
-            base
-            + lm.language_weight_logit * (pop.language[who] - requirement)
-            + lm.referral_weight_logit * referral(model, who, with_bonding=not skilled)
-            - discrimination[employer]
-        )
-        accepted = draws.happens(rng, 1.0 / (1.0 + np.exp(-logit)), who.size)
-        # One hire per opening: among accepted applicants to the same opening, a random one.
-        order = rng.permutation(np.flatnonzero(accepted))
-        _, first = np.unique(slot[order], return_index=True)
-        winners = order[first]
-        hired_rows.append(who[winners])
-        hired_employers.append(employer[winners])
-    if not hired_rows:
-        return np.empty(0, dtype=np.int64)
-    rows, chosen = np.concatenate(hired_rows), np.concatenate(hired_employers)
+    logit = (
+        base
+        + lm.language_weight_logit * (pop.language[applicants] - requirement)
+        + lm.referral_weight_logit * referral(model, applicants, with_bonding=not skilled)
+        - discrimination[employer]
+    )
+    accepted = np.flatnonzero(draws.happens(rng, 1.0 / (1.0 + np.exp(-logit)), applicants.size))
+    # One hire per opening: among accepted applicants to the same opening, a random one.
+    order = rng.permutation(accepted)
+    _, first = np.unique(slot[order], return_index=True)
+    winners = order[first]
+    rows, chosen = applicants[winners], employer[winners]
     filled = np.bincount(chosen, minlength=len(employers))
     for index in np.flatnonzero(filled):
         employers[index].openings[level] -= filled[index]
@@ -137,6 +133,7 @@ def _fill_openings(model: "CityModel", applicants: np.ndarray, level: JobLevel, 
         ).astype(np.int8)
     take_job(model, rows, chosen, level, state)
     pop.exploited[rows] = False
+    wage = np.array([_wage(model.sectors[e.sector], level) for e in employers], dtype=np.float32)
     pop.wage_eur_per_month[rows] = wage[chosen]
     return rows
 
@@ -145,7 +142,7 @@ def _wage(sector, level: JobLevel) -> float:
     return sector.skilled_wage_eur_per_month if level == JobLevel.SKILLED else sector.elementary_wage_eur_per_month
 
 
-def undeclared_hiring(model: "CityModel", authorised: np.ndarray) -> None:
+def undeclared_hiring(model: "CityModel") -> None:
     """Undeclared work (guide §1.1, §2.10.1): the default for people without a permit.
 
     Searchers without work authorisation find undeclared work at
@@ -158,10 +155,9 @@ def undeclared_hiring(model: "CityModel", authorised: np.ndarray) -> None:
     undeclared_employers = [e for e in model.employers if e.hires_undeclared]
     if not undeclared_employers:
         return
-    searching = pop.labour == LabourState.SEARCHING
-    rows = np.flatnonzero(searching)
+    rows = np.flatnonzero(pop.labour == LabourState.SEARCHING)
     rate = np.where(
-        authorised[rows],
+        work_authorised(model, rows),
         p.authorised_job_finding_rate_per_month,
         p.job_finding_rate_per_month * (1.0 + p.bonding_tie_effect_per_tie * pop.bonding_ties[rows]),
     )
@@ -188,4 +184,4 @@ def skill_decay(model: "CityModel") -> None:
     below = (pop.labour == LabourState.JOB_BELOW_SKILLS) | (
         (pop.labour == LabourState.UNDECLARED_WORK) & (pop.education >= Education.MEDIUM)
     )
-    pop.skill[below] *= np.float32(1.0 - model.params.recognition.skill_decay_rate_per_month)
+    np.multiply(pop.skill, np.float32(1.0 - model.params.recognition.skill_decay_rate_per_month), out=pop.skill, where=below)

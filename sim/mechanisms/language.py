@@ -24,10 +24,9 @@ B1 = 0.5
 
 def course_enrolment(model: "CityModel") -> None:
     pop, p = model.pop, model.params.language
-    eligible = (pop.labour == LabourState.SEARCHING) & (pop.language < B1)
-    eligible &= pop.status != LegalStatus.UNDOCUMENTED
-    rows = np.flatnonzero(eligible)
-    rows = rows[draws.happens(model.rng, p.course_enrolment_rate_per_month, rows.size)]
+    rows = draws.chosen(model.rng, p.course_enrolment_rate_per_month, pop.slots)
+    eligible = (pop.labour[rows] == LabourState.SEARCHING) & (pop.language[rows] < B1)
+    rows = rows[eligible & (pop.status[rows] != LegalStatus.UNDOCUMENTED)]
     pop.labour[rows] = LabourState.LANGUAGE_COURSE
     pop.labour_since_month[rows] = model.month
     pop.course_end_month[rows] = model.month + np.int32(round(p.course_duration_months))
@@ -37,8 +36,8 @@ def course_exits(model: "CityModel") -> None:
     """Drop-outs and completions go back to searching."""
     pop, p = model.pop, model.params.language
     rows = np.flatnonzero(pop.labour == LabourState.LANGUAGE_COURSE)
-    leaving = draws.happens(model.rng, p.course_dropout_rate_per_month, rows.size)
-    leaving |= pop.course_end_month[rows] <= model.month
+    leaving = pop.course_end_month[rows] <= model.month
+    leaving[draws.chosen(model.rng, p.course_dropout_rate_per_month, rows.size)] = True
     rows = rows[leaving]
     pop.labour[rows] = LabourState.SEARCHING
     pop.labour_since_month[rows] = model.month

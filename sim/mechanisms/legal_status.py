@@ -22,22 +22,10 @@ from sim import draws
 from sim.mechanisms.labour_market import leave_job
 from sim.mechanisms.outflow import depart
 from sim.population import NO_MONTH
-from sim.states import IS_FORMAL_WORK, WORK_AUTHORISED_BY_STATUS, LegalStatus, Reason
+from sim.states import IS_FORMAL_WORK, LegalStatus, Reason
 
 if TYPE_CHECKING:
     from sim.model import CityModel
-
-
-def work_authorised(model: "CityModel") -> np.ndarray:
-    """Mask of everyone allowed to work formally this month.
-
-    Asylum seekers may work once ``asylum.work_waiting_months`` have passed since they
-    applied (BE: 4 months; the Reception Conditions Directive caps the wait at 9).
-    """
-    pop = model.pop
-    authorised = WORK_AUTHORISED_BY_STATUS[pop.status]
-    waited = (model.month - pop.arrival_month) >= model.params.asylum.work_waiting_months
-    return authorised | ((pop.status == LegalStatus.ASYLUM_SEEKER) & waited)
 
 
 def change_status(model: "CityModel", rows: np.ndarray, status: LegalStatus) -> None:
@@ -98,27 +86,32 @@ def permit_reviews(model: "CityModel") -> None:
 
 
 def long_term_residence(model: "CityModel") -> None:
+    """Eligible people take up long-term residence at a monthly rate.
+
+    As in every rare monthly event here, the takers are drawn among all rows first and
+    the eligibility rule then applied to them alone: the same law, far less work.
+    """
     pop, p, month = model.pop, model.params.permits, model.month
-    candidate = ((pop.status == LegalStatus.TEMPORARY_PERMIT) & ~pop.studying) | (pop.status == LegalStatus.REFUGEE)
-    candidate &= (month - pop.legal_since_month) >= p.long_term_residence_after_months
-    rows = np.flatnonzero(candidate)
-    takes_up = draws.happens(model.rng, p.long_term_residence_uptake_rate_per_month, rows.size)
-    change_status(model, rows[takes_up], LegalStatus.LONG_TERM_RESIDENT)
+    rows = draws.chosen(model.rng, p.long_term_residence_uptake_rate_per_month, pop.slots)
+    status = pop.status[rows]
+    eligible = ((status == LegalStatus.TEMPORARY_PERMIT) & ~pop.studying[rows]) | (status == LegalStatus.REFUGEE)
+    eligible &= (month - pop.legal_since_month[rows]) >= p.long_term_residence_after_months
+    change_status(model, rows[eligible], LegalStatus.LONG_TERM_RESIDENT)
 
 
 def naturalisation(model: "CityModel") -> None:
     pop, p, month = model.pop, model.params.permits, model.month
-    candidate = (pop.status == LegalStatus.LONG_TERM_RESIDENT) | (pop.status == LegalStatus.REFUGEE)
-    candidate &= (month - pop.legal_since_month) >= p.naturalisation_after_months
-    candidate &= pop.language >= p.naturalisation_min_language
-    rows = np.flatnonzero(candidate)
-    applies = draws.happens(model.rng, p.naturalisation_rate_per_month, rows.size)
-    change_status(model, rows[applies], LegalStatus.NATURALISED)
+    rows = draws.chosen(model.rng, p.naturalisation_rate_per_month, pop.slots)
+    status = pop.status[rows]
+    eligible = (status == LegalStatus.LONG_TERM_RESIDENT) | (status == LegalStatus.REFUGEE)
+    eligible &= (month - pop.legal_since_month[rows]) >= p.naturalisation_after_months
+    eligible &= pop.language[rows] >= p.naturalisation_min_language
+    change_status(model, rows[eligible], LegalStatus.NATURALISED)
 
 
 def background_regularisation(model: "CityModel") -> None:
     pop, p = model.pop, model.params.permits
-    rows = np.flatnonzero(pop.status == LegalStatus.UNDOCUMENTED)
-    regularised = rows[draws.happens(model.rng, p.background_regularisation_rate_per_month, rows.size)]
+    rows = draws.chosen(model.rng, p.background_regularisation_rate_per_month, pop.slots)
+    regularised = rows[pop.status[rows] == LegalStatus.UNDOCUMENTED]
     change_status(model, regularised, LegalStatus.TEMPORARY_PERMIT)
     pop.status_review_month[regularised] = model.month + np.int32(round(p.permit_duration_months))

@@ -28,25 +28,15 @@ def depart(model: "CityModel", rows: np.ndarray) -> None:
 
 def emigration(model: "CityModel") -> None:
     rates = model.params.outflow.emigration_rate_per_month
-    by_status = np.array(
-        [
-            rates.asylum_seeker,
-            rates.refugee,
-            rates.undocumented,
-            rates.temporary_permit,
-            rates.long_term_resident,
-            rates.naturalised,
-            0.0,  # GONE
-        ],
-        dtype=np.float32,
-    )
-    assert len(by_status) == len(LegalStatus)
-    probability = by_status[model.pop.status]
-    rows = np.flatnonzero(probability > 0)
-    depart(model, rows[draws.happens(model.rng, probability[rows], rows.size)])
+    by_status = np.zeros(len(LegalStatus), dtype=np.float32)
+    for status in LegalStatus:
+        if status != LegalStatus.GONE:
+            by_status[status] = getattr(rates, status.name.lower())
+    depart(model, draws.chosen_by_category(model.rng, by_status, model.pop.status))
 
 
 def ageing_out(model: "CityModel") -> None:
     pop = model.pop
     exit_month_age = model.params.outflow.exit_age_years * 12
-    depart(model, np.flatnonzero(pop.alive() & ((model.month - pop.birth_month) >= exit_month_age)))
+    old = np.flatnonzero(pop.birth_month <= model.month - exit_month_age)
+    depart(model, old[pop.alive()[old]])

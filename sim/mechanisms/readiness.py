@@ -3,8 +3,9 @@
 Guide §2.10: "Not all newcomers are ready to enter the labour market": trauma, health and
 housing come first. Readiness recovers towards 1 at ``recovery_rate_per_month``, slower
 (``precarious_recovery_factor``) while one's status is precarious (asylum seekers,
-undocumented). Care duties (guide §2.5.1.2: childcare is a barrier) end at
-``population.care_duties_end_rate_per_month``. Whoever is free of every barrier searches.
+undocumented). Care duties (guide §2.5.1.2: childcare is a barrier) start and end at monthly rates by
+sex, so their share tends to start / (start + end); someone with care duties who is not
+working leaves the labour force. Whoever is free of every barrier searches.
 """
 
 from typing import TYPE_CHECKING
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import draws
-from sim.states import LabourState, LegalStatus
+from sim.states import LabourState, LegalStatus, Sex
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -20,21 +21,31 @@ if TYPE_CHECKING:
 
 def recovery(model: "CityModel") -> None:
     pop, p = model.pop, model.params.readiness
-    precarious = (pop.status == LegalStatus.ASYLUM_SEEKER) | (pop.status == LegalStatus.UNDOCUMENTED)
-    rate = np.where(precarious, p.recovery_rate_per_month * p.precarious_recovery_factor, p.recovery_rate_per_month)
-    pop.readiness += (1.0 - pop.readiness) * rate.astype(np.float32)
+    rate = np.full(len(LegalStatus), p.recovery_rate_per_month, dtype=np.float32)
+    rate[[LegalStatus.ASYLUM_SEEKER, LegalStatus.UNDOCUMENTED]] *= p.precarious_recovery_factor
+    pop.readiness += (1.0 - pop.readiness) * rate[pop.status]
 
 
-def care_duties_end(model: "CityModel") -> None:
+def care_duties(model: "CityModel") -> None:
+    """Care duties begin (a birth, a relative to look after) and end (childcare, school)."""
+    pop, p, rng = model.pop, model.params.population, model.rng
+    ending = draws.chosen(rng, p.care_duties_end_rate_per_month, pop.slots)
+    ending = ending[pop.care_duties[ending]]
+    start_rate = np.zeros(len(Sex), dtype=np.float32)
+    start_rate[Sex.FEMALE] = p.care_duties_start_rate_female_per_month
+    start_rate[Sex.MALE] = p.care_duties_start_rate_male_per_month
+    starting = draws.chosen_by_category(rng, start_rate, pop.sex)
+    starting = starting[~pop.care_duties[starting] & (pop.status[starting] != LegalStatus.GONE)]
+    pop.care_duties[ending] = False
+    pop.care_duties[starting] = True
+
+
+def labour_force(model: "CityModel") -> None:
+    """Non-workers with care duties leave the labour force; people with no barrier left search."""
     pop = model.pop
-    rows = np.flatnonzero(pop.care_duties)
-    ends = draws.happens(model.rng, model.params.population.care_duties_end_rate_per_month, rows.size)
-    pop.care_duties[rows[ends]] = False
-
-
-def labour_force_entry(model: "CityModel") -> None:
-    """Inactive or not-ready people with no barrier left start searching."""
-    pop = model.pop
+    leaving = ((pop.labour == LabourState.SEARCHING) | (pop.labour == LabourState.NOT_READY)) & pop.care_duties
+    pop.labour[leaving] = LabourState.INACTIVE
+    pop.labour_since_month[leaving] = model.month
     waiting = (pop.labour == LabourState.INACTIVE) | (pop.labour == LabourState.NOT_READY)
     free = waiting & ~pop.care_duties & ~pop.studying & (pop.readiness >= model.params.readiness.ready_threshold)
     pop.labour[free] = LabourState.SEARCHING

@@ -28,11 +28,14 @@ def services_knowledge(model: "CityModel") -> None:
 
 def applications(model: "CityModel") -> None:
     pop, p = model.pop, model.params.recognition
-    eligible = (pop.education >= Education.MEDIUM) & (pop.recognition == RecognitionState.NOT_APPLIED)
-    eligible &= (pop.status != LegalStatus.UNDOCUMENTED) & (pop.status != LegalStatus.ASYLUM_SEEKER)
-    eligible &= pop.status != LegalStatus.GONE
-    rows = np.flatnonzero(eligible)
-    rows = rows[draws.happens(model.rng, p.application_rate_per_month * pop.services_knowledge[rows], rows.size)]
+    # Candidates at the highest rate, then thinned by each one's knowledge of services.
+    rows = draws.chosen(model.rng, p.application_rate_per_month, pop.slots)
+    status = pop.status[rows]
+    eligible = (pop.education[rows] >= Education.MEDIUM) & (pop.recognition[rows] == RecognitionState.NOT_APPLIED)
+    eligible &= (status != LegalStatus.UNDOCUMENTED) & (status != LegalStatus.ASYLUM_SEEKER)
+    eligible &= status != LegalStatus.GONE
+    rows = rows[eligible]
+    rows = rows[draws.happens(model.rng, pop.services_knowledge[rows], rows.size)]
     pop.recognition[rows] = RecognitionState.PENDING
     pop.recognition_due_month[rows] = model.month + draws.duration_months(model.rng, p.decision_mean_months, rows.size)
 

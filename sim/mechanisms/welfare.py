@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.states import IS_EMPLOYED, LegalStatus
+from sim.states import IS_EMPLOYED, N_LABOUR, N_STATUS, LegalStatus
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -19,13 +19,42 @@ if TYPE_CHECKING:
 ASSISTED_STATUSES = (LegalStatus.REFUGEE, LegalStatus.LONG_TERM_RESIDENT, LegalStatus.NATURALISED)
 
 
-def income(model: "CityModel") -> None:
-    pop, p = model.pop, model.params.welfare
-    working = IS_EMPLOYED[pop.labour]
-    assisted = ~working & np.isin(pop.status, ASSISTED_STATUSES)
-    allowance = ~working & (pop.status == LegalStatus.ASYLUM_SEEKER)
-    pop.income_eur_per_month[:] = np.where(working, pop.wage_eur_per_month, 0.0)
-    pop.income_eur_per_month[assisted] = p.social_assistance_eur_per_month
-    pop.income_eur_per_month[allowance] = p.asylum_allowance_eur_per_month
+def benefit_by_status(model: "CityModel") -> np.ndarray:
+    """Monthly benefit, EUR, of a person not working, by legal status code."""
+    p = model.params.welfare
+    benefit = np.zeros(N_STATUS, dtype=np.float32)
+    benefit[list(ASSISTED_STATUSES)] = p.social_assistance_eur_per_month
+    benefit[LegalStatus.ASYLUM_SEEKER] = p.asylum_allowance_eur_per_month
+    return benefit
+
+
+def income_eur_per_month(model: "CityModel", rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+    """Each person's monthly income: earnings if working, else their benefit."""
+    pop = model.pop
+    working = IS_EMPLOYED[pop.labour[rows]]
+    return np.where(working, pop.wage_eur_per_month[rows], benefit_by_status(model)[pop.status[rows]])
+
+
+def census(model: "CityModel") -> np.ndarray:
+    """Everyone in the city by (legal status, labour state); free rows fall in GONE."""
+    pop = model.pop
+    cell = pop.status.astype(np.int16) * N_LABOUR + pop.labour
+    return np.bincount(cell, minlength=N_STATUS * N_LABOUR).reshape(N_STATUS, N_LABOUR)
+
+
+def social_assistance(model: "CityModel") -> None:
+    """Take the month's census and pay benefits to those not working (municipal accounts)."""
+    model.census = census(model)
     if model.month >= 0:
-        model.municipality.spend("social_assistance", np.count_nonzero(assisted) * p.social_assistance_eur_per_month)
+        not_working = model.census[:, ~IS_EMPLOYED].sum(axis=1)
+        paid = not_working[list(ASSISTED_STATUSES)].sum() * model.params.welfare.social_assistance_eur_per_month
+        model.municipality.spend("social_assistance", paid)
+
+
+def mean_income_eur_per_month(model: "CityModel") -> float | None:
+    """Mean income of everyone in the city this month, from earnings and the census."""
+    people = model.census[:N_STATUS - 1].sum()
+    if people == 0:
+        return None
+    benefits = benefit_by_status(model) @ model.census[:, ~IS_EMPLOYED].sum(axis=1)
+    return float((model.pop.wage_eur_per_month.sum(dtype=np.float64) + benefits) / people)

@@ -76,6 +76,8 @@ class Population(Section):
     initial_years_in_country_mean: Annotated[float, Field(ge=0.0, le=40.0)]
     care_duties_share_female: Fraction
     care_duties_share_male: Fraction
+    care_duties_start_rate_female_per_month: RatePerMonth
+    care_duties_start_rate_male_per_month: RatePerMonth
     care_duties_end_rate_per_month: RatePerMonth
     host_language_speakers_share: Fraction
     language_at_arrival_mean: Fraction
@@ -187,6 +189,8 @@ class LabourMarket(Section):
     referral_weight_logit: Logit
     discrimination_logit_penalty: Logit
     job_loss_rate_per_month: RatePerMonth
+    openings_scale: Annotated[float, Field(ge=0.0, le=100.0)]
+    """Multiplies every sector's openings: the city's labour demand relative to the EU average."""
     sectors: Annotated[list[Sector], Field(min_length=1, max_length=50)]
 
     @model_validator(mode="after")

@@ -1,0 +1,22 @@
+"""Who may work formally: it follows from legal status (guide §1.1, §2.10)."""
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.states import WORK_AUTHORISED_BY_STATUS, LegalStatus
+
+if TYPE_CHECKING:
+    from sim.model import CityModel
+
+
+def work_authorised(model: "CityModel", rows: np.ndarray) -> np.ndarray:
+    """Whether each of these people may work formally this month.
+
+    Asylum seekers may work once ``asylum.work_waiting_months`` have passed since they
+    applied (BE: 4 months; the Reception Conditions Directive caps the wait at 9).
+    """
+    pop = model.pop
+    status = pop.status[rows]
+    waited = (model.month - pop.arrival_month[rows]) >= model.params.asylum.work_waiting_months
+    return WORK_AUTHORISED_BY_STATUS[status] | ((status == LegalStatus.ASYLUM_SEEKER) & waited)
