@@ -133,7 +133,8 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 
 
 def _describe(exc: ValidationError) -> str:
-    errors = exc.errors()
+    # An unknown field is usually a typo that also makes a field "missing": name it first.
+    errors = sorted(exc.errors(), key=lambda error: error["type"] != "extra_forbidden")
     first = errors[0]
     loc = ".".join(str(part) for part in first["loc"])
     more = f" (and {len(errors) - 1} more problem{'s' * (len(errors) > 2)})" if len(errors) > 1 else ""

@@ -1,0 +1,85 @@
+"""Population accounting: everyone in exactly one labour state and one legal status every
+month, states consistent with each other, and stock changes equal to flows."""
+
+import numpy as np
+
+from sim.mechanisms.work_authorisation import work_authorised
+from sim.records import WORKING_AGE_MONTHS
+from sim.states import (
+    IS_EMPLOYED,
+    IS_FORMAL_WORK,
+    N_LABOUR,
+    N_STATUS,
+    LabourState,
+    LegalStatus,
+)
+
+from tests.helpers import small_model
+
+
+def check_invariants(model) -> None:
+    pop = model.pop
+    alive = pop.alive()
+    status, labour = pop.status, pop.labour
+    # Exactly one state each: codes are single values, so check that they are valid and
+    # that "gone" in one means "gone" in the other.
+    assert np.all((status >= 0) & (status < N_STATUS)) and np.all((labour >= 0) & (labour < N_LABOUR))
+    assert np.array_equal(alive, labour != LabourState.GONE)
+    assert pop.count() == np.count_nonzero(alive)
+    rows = np.flatnonzero(alive)
+    assert np.unique(pop.person_id[rows]).size == rows.size
+    employed = IS_EMPLOYED[labour[rows]]
+    # A job means an employer and a wage; no job means neither.
+    assert np.array_equal(pop.employer[rows] >= 0, employed)
+    assert np.all(pop.employer[rows] < len(model.employers))
+    assert np.array_equal(pop.wage_eur_per_month[rows] > 0, employed)
+    # No formal work without work authorisation.
+    formal = rows[IS_FORMAL_WORK[labour[rows]]]
+    assert np.all(work_authorised(model, formal))
+    assert not np.any(labour[rows[status[rows] == LegalStatus.UNDOCUMENTED]] == LabourState.JOB_MATCHING_SKILLS)
+    # Exploitation happens only in undeclared work, at exploitative employers.
+    exploited = rows[pop.exploited[rows]]
+    assert np.all(labour[exploited] == LabourState.UNDECLARED_WORK)
+    assert all(model.employers[e].exploitative for e in np.unique(pop.employer[exploited]))
+    # Out of the labour force only with a reason; in a course only until it ends.
+    inactive = rows[labour[rows] == LabourState.INACTIVE]
+    assert np.all(pop.care_duties[inactive] | pop.studying[inactive])
+    in_course = rows[labour[rows] == LabourState.LANGUAGE_COURSE]
+    assert np.all(pop.course_end_month[in_course] >= model.month - 1)
+    # Ages: 18 at the youngest arrival, nobody past the exit age.
+    age = model.month - pop.birth_month[rows]
+    assert age.min() >= 18 * 12 - 1 and age.max() <= model.params.outflow.exit_age_years * 12
+    assert np.all((pop.language[rows] >= 0) & (pop.language[rows] <= 1))
+    # Free rows hold empty values, so whole-column sums are sums over people.
+    free = ~alive
+    assert not pop.language[free].any() and not pop.wage_eur_per_month[free].any()
+
+
+def test_invariants_and_flows_hold_every_month():
+    model = small_model(migrants=3000)
+    check_invariants(model)
+    for _ in range(48):
+        before = model.pop.count()
+        model.step()
+        check_invariants(model)
+        assert model.pop.count() - before == model.flows.newcomers - model.flows.leavers
+    monthly = model.datacollector.get_model_vars_dataframe()
+    stock = np.concatenate([[monthly["migrants"].iloc[0] - monthly["newcomers"].iloc[0] + monthly["leavers"].iloc[0]],
+                            monthly["migrants"].to_numpy()])
+    assert np.array_equal(np.diff(stock), (monthly["newcomers"] - monthly["leavers"]).to_numpy())
+
+
+def test_monthly_counts_and_census_cover_everyone(liege_run):
+    model = liege_run
+    pop = model.pop
+    alive = pop.alive()
+    # The census is taken after the month's departures: everyone in the city, once.
+    assert model.census[: N_STATUS - 1].sum() == pop.count()
+    by_status = np.bincount(pop.status[alive], minlength=N_STATUS)
+    assert np.array_equal(model.census.sum(axis=1)[: N_STATUS - 1], by_status[: N_STATUS - 1])
+    # The month's cells count each person aged 20-64 at that month exactly once.
+    last_month = model.month - 1
+    working_age = alive & (pop.birth_month <= last_month - WORKING_AGE_MONTHS[0])
+    working_age &= pop.birth_month > last_month - WORKING_AGE_MONTHS[1]
+    assert model.counts.cells[-1].sum() == np.count_nonzero(working_age)
+    assert model.counts.by_years[-1].sum() <= model.counts.cells[-1].sum()

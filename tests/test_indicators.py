@@ -1,0 +1,73 @@
+"""Indicators: definitions, the Kaplan-Meier median, 'no data' instead of NaN, JSON keys."""
+
+import json
+import math
+
+import numpy as np
+
+from sim.indicators import rates
+from sim.records import kaplan_meier_median
+from sim.states import LabourState
+
+REQUIRED_KEYS = {
+    "employment_rate", "employment_rate_by_status", "employment_rate_by_sex", "unemployment_rate",
+    "overqualification_rate", "undeclared_work_share", "undocumented_count", "median_months_to_first_formal_job",
+    "employment_rate_by_years_since_arrival", "median_monthly_income_eur", "exploited_count", "monthly", "provenance",
+}
+
+
+def test_kaplan_meier_median_without_censoring_is_the_plain_median():
+    events = np.zeros(20, dtype=np.int64)
+    for waited in [2, 3, 3, 5, 8, 9, 12]:
+        events[waited] += 1
+    assert kaplan_meier_median(events, np.zeros_like(events)) == 5.0
+
+
+def test_kaplan_meier_median_accounts_for_censoring():
+    # 4 events at month 2; 4 people censored at month 1 (left the city early). Of the 4
+    # still at risk at month 2 all have the event, so survival drops from 1 to 0 at 2.
+    events, censored = np.zeros(5, dtype=np.int64), np.zeros(5, dtype=np.int64)
+    events[2], censored[1] = 4, 4
+    assert kaplan_meier_median(events, censored) == 2.0
+    # Too few events: the median is not reached, rather than a biased number.
+    events[2], censored[3] = 1, 10
+    assert kaplan_meier_median(events, censored) is None
+
+
+def test_rates_follow_lfs_definitions_and_say_no_data_when_empty():
+    cells = np.zeros((7, len(LabourState), 2, 3), dtype=np.int64)
+    assert all(value is None for value in rates(cells).values())
+    cells[3, LabourState.JOB_BELOW_SKILLS, 0, 2] = 30  # tertiary, in a job below skills
+    cells[3, LabourState.JOB_MATCHING_SKILLS, 0, 2] = 70
+    cells[3, LabourState.UNDECLARED_WORK, 1, 0] = 20
+    cells[3, LabourState.SEARCHING, 1, 0] = 20
+    cells[3, LabourState.LANGUAGE_COURSE, 1, 0] = 60  # outside the labour force
+    r = rates(cells)
+    assert r["employment_rate"] == 120 / 200
+    assert r["formal_employment_rate"] == 100 / 200
+    assert r["unemployment_rate"] == 20 / 140
+    assert r["undeclared_work_share"] == 20 / 120
+    assert r["overqualification_rate"] == 30 / 100
+
+
+def test_results_have_the_documented_keys_and_no_nan(liege_run):
+    results = liege_run.results()
+    assert REQUIRED_KEYS <= set(results)
+    text = json.dumps(results, allow_nan=False)  # raises on NaN or infinity
+    assert "NaN" not in text
+    for rate in ("employment_rate", "unemployment_rate", "overqualification_rate", "undeclared_work_share"):
+        assert 0.0 <= results[rate] <= 1.0
+    curve = results["employment_rate_by_years_since_arrival"]
+    assert set(curve) == {"work", "family", "study", "asylum", "all"}
+    assert list(curve["asylum"]) == [str(y) for y in range(1, 11)]
+    assert len(results["monthly"]["employment_rate"]) == 60
+    assert set(results["employment_rate_by_status"]) == {
+        "asylum_seeker", "refugee", "undocumented", "temporary_permit", "long_term_resident", "naturalised"
+    }
+
+
+def test_monthly_income_matches_individual_incomes(liege_run):
+    from sim.mechanisms.welfare import income_eur_per_month, mean_income_eur_per_month
+
+    alive = np.flatnonzero(liege_run.pop.alive())
+    assert math.isclose(mean_income_eur_per_month(liege_run), income_eur_per_month(liege_run, alive).mean(), rel_tol=1e-6)
