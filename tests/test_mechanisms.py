@@ -1,0 +1,333 @@
+"""Each mechanism moves things in the direction the guide says, shown as a controlled
+experiment on a small model: change one input for half of a group, run the mechanism,
+compare. Bounds are several binomial standard errors wide (reasoning at each test), so a
+correct model fails them with negligible probability and a reversed effect always does."""
+
+import numpy as np
+
+from sim.mechanisms import inflow, labour_market, language, legal_status, networks, readiness, recognition
+from sim.mechanisms.work_authorisation import work_authorised
+from sim.states import (
+    IS_FORMAL_WORK,
+    Education,
+    JobLevel,
+    LabourState,
+    LegalStatus,
+    Reason,
+    RecognitionState,
+)
+from tests.helpers import small_model
+
+
+def _job_seekers(model, n=None):
+    """Authorised searchers, reset to a common profile so only the tested input differs."""
+    pop = model.pop
+    rows = np.flatnonzero(pop.labour == LabourState.SEARCHING)
+    rows = rows[work_authorised(model, rows)]
+    if n is not None:
+        rows = rows[:n]
+    pop.language[rows] = 0.4
+    pop.bridging_ties[rows] = 0.0
+    pop.bonding_ties[rows] = 0.0
+    pop.education[rows] = Education.LOW
+    return rows
+
+
+def _open_many_positions(model, per_employer=1000):
+    for employer in model.employers:
+        employer.openings[:] = per_employer
+
+
+def _hire_rate(model, rows):
+    return np.mean(IS_FORMAL_WORK[model.pop.labour[rows]])
+
+
+def _two_groups(model, rows):
+    half = model.rng.permutation(rows)
+    return half[: rows.size // 2], half[rows.size // 2 :]
+
+
+def _difference_bound(p1, p2, n1, n2, sigmas=4.0):
+    return sigmas * np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2 + 1e-12)
+
+
+def test_better_language_raises_the_hiring_chance():
+    model = small_model(migrants=20000)
+    rows = _job_seekers(model)
+    fluent, beginners = _two_groups(model, rows)
+    model.pop.language[fluent], model.pop.language[beginners] = 0.8, 0.1
+    _open_many_positions(model)
+    labour_market.formal_hiring(model)
+    high, low = _hire_rate(model, fluent), _hire_rate(model, beginners)
+    # Logit gap = language weight 3.0 x 0.7 = 2.1: far larger than 4 standard errors.
+    assert high - low > _difference_bound(high, low, fluent.size, beginners.size)
+
+
+def test_referrals_through_bridging_ties_raise_the_hiring_chance():
+    model = small_model(migrants=20000)
+    rows = _job_seekers(model)
+    connected, isolated = _two_groups(model, rows)
+    model.pop.bridging_ties[connected] = 40.0  # 1 - 0.97**40 = 70 % carry a referral
+    _open_many_positions(model)
+    labour_market.formal_hiring(model)
+    a, b = _hire_rate(model, connected), _hire_rate(model, isolated)
+    assert a - b > _difference_bound(a, b, connected.size, isolated.size)
+
+
+def test_discrimination_penalty_lowers_hiring():
+    rates = []
+    for penalty in (0.0, 2.0):
+        model = small_model(migrants=20000, seed=4)
+        rows = _job_seekers(model)
+        for employer in model.employers:
+            employer.discrimination_logit = penalty
+        _open_many_positions(model)
+        labour_market.formal_hiring(model)
+        rates.append((_hire_rate(model, rows), rows.size))
+    (fair, n1), (biased, n2) = rates
+    assert fair - biased > _difference_bound(fair, biased, n1, n2)
+
+
+def test_no_work_authorisation_means_no_formal_job_but_undeclared_work():
+    model = small_model(migrants=20000)
+    pop = model.pop
+    rows = np.flatnonzero(pop.labour == LabourState.SEARCHING)
+    legal_status.change_status(model, rows, LegalStatus.UNDOCUMENTED)
+    _open_many_positions(model)
+    labour_market.formal_hiring(model)
+    assert not IS_FORMAL_WORK[pop.labour[rows]].any()
+    labour_market.undeclared_hiring(model)
+    undeclared = pop.labour[rows] == LabourState.UNDECLARED_WORK
+    # Monthly finding rate 0.08 x (1 + 0.05 x ties) over thousands of people: some find it.
+    assert undeclared.sum() > 0.04 * rows.size
+    workers = rows[undeclared]
+    exploited = pop.exploited[workers]
+    assert all(model.employers[e].exploitative for e in pop.employer[workers[exploited]])
+    assert not any(model.employers[e].exploitative for e in pop.employer[workers[~exploited]])
+    assert pop.wage_eur_per_month[workers[exploited]].max() < pop.wage_eur_per_month[workers[~exploited]].min()
+
+
+def test_asylum_seekers_work_only_after_the_waiting_period():
+    model = small_model(migrants=3000)
+    rows = inflow.arrive(model, np.full(500, model.month, dtype=np.int32))
+    seekers = rows[model.pop.status[rows] == LegalStatus.ASYLUM_SEEKER]
+    assert not work_authorised(model, seekers).any()
+    model.month += int(np.ceil(model.params.asylum.work_waiting_months))
+    assert work_authorised(model, seekers).all()
+
+
+def test_openings_bind():
+    model = small_model(migrants=20000)
+    rows = _job_seekers(model)
+    model.pop.language[rows] = 1.0
+    for employer in model.employers:
+        employer.openings[:] = 0
+    model.employers[0].openings[JobLevel.ELEMENTARY] = 3
+    labour_market.formal_hiring(model)
+    assert np.count_nonzero(IS_FORMAL_WORK[model.pop.labour[rows]]) <= 3
+    assert model.employers[0].openings[JobLevel.ELEMENTARY] >= 0
+
+
+def test_recognised_diplomas_open_skilled_jobs_and_unrecognised_ones_lead_below_skills():
+    model = small_model(migrants=20000)
+    pop = model.pop
+    rows = _job_seekers(model)
+    pop.education[rows] = Education.HIGH
+    pop.skill[rows] = 1.0
+    pop.language[rows] = 0.8
+    recognised, unrecognised = _two_groups(model, rows)
+    pop.recognition[recognised] = RecognitionState.RECOGNISED
+    pop.recognition[unrecognised] = RecognitionState.REFUSED
+    _open_many_positions(model, per_employer=20_000)  # two applicants rarely share an opening
+    labour_market.formal_hiring(model)
+    assert (pop.labour[unrecognised] != LabourState.JOB_MATCHING_SKILLS).all()
+    # Without ties there are no referrals, so each chance is the hiring rule's logistic:
+    # skilled first for the recognised, elementary for everyone not hired at skilled level.
+    lm = model.params.labour_market
+    penalty = model.employers[0].discrimination_logit
+
+    def chance(base, requirement):
+        return 1 / (1 + np.exp(-(base + lm.language_weight_logit * (0.8 - requirement) - penalty)))
+
+    skilled = chance(lm.hiring_logit_skilled, lm.language_requirement_skilled)
+    elementary = chance(lm.hiring_logit_elementary, lm.language_requirement_elementary)
+    for group, state, expected in (
+        (recognised, LabourState.JOB_MATCHING_SKILLS, skilled),
+        (recognised, LabourState.JOB_BELOW_SKILLS, (1 - skilled) * elementary),
+        (unrecognised, LabourState.JOB_BELOW_SKILLS, elementary),
+    ):
+        share = np.mean(pop.labour[group] == state)
+        assert abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / group.size)
+
+
+def test_skills_decay_only_in_jobs_below_them():
+    model = small_model(migrants=5000)
+    pop = model.pop
+    below = np.flatnonzero(pop.labour == LabourState.JOB_BELOW_SKILLS)
+    matching = np.flatnonzero(pop.labour == LabourState.JOB_MATCHING_SKILLS)
+    before_below, before_matching = pop.skill[below].copy(), pop.skill[matching].copy()
+    labour_market.skill_decay(model)
+    assert np.all(pop.skill[below] < before_below) and np.array_equal(pop.skill[matching], before_matching)
+
+
+def test_language_course_teaches_faster_than_daily_life_and_loses_some_to_drop_out():
+    model = small_model(migrants=20000)
+    pop = model.pop
+    rows = np.flatnonzero((pop.labour == LabourState.SEARCHING) & (pop.status != LegalStatus.UNDOCUMENTED))
+    pop.language[rows] = 0.1
+    pop.aptitude[rows] = 1.0
+    language.course_enrolment(model)
+    enrolled = rows[pop.labour[rows] == LabourState.LANGUAGE_COURSE]
+    idle = rows[pop.labour[rows] == LabourState.SEARCHING]
+    # Enrolment rate 0.20 a month: 4 standard errors around it.
+    share = enrolled.size / rows.size
+    assert abs(share - 0.20) < 4 * np.sqrt(0.2 * 0.8 / rows.size)
+    language.learning(model)
+    assert np.all(pop.language[enrolled] > pop.language[idle].max())
+    for _ in range(3):
+        model.month += 1
+        language.course_exits(model)
+    dropped = np.mean(pop.labour[enrolled] == LabourState.SEARCHING)
+    expected = 1 - (1 - model.params.language.course_dropout_rate_per_month) ** 3
+    assert abs(dropped - expected) < 4 * np.sqrt(expected * (1 - expected) / enrolled.size)
+
+
+def test_readiness_recovers_more_slowly_in_a_precarious_status():
+    model = small_model(migrants=5000)
+    pop = model.pop
+    rows = np.flatnonzero(pop.alive())[:2000]
+    secure, precarious = rows[:1000], rows[1000:]
+    pop.status[secure], pop.status[precarious] = LegalStatus.REFUGEE, LegalStatus.ASYLUM_SEEKER
+    pop.readiness[rows] = 0.2
+    readiness.recovery(model)
+    assert np.all(pop.readiness[secure] > pop.readiness[precarious]) and np.all(pop.readiness[precarious] > 0.2)
+
+
+def test_not_ready_people_search_once_recovered_and_care_keeps_people_out():
+    model = small_model(migrants=5000)
+    pop = model.pop
+    rows = np.flatnonzero(pop.labour == LabourState.SEARCHING)[:400]
+    ready, caring = rows[:200], rows[200:]
+    pop.labour[ready] = LabourState.NOT_READY
+    pop.readiness[ready] = 0.9
+    pop.care_duties[ready] = False
+    pop.care_duties[caring] = True
+    readiness.labour_force(model)
+    assert np.all(pop.labour[ready] == LabourState.SEARCHING)
+    assert np.all(pop.labour[caring] == LabourState.INACTIVE)
+
+
+def test_asylum_decisions_recognise_at_the_scenario_rate():
+    model = small_model(migrants=3000)
+    pop = model.pop
+    rows = inflow.arrive(model, np.full(20000, model.month, dtype=np.int32))
+    seekers = rows[pop.status[rows] == LegalStatus.ASYLUM_SEEKER]
+    pop.status_review_month[seekers] = model.month
+    ids = pop.person_id[seekers].copy()
+    legal_status.asylum_decisions(model)
+    refugees = np.count_nonzero(pop.status[seekers] == LegalStatus.REFUGEE)
+    p = model.params.asylum.recognition_rate
+    assert abs(refugees / seekers.size - p) < 4 * np.sqrt(p * (1 - p) / seekers.size)
+    # The rejected either left (their row is free or reused) or are undocumented.
+    still_here = pop.person_id[seekers] == ids
+    rejected_here = seekers[still_here & (pop.status[seekers] != LegalStatus.REFUGEE)]
+    assert np.all(pop.status[rejected_here] == LegalStatus.UNDOCUMENTED)
+    stay_share = rejected_here.size / (seekers.size - refugees)
+    q = 1 - model.params.asylum.rejected_departure_share
+    assert abs(stay_share - q) < 4 * np.sqrt(q * (1 - q) / (seekers.size - refugees))
+
+
+def test_permits_are_renewed_more_often_with_a_job():
+    model = small_model(migrants=3000)
+    pop = model.pop
+    rows = inflow.arrive(model, np.full(20000, model.month, dtype=np.int32))
+    holders = rows[(pop.status[rows] == LegalStatus.TEMPORARY_PERMIT) & (pop.reason[rows] == Reason.WORK)]
+    with_job, without = holders[: holders.size // 2], holders[holders.size // 2 :]
+    labour_market.take_job(model, with_job, np.zeros(with_job.size, dtype=np.int32), JobLevel.ELEMENTARY,
+                           np.full(with_job.size, LabourState.JOB_MATCHING_SKILLS, dtype=np.int8))
+    pop.wage_eur_per_month[with_job] = 1700.0
+    ids = pop.person_id[holders].copy()
+    pop.status_review_month[holders] = model.month
+    legal_status.permit_reviews(model)
+    kept = (pop.person_id[holders] == ids) & (pop.status[holders] == LegalStatus.TEMPORARY_PERMIT)
+    a, b = kept[: with_job.size].mean(), kept[with_job.size :].mean()
+    assert a - b > _difference_bound(a, b, with_job.size, without.size)
+
+
+def test_long_term_residence_needs_five_years_of_legal_residence():
+    model = small_model(migrants=3000)
+    pop = model.pop
+    rows = np.flatnonzero(pop.status == LegalStatus.TEMPORARY_PERMIT)
+    pop.studying[rows] = False
+    recent, settled = rows[: rows.size // 2], rows[rows.size // 2 :]
+    pop.legal_since_month[recent] = model.month - 59
+    pop.legal_since_month[settled] = model.month - 61
+    for _ in range(6):
+        legal_status.long_term_residence(model)
+    assert not np.any(pop.status[recent] == LegalStatus.LONG_TERM_RESIDENT)
+    assert np.any(pop.status[settled] == LegalStatus.LONG_TERM_RESIDENT)
+
+
+def test_newcomers_follow_the_reason_mix():
+    model = small_model(migrants=3000)
+    rows = inflow.arrive(model, np.full(40000, model.month, dtype=np.int32))
+    shares = model.params.inflow.reason_shares
+    counts = np.bincount(model.pop.reason[rows], minlength=4)
+    for reason, expected in zip(Reason, (shares.work, shares.family, shares.study, shares.asylum), strict=True):
+        assert abs(counts[reason] / rows.size - expected) < 4 * np.sqrt(expected * (1 - expected) / rows.size)
+
+
+def test_bridging_ties_grow_at_work_and_fade_without_contact():
+    model = small_model(migrants=5000)
+    pop = model.pop
+    workers = np.flatnonzero(pop.labour == LabourState.JOB_MATCHING_SKILLS)
+    idle = np.flatnonzero(pop.labour == LabourState.SEARCHING)
+    pop.bridging_ties[workers] = pop.bridging_ties[idle] = 5.0
+    networks.bridging_ties(model)
+    assert np.all(pop.bridging_ties[workers] > 5.0) and np.all(pop.bridging_ties[idle] < 5.0)
+
+
+def test_knowledge_of_services_speeds_up_recognition_applications():
+    model = small_model(migrants=20000)
+    pop = model.pop
+    rows = np.flatnonzero(pop.alive() & (pop.status == LegalStatus.LONG_TERM_RESIDENT))
+    pop.education[rows] = Education.HIGH
+    pop.recognition[rows] = RecognitionState.NOT_APPLIED
+    informed, uninformed = _two_groups(model, rows)
+    pop.services_knowledge[informed], pop.services_knowledge[uninformed] = 0.9, 0.1
+    recognition.applications(model)
+    a = np.mean(pop.recognition[informed] == RecognitionState.PENDING)
+    b = np.mean(pop.recognition[uninformed] == RecognitionState.PENDING)
+    assert a - b > _difference_bound(a, b, informed.size, uninformed.size)
+
+
+def test_care_duties_lower_womens_employment():
+    # Across 3 seeds, removing care duties must raise women's employment rate by more than
+    # the seed-to-seed spread (a few points at this size).
+    with_care, without_care = [], []
+    for seed in (1, 2, 3):
+        for store, overrides in ((with_care, {}), (without_care, {
+            "population__care_duties_share_female": 0.0,
+            "population__care_duties_start_rate_female_per_month": 0.0,
+        })):
+            model = small_model(seed=seed, migrants=4000, **overrides)
+            model.run(36)
+            store.append(model.results()["employment_rate_by_sex"]["female"])
+    assert min(without_care) > max(with_care)
+
+
+def test_undocumented_people_emigrate_more_than_long_term_residents():
+    model = small_model(migrants=20000)
+    pop = model.pop
+    rows = np.flatnonzero(pop.alive())[:16000]
+    undocumented, residents = rows[:8000], rows[8000:]
+    legal_status.change_status(model, undocumented, LegalStatus.UNDOCUMENTED)
+    pop.status[residents] = LegalStatus.LONG_TERM_RESIDENT
+    ids = pop.person_id[rows].copy()
+    from sim.mechanisms import outflow
+
+    for _ in range(12):
+        outflow.emigration(model)
+    gone = pop.person_id[rows] != ids
+    a, b = gone[:8000].mean(), gone[8000:].mean()
+    assert a - b > _difference_bound(a, b, 8000, 8000)
