@@ -23,7 +23,7 @@ app = typer.Typer(
     help="Simulate migrants' labour-market inclusion pathways in a European city.",
     pretty_exceptions_enable=False,
 )
-console = Console()
+console = Console(soft_wrap=True)
 errors = Console(stderr=True)
 
 MAX_MONTHS = 1200

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.population import NO_MONTH, Population
-from sim.states import IS_EMPLOYED, N_LABOUR, N_STATUS, Education, Reason, Sex
+from sim.states import N_LABOUR, N_STATUS, Education, Reason, Sex, employed
 
 N_GROUPS = len(Reason) * len(Sex) * len(Education)
 MAX_YEARS_SINCE_ARRIVAL = 10
@@ -93,22 +93,22 @@ class MonthlyCounts:
         # Whole-column arithmetic, with people outside ages 20-64 sent to a spill cell: at a
         # million rows this is several times faster than gathering the working-age rows.
         # Free rows have a birth month far in the future, so they are never of working age.
-        working_age = (pop.birth_month <= month - WORKING_AGE_MONTHS[0]) & (pop.birth_month > month - WORKING_AGE_MONTHS[1])
+        outside = ~((pop.birth_month <= month - WORKING_AGE_MONTHS[0]) & (pop.birth_month > month - WORKING_AGE_MONTHS[1]))
         n_cells = int(np.prod(self.SHAPE))
         cell = pop.status.astype(np.int16) * np.int16(N_LABOUR) + pop.labour
         cell *= len(Sex)
         cell += pop.sex
         cell *= len(Education)
         cell += pop.education
-        cell = np.where(working_age, cell, np.int16(n_cells))
-        self.cells.append(np.bincount(cell, minlength=n_cells + 1)[:n_cells].reshape(self.SHAPE))
+        cell += outside * np.int16(n_cells)  # people outside 20-64 land past the cells we keep
+        self.cells.append(np.bincount(cell, minlength=2 * n_cells)[:n_cells].reshape(self.SHAPE))
         # By months since arrival (cheaper than dividing everyone's by 12), then summed into years.
         n_index = 2 * len(Reason) * (_MONTHS_TRACKED + 1)
-        index = IS_EMPLOYED[pop.labour].astype(np.int16) * np.int16(len(Reason)) + pop.reason
+        index = employed(pop.labour).astype(np.int16) * np.int16(len(Reason)) + pop.reason
         index *= _MONTHS_TRACKED + 1
         index += np.minimum(month - pop.arrival_month, _MONTHS_TRACKED).astype(np.int16)
-        index = np.where(working_age, index, np.int16(n_index))
-        by_month = np.bincount(index, minlength=n_index + 1)[:n_index].reshape(2, len(Reason), _MONTHS_TRACKED + 1)
+        index += outside * np.int16(n_index)
+        by_month = np.bincount(index, minlength=2 * n_index)[:n_index].reshape(2, len(Reason), _MONTHS_TRACKED + 1)
         years = by_month[:, :, :_MONTHS_TRACKED].reshape(2, len(Reason), MAX_YEARS_SINCE_ARRIVAL + 1, 12)
         self.by_years.append(years.sum(axis=3))
 

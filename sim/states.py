@@ -123,6 +123,13 @@ def lookup(states: tuple[IntEnum, ...], size: int) -> np.ndarray:
 
 
 IS_EMPLOYED = lookup(EMPLOYED_STATES, N_LABOUR)
+_FIRST_EMPLOYED, _LAST_EMPLOYED = min(EMPLOYED_STATES), max(EMPLOYED_STATES)
+assert len(EMPLOYED_STATES) == _LAST_EMPLOYED - _FIRST_EMPLOYED + 1, "employed states must be contiguous codes"
+
+
+def employed(labour: np.ndarray) -> np.ndarray:
+    """``IS_EMPLOYED[labour]``, computed as a range test: much faster on a million rows."""
+    return (labour >= _FIRST_EMPLOYED) & (labour <= _LAST_EMPLOYED)
 IS_FORMAL_WORK = lookup(FORMAL_WORK_STATES, N_LABOUR)
 IS_SSE = lookup(SSE_STATES, N_LABOUR)
 IS_MAINSTREAM_JOB = lookup(MAINSTREAM_JOB_STATES, N_LABOUR)

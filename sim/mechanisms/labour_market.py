@@ -84,7 +84,9 @@ def formal_hiring(model: "CityModel") -> None:
     candidates = np.concatenate([looking, on_the_job])
     skilled = candidates[skilled_eligible(model, candidates)]
     hired = _fill_openings(model, skilled, JobLevel.SKILLED, sector_of=pop.origin_sector[skilled])
-    elementary = looking[~np.isin(looking, hired, assume_unique=True)]
+    hired_now = np.zeros(pop.slots, dtype=bool)
+    hired_now[hired] = True
+    elementary = looking[~hired_now[looking]]
     weights = np.array([s.elementary_application_weight for s in model.sectors], dtype=float)
     sector_of = model.rng.choice(len(weights), size=elementary.size, p=weights / weights.sum())
     _fill_openings(model, elementary, JobLevel.ELEMENTARY, sector_of=sector_of)
@@ -179,9 +181,11 @@ def undeclared_hiring(model: "CityModel") -> None:
 
 
 def skill_decay(model: "CityModel") -> None:
-    """Qualifications unused in jobs below one's level decay (guide §1.1 'social deskilling')."""
+    """Qualifications unused in jobs below one's level decay (guide §1.1 'social deskilling').
+
+    Undeclared work counts as below everyone's level; for people without a qualification
+    the skill level is never used, so it needs no education test.
+    """
     pop = model.pop
-    below = (pop.labour == LabourState.JOB_BELOW_SKILLS) | (
-        (pop.labour == LabourState.UNDECLARED_WORK) & (pop.education >= Education.MEDIUM)
-    )
+    below = (pop.labour == LabourState.JOB_BELOW_SKILLS) | (pop.labour == LabourState.UNDECLARED_WORK)
     np.multiply(pop.skill, np.float32(1.0 - model.params.recognition.skill_decay_rate_per_month), out=pop.skill, where=below)

@@ -24,9 +24,9 @@ B1 = 0.5
 
 def course_enrolment(model: "CityModel") -> None:
     pop, p = model.pop, model.params.language
-    rows = draws.chosen(model.rng, p.course_enrolment_rate_per_month, pop.slots)
-    eligible = (pop.labour[rows] == LabourState.SEARCHING) & (pop.language[rows] < B1)
-    rows = rows[eligible & (pop.status[rows] != LegalStatus.UNDOCUMENTED)]
+    rows = np.flatnonzero(pop.labour == LabourState.SEARCHING)
+    rows = rows[(pop.language[rows] < B1) & (pop.status[rows] != LegalStatus.UNDOCUMENTED)]
+    rows = rows[draws.chosen(model.rng, p.course_enrolment_rate_per_month, rows.size)]
     pop.labour[rows] = LabourState.LANGUAGE_COURSE
     pop.labour_since_month[rows] = model.month
     pop.course_end_month[rows] = model.month + np.int32(round(p.course_duration_months))

@@ -28,13 +28,13 @@ def services_knowledge(model: "CityModel") -> None:
 
 def applications(model: "CityModel") -> None:
     pop, p = model.pop, model.params.recognition
-    # Candidates at the highest rate, then thinned by each one's knowledge of services.
-    rows = draws.chosen(model.rng, p.application_rate_per_month, pop.slots)
+    rows = np.flatnonzero(pop.recognition == RecognitionState.NOT_APPLIED)
     status = pop.status[rows]
-    eligible = (pop.education[rows] >= Education.MEDIUM) & (pop.recognition[rows] == RecognitionState.NOT_APPLIED)
+    eligible = (pop.education[rows] >= Education.MEDIUM) & (status != LegalStatus.GONE)
     eligible &= (status != LegalStatus.UNDOCUMENTED) & (status != LegalStatus.ASYLUM_SEEKER)
-    eligible &= status != LegalStatus.GONE
     rows = rows[eligible]
+    # Candidates at the highest rate, then thinned by each one's knowledge of services.
+    rows = rows[draws.chosen(model.rng, p.application_rate_per_month, rows.size)]
     rows = rows[draws.happens(model.rng, pop.services_knowledge[rows], rows.size)]
     pop.recognition[rows] = RecognitionState.PENDING
     pop.recognition_due_month[rows] = model.month + draws.duration_months(model.rng, p.decision_mean_months, rows.size)

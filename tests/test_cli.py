@@ -1,0 +1,78 @@
+"""The `pathways` command line: the table, the JSON file, and clean failures."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+PATHWAYS = [sys.executable, "-m", "sim"]
+
+
+def pathways(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*PATHWAYS, *args], capture_output=True, text=True, timeout=300)
+
+
+def test_liege_baseline_is_plausible_for_a_belgian_city(tmp_path):
+    out = tmp_path / "r.json"
+    done = pathways("run", "liege/baseline", "--months", "120", "--seed", "1", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "employment rate, 20-64" in done.stdout and "Liège, baseline" in done.stdout
+    results = json.loads(out.read_text())
+    # Belgium 2023 (C-BE): 50.0 % of non-EU citizens aged 20-64 in work against 73.5 % of
+    # nationals. Before calibration (issue 5) we ask for a plausible band, not the figure.
+    assert 0.40 < results["employment_rate_non_eu_citizens"] < 0.60
+    assert results["employment_rate_by_sex"]["male"] > results["employment_rate_by_sex"]["female"]
+    assert results["employment_rate_by_status"]["undocumented"] < results["employment_rate_by_status"]["long_term_resident"]
+    asylum = results["employment_rate_by_years_since_arrival"]["asylum"]
+    assert asylum["1"] < asylum["5"]  # refugees' employment grows with years in the country
+    assert 0 < results["undocumented_count"] < results["migrants"]
+    assert results["municipal_spending_eur"]["social_assistance"] > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("run", "liege/baseline", "--months", "0"), "--months"),
+        (("run", "liege/baseline", "--months", "100000"), "--months"),
+        (("run", "liege/baseline", "--migrants", "-5"), "--migrants"),
+        (("run", "liege/baseline", "--migrants", "99999999999"), "--migrants"),
+        (("run", "liege/baseline", "--seed", "x"), "--seed"),
+        (("run", "liege/baseline", "--months", "1", "--out", "/no/such/folder/r.json"), "--out"),
+        (("run",), "Missing argument"),
+        (("run", "mars/baseline"), "available: "),
+        (("frobnicate",), "No such command"),
+    ],
+)
+def test_bad_input_gets_one_line_and_exit_code_2(args, expected):
+    done = pathways(*args)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0]
+
+
+def test_existing_output_survives_a_failed_run(tmp_path):
+    out = tmp_path / "r.json"
+    out.write_text('{"kept": true}')
+    done = pathways("run", "atlantis/baseline", "--out", str(out))
+    assert done.returncode == 2
+    assert json.loads(out.read_text()) == {"kept": True}
+
+
+def test_scenarios_and_check_commands():
+    listed = pathways("scenarios")
+    assert listed.returncode == 0 and "liege/baseline" in listed.stdout.split()
+    checked = pathways("check", "eu27/baseline")
+    assert checked.returncode == 0 and "valid" in checked.stdout
+
+
+def test_one_migrants_record_is_readable(liege_run):
+    person = int(liege_run.pop.person_id[liege_run.pop.alive()][0])
+    record = liege_run.migrant(person)
+    assert record["person_id"] == person
+    assert record["status"] in {"asylum_seeker", "refugee", "undocumented", "temporary_permit", "long_term_resident", "naturalised"}
+    assert 18 <= record["age_years"] < 65
+    assert record["months_in_city"] >= 0
+    with pytest.raises(KeyError, match="no migrant with person_id"):
+        liege_run.migrant(-1)
