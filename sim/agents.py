@@ -43,6 +43,8 @@ class Employer(mesa.Agent):
         self.exploitative = exploitative
         self.discrimination_logit = discrimination_logit
         """Penalty on the log-odds of hiring a migrant applicant (guide §1.1: a foreign name is an obstacle)."""
+        self.bound_by_clauses = False
+        """Holds public contracts with anti-discrimination clauses (guide §2.6.1)."""
         self.openings = np.zeros(len(JobLevel), dtype=np.int64)
         self.staff = 0
         self.undeclared_staff = 0
@@ -63,7 +65,10 @@ class Municipality(mesa.Agent):
     """The city council: pays social assistance (in Belgium the municipal CPAS pays the
     revenu d'intégration) and, with the policy levers, runs programmes from its budget.
 
-    ``spending_eur`` accumulates what it spent, by item, since the start of the run.
+    ``spending_eur`` accumulates what it spent, by item (social assistance, then one item
+    per lever), since the start of the run; ``orders_eur`` what it bought from SSE
+    enterprises, purchases it would have made anyway, so not counted as policy cost.
+    Lever spending counts against ``policies.policy_budget_eur_per_year``.
     """
 
     model: "CityModel"
@@ -72,9 +77,22 @@ class Municipality(mesa.Agent):
         super().__init__(model)
         self.name = name
         self.spending_eur: dict[str, float] = {}
+        self.orders_eur: dict[str, float] = {}
+        self.lever_spending_by_year: dict[int, float] = {}
 
     def spend(self, item: str, amount_eur: float) -> None:
         self.spending_eur[item] = self.spending_eur.get(item, 0.0) + float(amount_eur)
+        if item != "social_assistance":
+            year = self.model.month // 12
+            self.lever_spending_by_year[year] = self.lever_spending_by_year.get(year, 0.0) + float(amount_eur)
+
+    def order(self, item: str, amount_eur: float) -> None:
+        self.orders_eur[item] = self.orders_eur.get(item, 0.0) + float(amount_eur)
+
+    def can_fund(self) -> bool:
+        """Whether this year's lever budget still allows admitting new participants."""
+        spent = self.lever_spending_by_year.get(self.model.month // 12, 0.0)
+        return spent < self.model.params.policies.policy_budget_eur_per_year
 
     @property
     def total_spending_eur(self) -> float:

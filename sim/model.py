@@ -1,7 +1,8 @@
 """CityModel: a Mesa model of one city's migrant labour market, stepping monthly.
 
-Process overview (docs/ODD.md §3): each month the mechanisms in ``MONTHLY_MECHANISMS``
-run in order over the whole population, then the month's counts are recorded. Migrants
+Process overview (docs/ODD.md §3): each month the mechanisms of ``monthly_mechanisms``
+(the baseline's, and the enabled policy levers') run in order over the whole population,
+then the month's counts are recorded. Migrants
 are NumPy columns (:mod:`sim.population`); employers and the municipality are Mesa agents
 (:mod:`sim.agents`). All randomness comes from the model's seeded generator ``self.rng``.
 """
@@ -14,10 +15,12 @@ import mesa
 import numpy as np
 from mesa import DataCollector
 
-from sim import indicators, initial_stock
+from sim import indicators, initial_stock, sse
 from sim.agents import Employer, Municipality
 from sim.mechanisms import inflow, labour_market, language, legal_status, networks, outflow, readiness, recognition
 from sim.mechanisms import welfare
+from sim.policies import PHASES, enabled_levers
+from sim.policies.programmes import ProgrammeOutcomes
 from sim.population import Population
 from sim.records import FirstFormalJob, Flows, MonthlyCounts
 from sim.scenario import Scenario, load
@@ -35,29 +38,52 @@ def _labour_market(model: "CityModel") -> None:
     labour_market.skill_decay(model)
 
 
-MONTHLY_MECHANISMS: tuple[Mechanism, ...] = (
-    inflow.arrivals,
-    legal_status.asylum_decisions,
-    legal_status.permit_reviews,
-    legal_status.long_term_residence,
-    legal_status.naturalisation,
-    legal_status.background_regularisation,
-    readiness.recovery,
-    readiness.care_duties,
-    readiness.labour_force,
-    language.course_exits,
-    language.course_enrolment,
-    language.learning,
-    recognition.services_knowledge,
-    recognition.decisions,
-    recognition.applications,
-    _labour_market,
-    networks.bridging_ties,
-    outflow.emigration,
-    outflow.ageing_out,
-    welfare.social_assistance,
-)
-"""The baseline month, in order. Policy levers add their own mechanisms to a model's list."""
+def _follow_up(model: "CityModel") -> None:
+    model.programme_outcomes.follow_up(model)
+
+
+BASELINE_MECHANISMS: dict[str, tuple[Mechanism, ...]] = {
+    "arrival": (inflow.arrivals,),
+    "status": (
+        legal_status.asylum_decisions,
+        legal_status.permit_reviews,
+        legal_status.long_term_residence,
+        legal_status.naturalisation,
+        legal_status.background_regularisation,
+    ),
+    "readiness": (readiness.recovery, readiness.care_duties, readiness.labour_force),
+    "language": (language.course_exits, language.course_enrolment, language.learning),
+    "recognition": (recognition.services_knowledge, recognition.decisions, recognition.applications),
+    "labour_market": (_labour_market,),
+    "networks": (networks.bridging_ties,),
+    "outflow": (outflow.emigration, outflow.ageing_out),
+    "welfare": (welfare.social_assistance,),
+}
+"""The baseline month by phase (``sim.policies.PHASES`` gives the order)."""
+SSE_MECHANISMS: tuple[Mechanism, ...] = (sse.sse_economy, sse.sse_learning, sse.sse_activity)
+SSE_LEVERS = ("sse_transitional_jobs", "ephemeral_cooperatives", "start_up_support")
+
+
+def monthly_mechanisms(params: Scenario, with_levers: bool = True) -> list[Mechanism]:
+    """The month's mechanisms in order: the baseline's, then, in each phase, the enabled levers'.
+
+    Without levers (warm-up months) only the baseline runs.
+    """
+    levers = enabled_levers(params) if with_levers else []
+    sse_possible = with_levers and (
+        params.sse.existing_enterprises > 0 or any(getattr(params.policies, name).enabled for name in SSE_LEVERS)
+    )
+    steps: list[Mechanism] = []
+    for phase in PHASES:
+        steps += BASELINE_MECHANISMS.get(phase, ())
+        if phase == "economy" and sse_possible:
+            steps += SSE_MECHANISMS
+        for spec in levers:
+            if spec.phase == phase:
+                steps += spec.mechanisms
+    if levers:
+        steps.append(_follow_up)
+    return steps
 
 
 class CityModel(mesa.Model):
@@ -79,7 +105,7 @@ class CityModel(mesa.Model):
         self.scale = self.initial_migrants / initial if initial else 1.0
         """Factor applied to the scenario's absolute flows (newcomers per month)."""
         self.sectors = self.params.labour_market.sectors
-        self.mechanisms: list[Mechanism] = list(MONTHLY_MECHANISMS)
+        self.mechanisms: list[Mechanism] = monthly_mechanisms(self.params, with_levers=False)
         self.month = -self.params.population.warmup_months
         """Model month: negative during warm-up, 0 at the start of the reported run."""
         self.pop = Population(capacity=self.initial_migrants)
@@ -89,6 +115,10 @@ class CityModel(mesa.Model):
         self.census = np.zeros((N_STATUS, N_LABOUR), dtype=np.int64)
         """Everyone by (legal status, labour state), taken at the end of each month."""
         self.employers: list[Employer] = []
+        self.sse_enterprises: list[sse.SSEEnterprise] = []
+        self.regularisations = 0
+        """People regularised through a work regime since month 0."""
+        self.programme_outcomes = ProgrammeOutcomes()
         self.municipality = Municipality(self, name=self.params.meta.city)
         self._create_employers()
         initial_stock.populate(self, self.initial_migrants)
@@ -98,6 +128,18 @@ class CityModel(mesa.Model):
         self.counts = MonthlyCounts()
         self.first_formal_job = FirstFormalJob(max_months=1200)
         self.flows = Flows()
+        self._start_policies()
+
+    def _start_policies(self) -> None:
+        """Month 0: the SSE enterprises already there, and the enabled levers, start."""
+        sse.open_existing_enterprises(self)
+        for spec in enabled_levers(self.params):
+            if spec.setup is not None:
+                spec.setup(self)
+        self.mechanisms = monthly_mechanisms(self.params)
+
+    def sector_index(self, name: str) -> int:
+        return [s.name for s in self.sectors].index(name)
 
     def _create_employers(self) -> None:
         lm = self.params.labour_market

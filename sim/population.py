@@ -57,6 +57,13 @@ COLUMNS: dict[str, Column] = {
     "wage_eur_per_month": Column(np.float32, 0.0, "earnings from work"),
     "exploited": Column(np.bool_, False, "working undeclared for an exploitative employer (guide §2.10.1)"),
     "first_formal_job_month": Column(np.int32, NO_MONTH, "month of the first declared job in the city"),
+    "sse_enterprise": Column(np.int32, -1, "index of the SSE enterprise in model.sse_enterprises, -1 if none"),
+    "sse_activity_months": Column(np.int16, 0, "uninterrupted months of activity in the SSE (for regularisation)"),
+    "programme_end_month": Column(np.int32, NO_MONTH, "end of the current programme: training, SSE spell, cohort"),
+    "mentored_until_month": Column(np.int32, NO_MONTH, "last month of mentoring (guide §2.8.1)"),
+    "one_stop_shop_month": Column(np.int32, NO_MONTH, "month of the last visit to the one-stop shop or referral"),
+    "id_card": Column(np.bool_, False, "holds a municipal identity card (guide §2.1.1.3)"),
+    "union_informed": Column(np.bool_, False, "met a trade-union contact point (guide §2.2)"),
 }
 
 _DECODERS = {

@@ -47,6 +47,7 @@ def take_job(
     """People start a job at the given employers (indices into ``model.employers``)."""
     pop = model.pop
     first_formal = IS_FORMAL_WORK[state] & (pop.first_formal_job_month[rows] == np.iinfo(np.int32).min)
+    first_formal &= work_authorised(model, rows)  # solidarity activity without papers is not declared work
     model.first_formal_job.hired(pop, rows[first_formal], model.month)
     pop.first_formal_job_month[rows[first_formal]] = model.month
     pop.labour[rows] = state
@@ -66,10 +67,12 @@ def skilled_eligible(model: "CityModel", rows: np.ndarray) -> np.ndarray:
 
 
 def job_loss(model: "CityModel") -> None:
-    """Declared jobs end at ``labour_market.job_loss_rate_per_month`` (temporary contracts: 23 %
-    of non-EU employees, target T10); undeclared ones at ``undeclared.job_loss_rate_per_month``."""
+    """Declared jobs and self-employment end at ``labour_market.job_loss_rate_per_month``
+    (temporary contracts: 23 % of non-EU employees, target T10); undeclared ones at
+    ``undeclared.job_loss_rate_per_month``. SSE places end with their programme or enterprise."""
     rate = np.zeros(N_LABOUR, dtype=np.float32)
     rate[IS_MAINSTREAM_JOB] = model.params.labour_market.job_loss_rate_per_month
+    rate[LabourState.SELF_EMPLOYED] = model.params.labour_market.job_loss_rate_per_month  # businesses fail too
     rate[LabourState.UNDECLARED_WORK] = model.params.undeclared.job_loss_rate_per_month
     leave_job(model, draws.chosen_by_category(model.rng, rate, model.pop.labour))
 
@@ -89,6 +92,10 @@ def formal_hiring(model: "CityModel") -> None:
     elementary = looking[~hired_now[looking]]
     weights = np.array([s.elementary_application_weight for s in model.sectors], dtype=float)
     sector_of = model.rng.choice(len(weights), size=elementary.size, p=weights / weights.sum())
+    if model.params.policies.mentoring.enabled:
+        # A mentor from the applicant's own trade opens doors there (guide §2.8.1).
+        mentee = pop.mentored_until_month[elementary] >= model.month
+        sector_of[mentee] = pop.origin_sector[elementary[mentee]]
     _fill_openings(model, elementary, JobLevel.ELEMENTARY, sector_of=sector_of)
 
 

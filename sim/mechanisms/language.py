@@ -51,6 +51,7 @@ def learning(model: "CityModel") -> None:
     gain[IS_FORMAL_WORK] = p.learning_at_work_per_month
     gain[LabourState.UNDECLARED_WORK] = p.learning_in_undeclared_work_per_month
     gain[LabourState.LANGUAGE_COURSE] = p.course_gain_per_month
+    gain[LabourState.INTEGRATED_TRAINING] = model.params.policies.integrated_training.language_gain_per_month
     gain[LabourState.GONE] = 0.0
     pop.language += gain[pop.labour] * pop.aptitude
     np.minimum(pop.language, 1.0, out=pop.language)

@@ -25,6 +25,7 @@ def bridging_ties(model: "CityModel") -> None:
     gain[IS_FORMAL_WORK] = p.bridging_gain_per_month_in_job
     gain[LabourState.UNDECLARED_WORK] = p.bridging_gain_per_month_in_undeclared_work
     gain[LabourState.LANGUAGE_COURSE] = p.bridging_gain_per_month_in_course
+    gain[LabourState.INTEGRATED_TRAINING] = p.bridging_gain_per_month_in_job  # learning in a workplace (guide §2.9)
     pop.bridging_ties *= np.float32(1.0 - p.bridging_decay_rate_per_month)
     pop.bridging_ties += gain[pop.labour]
 
@@ -35,4 +36,8 @@ def referral(model: "CityModel", rows: np.ndarray, with_bonding: bool) -> np.nda
     no_referral = (1.0 - p.referral_probability_per_bridging_tie) ** pop.bridging_ties[rows]
     if with_bonding:
         no_referral = no_referral * (1.0 - p.referral_probability_per_bonding_tie) ** pop.bonding_ties[rows]
+    mentoring = model.params.policies.mentoring
+    if mentoring.enabled:
+        mentored = pop.mentored_until_month[rows] >= model.month
+        no_referral = np.where(mentored, no_referral * (1.0 - mentoring.referral_probability), no_referral)
     return draws.happens(model.rng, 1.0 - no_referral, rows.size)

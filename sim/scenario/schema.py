@@ -8,22 +8,10 @@ in ``docs/ODD.md``. Validation is strict: no unknown fields, no type coercion, n
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-"""A share or a probability, 0 to 1."""
-RatePerMonth = Annotated[float, Field(ge=0.0, le=1.0)]
-"""A monthly hazard: the probability that the event happens in a given month."""
-Months = Annotated[float, Field(gt=0.0, le=600.0)]
-NonNegative = Annotated[float, Field(ge=0.0, le=1e9)]
-EurPerMonth = Annotated[float, Field(ge=0.0, le=100_000.0)]
-Logit = Annotated[float, Field(ge=-20.0, le=20.0)]
-"""An effect on the log-odds of an event."""
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
-
+from sim.scenario.policies import Policies, SSEEconomy
+from sim.scenario.types import EurPerMonth, Fraction, Logit, Months, NonNegative, RatePerMonth, Section
 
 class EducationShares(Section):
     """ISCED shares of newcomers; they must add up to 1."""
@@ -257,3 +245,20 @@ class Scenario(Section):
     undeclared: Undeclared
     outflow: Outflow
     welfare: Welfare
+    sse: SSEEconomy = SSEEconomy()
+    policies: Policies = Policies()
+
+    @model_validator(mode="after")
+    def _policy_sectors_exist(self):
+        names = [s.name for s in self.labour_market.sectors]
+        p = self.policies
+        used = {
+            "policies.integrated_training.sector": [p.integrated_training.sector],
+            "policies.sse_transitional_jobs.sector": [p.sse_transitional_jobs.sector],
+            "policies.ephemeral_cooperatives.sectors": list(p.ephemeral_cooperatives.sectors),
+        }
+        for field, sectors in used.items():
+            for sector in sectors:
+                if sector not in names:
+                    raise ValueError(f"{field}: unknown sector '{sector}' (allowed: {', '.join(names)})")
+        return self

@@ -1,0 +1,46 @@
+"""Mentoring (guide §2.8.1, Duo for a Job): a mentor from the same trade for some months.
+
+``places`` mentees at a time, for ``duration_months``. A mentee's job applications carry
+the mentor's referral with ``referral_probability`` (``mechanisms.networks.referral``) and
+go to the mentor's trade, the mentee's origin sector (``mechanisms.labour_market``); the
+mentor also pushes a diploma-recognition application. Duo for a Job reports that 3 of 4
+mentees reach a job, an internship or training.
+"""
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim import draws
+from sim.mechanisms.work_authorisation import work_authorised
+from sim.policies.programmes import admit
+from sim.policies.registry import LeverSpec, register
+from sim.states import Education, LabourState, LegalStatus, RecognitionState
+
+if TYPE_CHECKING:
+    from sim.model import CityModel
+
+
+def mentored(model: "CityModel", rows: np.ndarray) -> np.ndarray:
+    return model.pop.mentored_until_month[rows] >= model.month
+
+
+def matches(model: "CityModel") -> None:
+    pop, p = model.pop, model.params.policies.mentoring
+    active = np.count_nonzero(pop.mentored_until_month >= model.month)
+    candidates = np.flatnonzero(pop.labour == LabourState.SEARCHING)
+    candidates = candidates[work_authorised(model, candidates) & ~mentored(model, candidates)]
+    mentees = admit(model, candidates, p.places - active)
+    pop.mentored_until_month[mentees] = model.month + np.int32(round(p.duration_months)) - 1
+    model.municipality.spend("mentoring", mentees.size * p.cost_eur_per_mentee)
+    model.programme_outcomes.enter(model, "mentoring", mentees)
+    qualified = mentees[(pop.education[mentees] >= Education.MEDIUM) & (pop.recognition[mentees] == RecognitionState.NOT_APPLIED)]
+    qualified = qualified[pop.status[qualified] != LegalStatus.ASYLUM_SEEKER]
+    applying = qualified[draws.happens(model.rng, p.recognition_application_boost, qualified.size)]
+    pop.recognition[applying] = RecognitionState.PENDING
+    pop.recognition_due_month[applying] = model.month + draws.duration_months(
+        model.rng, model.params.recognition.decision_mean_months, applying.size
+    )
+
+
+register(LeverSpec("mentoring", "programmes", (matches,)))

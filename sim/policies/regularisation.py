@@ -1,0 +1,91 @@
+"""Regularisation through work (guide §2.10), one national regime per scenario.
+
+Each month, undocumented people who meet the regime's conditions apply with
+``application_rate_per_month``; the authority approves with ``approval_probability`` (the
+French prefect decides case by case: 639 applications in 2019-2020, "the majority"
+approved). Approval gives a temporary permit. Conditions:
+
+- ``oacas`` (France): ``oacas_activity_months`` of uninterrupted solidarity activity in
+  the SSE; or ``oacas_presence_months`` of presence, ``oacas_short_activity_months`` of
+  activity and a job promise (drawn with ``job_promise_probability``).
+- ``arraigo`` (Spain): ``arraigo_presence_months`` of presence and work or training with
+  a contract offer (``job_promise_probability``).
+- ``one_off`` (Geneva's Opération Papyrus): during a window, ``one_off_presence_months``
+  of presence, work and a basic language level.
+- ``prato`` (Prato protocol): exploited workers denounce their situation through the
+  municipality, more often when a union has reached them; approval gives a permit, ends
+  the exploitative job and refers them to the municipality's services, and the
+  denounced employer stops exploiting.
+"""
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim import draws
+from sim.mechanisms.labour_market import leave_job
+from sim.mechanisms.legal_status import change_status
+from sim.policies.programmes import IN_JOB_OR_TRAINING
+from sim.policies.registry import LeverSpec, register
+from sim.states import LegalStatus
+
+if TYPE_CHECKING:
+    from sim.model import CityModel
+    from sim.scenario import Scenario
+
+
+def regularisations(model: "CityModel") -> None:
+    pop, r = model.pop, model.params.policies.regularisation
+    if r.regime == "prato":
+        _prato(model)
+        return
+    rows = np.flatnonzero(pop.status == LegalStatus.UNDOCUMENTED)
+    presence = model.month - pop.arrival_month[rows]
+    promise = draws.happens(model.rng, r.job_promise_probability, rows.size)
+    working = IN_JOB_OR_TRAINING[pop.labour[rows]]
+    if r.regime == "oacas":
+        activity = pop.sse_activity_months[rows]
+        eligible = activity >= r.oacas_activity_months
+        eligible |= (presence >= r.oacas_presence_months) & (activity >= r.oacas_short_activity_months) & promise
+    elif r.regime == "arraigo":
+        eligible = (presence >= r.arraigo_presence_months) & working & promise
+    else:  # one_off
+        open_window = r.one_off_start_month <= model.month < r.one_off_start_month + r.one_off_window_months
+        eligible = open_window & (presence >= r.one_off_presence_months) & working
+        eligible &= pop.language[rows] >= r.one_off_min_language
+    _decide(model, rows[eligible])
+
+
+def _decide(model: "CityModel", eligible: np.ndarray) -> np.ndarray:
+    r = model.params.policies.regularisation
+    applying = eligible[draws.chosen(model.rng, r.application_rate_per_month, eligible.size)]
+    approved = applying[draws.happens(model.rng, r.approval_probability, applying.size)]
+    change_status(model, approved, LegalStatus.TEMPORARY_PERMIT)
+    model.pop.status_review_month[approved] = model.month + np.int32(round(model.params.permits.permit_duration_months))
+    model.regularisations += approved.size
+    return approved
+
+
+def _prato(model: "CityModel") -> None:
+    pop, r = model.pop, model.params.policies.regularisation
+    exploited = np.flatnonzero(pop.exploited)
+    rate = np.where(pop.union_informed[exploited], r.prato_denunciation_rate_per_month * r.prato_union_multiplier,
+                    r.prato_denunciation_rate_per_month)
+    denouncing = exploited[draws.happens(model.rng, np.minimum(rate, 1.0), exploited.size)]
+    employers = np.unique(pop.employer[denouncing])
+    approved = denouncing[draws.happens(model.rng, r.approval_probability, denouncing.size)]
+    leave_job(model, approved)
+    change_status(model, approved[pop.status[approved] == LegalStatus.UNDOCUMENTED], LegalStatus.TEMPORARY_PERMIT)
+    pop.status_review_month[approved] = model.month + np.int32(round(model.params.permits.permit_duration_months))
+    pop.one_stop_shop_month[approved] = model.month  # referred by the municipality's services
+    model.regularisations += approved.size
+    for index in employers:
+        model.employers[index].exploitative = False
+        model.employers[index].hires_undeclared = False
+
+
+def _enabled(params: "Scenario") -> bool:
+    return params.policies.regularisation.regime != "none"
+
+
+register(LeverSpec("regularisation", "status", (regularisations,), enabled=_enabled))

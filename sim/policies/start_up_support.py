@@ -1,0 +1,53 @@
+"""Start-up support for SSE enterprises (guide §2.6.2; Diomcoop, §2.10.2).
+
+New enterprises (lasting cooperatives from ephemeral cohorts, and migrant-led
+collectives that formalise) receive a launch grant (about €25,000 for Diomcoop) and an
+operating subsidy covering a decreasing share of their costs (95 % at first, 40 % three
+years later, none after ``end_after_months``; ``sim.sse.public_share_of_costs``). Each
+year ``new_collectives_per_year`` collectives of people in survival work, documented or
+not, are helped to formalise (Diomcoop, Mamas de Grigny, Barikama were started by people
+without permits, §2.10.1).
+"""
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.policies.programmes import admit
+from sim.policies.registry import LeverSpec, register
+from sim.sse import SSEEnterprise, join
+from sim.states import LabourState
+
+if TYPE_CHECKING:
+    from sim.model import CityModel
+
+
+def support_new_enterprise(model: "CityModel", enterprise: SSEEnterprise) -> None:
+    """A new enterprise gets the launch grant and the decreasing subsidy, when the lever is on."""
+    s = model.params.policies.start_up_support
+    if not s.enabled:
+        return
+    enterprise.start_up_supported = True
+    enterprise.cash_eur += s.launch_grant_eur
+    enterprise.accounts.book("subsidies", s.launch_grant_eur)
+    model.municipality.spend("start_up_support", s.launch_grant_eur)
+
+
+def collectives(model: "CityModel") -> None:
+    pop, s = model.pop, model.params.policies.start_up_support
+    for _ in range(model.rng.poisson(s.new_collectives_per_year / 12)):
+        candidates = np.flatnonzero((pop.labour == LabourState.SEARCHING) | (pop.labour == LabourState.UNDECLARED_WORK))
+        members = admit(model, candidates, s.collective_size)
+        if members.size < 2:
+            return
+        sector = int(np.bincount(pop.origin_sector[members], minlength=len(model.sectors)).argmax())
+        collective = SSEEnterprise(
+            model, "collective", sector, s.collective_size, cash_eur=0.0,
+            founder_dependence=float(model.rng.uniform(0.3, 1.0)), accepts_undocumented=True,
+        )
+        join(model, members, collective, LabourState.SSE_COOP_MEMBER, model.params.sse.member_pay_eur_per_month)
+        support_new_enterprise(model, collective)
+        model.programme_outcomes.enter(model, "start_up_support", members)
+
+
+register(LeverSpec("start_up_support", "programmes", (collectives,)))

@@ -1,0 +1,230 @@
+"""Scenario schema of the policy levers: each switchable, with its parameters, units and defaults.
+
+Every lever is off by default, so a scenario without a ``[policies]`` table is the
+baseline, and switching every lever off reproduces it exactly. Defaults come from the
+guide's cases (section numbers) or are marked as assumptions; ``docs/policies.md`` lists
+them all.
+"""
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from sim.scenario.types import EurPerMonth, Fraction, Months, RatePerMonth, Section
+
+Places = Annotated[int, Field(ge=0, le=1_000_000)]
+Eur = Annotated[float, Field(ge=0.0, le=1e12)]
+
+
+class Lever(Section):
+    enabled: bool = False
+
+
+class OneStopShop(Lever):
+    """A municipal one-stop shop gathering the services for migrants (guide §2.4, Lisbon, Leuven's De Nomade)."""
+
+    capacity_clients_per_month: Places = 150
+    services_knowledge_gain: Fraction = 0.5
+    """Share of the gap to full knowledge of services and rights closed by a visit."""
+    recognition_delay_factor: Fraction = 0.5
+    """Recognition decisions of clients come after this share of the usual wait (complete files, §2.4)."""
+    referral_months: Months = 6
+    """How long a client keeps priority for training, SSE places and mentoring."""
+    cost_eur_per_client: Eur = 400.0
+    fixed_cost_eur_per_month: Eur = 20_000.0
+
+
+class IntegratedTraining(Lever):
+    """Language learnt with a trade, instead of language first (guide §2.9, Kokkola INTEGRA)."""
+
+    places: Places = 60
+    duration_months: Months = 6
+    dropout_rate_per_month: RatePerMonth = 0.01
+    """Lower than the linear course's: the guide's Kokkola case names attrition as the problem solved."""
+    language_gain_per_month: Fraction = 0.045
+    placement_probability: Fraction = 0.5
+    """Chance that a graduate is hired by a partner employer of the programme's sector."""
+    sector: str = "catering"
+    cost_eur_per_place_month: Eur = 900.0
+
+
+class SSETransitionalJobs(Lever):
+    """Transitional jobs in work-integration enterprises, a springboard (guide §2.8)."""
+
+    places: Places = 40
+    spell_months: Months = 12
+    partner_hiring_probability: Fraction = 0.5
+    """Chance a graduate is hired by a partner employer (Spain's insertion enterprises: 67.2 % exit to ordinary jobs, T25)."""
+    wage_eur_per_month: EurPerMonth = 1500.0
+    subsidy_eur_per_place_month: Eur = 800.0
+    enterprises: Annotated[int, Field(ge=1, le=1000)] = 2
+    sector: str = "catering"
+
+
+class EphemeralCooperatives(Lever):
+    """Cohorts that test a trade as a cooperative for a few months (guide §2.8, Migracoop)."""
+
+    cohort_size: Annotated[int, Field(ge=2, le=100)] = 10
+    """Migracoop's Sunucoop: nine women entrepreneurs."""
+    cohort_interval_months: Months = 6
+    duration_months: Months = 5
+    sectors: Annotated[list[str], Field(min_length=1, max_length=10)] = ["catering", "manufacturing"]
+    """Cohorts alternate between these (Migracoop: one culinary, one textile)."""
+    women_only: bool = True
+    municipal_orders_eur_per_cohort: Eur = 15_000.0
+    lasting_cooperative_probability: Fraction = 0.3
+    self_employment_probability: Fraction = 0.2
+    bridging_gain_per_month: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
+    cost_eur_per_cohort: Eur = 30_000.0
+
+
+class ReservedProcurement(Lever):
+    """Public contracts reserved for SSE enterprises (Directive 2014/24/EU art. 20, guide §2.6.1)."""
+
+    municipal_purchasing_eur_per_year: Eur = 50_000_000.0
+    reserved_share: Fraction = 0.05
+
+
+class StartUpSupport(Lever):
+    """Launch grants and decreasing operating subsidies for new SSE enterprises (guide §2.6.2, Diomcoop)."""
+
+    launch_grant_eur: Eur = 25_000.0
+    """Barcelona's contribution to launch Diomcoop (§2.10.2)."""
+    initial_public_share: Fraction = 0.95
+    share_after_three_years: Fraction = 0.40
+    """Diomcoop: 95 % public funding at first, 40 % three years later, aim 0 %."""
+    end_after_months: Months = 48
+    new_collectives_per_year: Annotated[float, Field(ge=0.0, le=100.0)] = 1.0
+    """Migrant-led collectives helped to formalise each year (Diomcoop, Mamas de Grigny, Barikama)."""
+    collective_size: Annotated[int, Field(ge=2, le=100)] = 12
+    """Diomcoop had 17 participants."""
+
+
+class ThirdPlace(Lever):
+    """A third place / migration hub: free premises for SSE enterprises and a meeting place (guide §2.7)."""
+
+    visitors_per_month: Places = 200
+    bridging_ties_per_visit: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
+    services_knowledge_gain: Fraction = 0.1
+    cost_eur_per_month: Eur = 15_000.0
+
+
+class Mentoring(Lever):
+    """A mentor from the same trade for some months (guide §2.8.1, Duo for a Job: 3 of 4 mentees reach a job, internship or training)."""
+
+    places: Places = 50
+    duration_months: Months = 6
+    referral_probability: Fraction = 0.5
+    """Chance that each job application of a mentee carries the mentor's referral."""
+    recognition_application_boost: Fraction = 0.5
+    cost_eur_per_mentee: Eur = 1_500.0
+
+
+Regime = Literal["none", "oacas", "arraigo", "one_off", "prato"]
+
+
+class Regularisation(Section):
+    """Regularisation through work (guide §2.10), a national regime chosen per scenario.
+
+    - ``oacas`` (France, CESEDA L435-2): 36 months of uninterrupted solidarity activity, or
+      60 months' presence + 12 months' activity + a job promise; the prefect decides
+      (639 applications in 2019-2020, "the majority" approved).
+    - ``arraigo`` (Spain): presence (T22: 2.8 years irregular on average) + a job contract
+      or training.
+    - ``one_off`` (Geneva's Opération Papyrus: nearly 3,000 regularised in under two years):
+      a window with presence, work and language conditions.
+    - ``prato`` (Italy, Prato protocol): exploited workers denounce through the municipality
+      with union support and get a route to status.
+    """
+
+    regime: Regime = "none"
+    approval_probability: Fraction = 0.8
+    application_rate_per_month: RatePerMonth = 0.2
+    """Monthly chance that an eligible person applies (information, fear, paperwork)."""
+    oacas_activity_months: Months = 36
+    oacas_presence_months: Months = 60
+    oacas_short_activity_months: Months = 12
+    job_promise_probability: Fraction = 0.3
+    arraigo_presence_months: Months = 36
+    one_off_start_month: Annotated[int, Field(ge=0, le=1200)] = 12
+    one_off_window_months: Months = 24
+    one_off_presence_months: Months = 60
+    one_off_min_language: Fraction = 0.33
+    prato_denunciation_rate_per_month: RatePerMonth = 0.02
+    prato_union_multiplier: Annotated[float, Field(ge=1.0, le=20.0)] = 3.0
+
+
+class UnionContactPoints(Lever):
+    """Trade-union contact points informing migrants of their rights (UnionMigrantNet: 186 points in 16 countries; guide §2.2)."""
+
+    contact_points: Annotated[int, Field(ge=0, le=1000)] = 2
+    contacts_per_point_per_month: Places = 40
+    services_knowledge_gain: Fraction = 0.3
+    exploitation_exit_probability: Fraction = 0.3
+    """Chance that an informed exploited worker leaves or contests the exploitative job."""
+    sse_support_cash_eur_per_month: Eur = 500.0
+    """Union support to each SSE enterprise (guide §2.2 partnerships)."""
+
+
+class MunicipalIdCard(Lever):
+    """A municipal identity card open to all residents, documents or not (guide §2.1.1.3)."""
+
+    uptake_rate_per_month: RatePerMonth = 0.1
+    services_knowledge_gain: Fraction = 0.3
+    exploitation_reduction: Fraction = 0.3
+    """Share of exploitative undeclared jobs that card holders avoid (they can report abuse)."""
+    readiness_recovery_factor: Annotated[float, Field(ge=1.0, le=5.0)] = 1.5
+    cost_eur_per_card: Eur = 30.0
+
+
+class AntiDiscrimination(Lever):
+    """Anti-discrimination clauses in public contracts, checked by testing (guide §2.6.1, Ghent)."""
+
+    covered_employer_share: Fraction = 0.3
+    discrimination_reduction_logit: Annotated[float, Field(ge=0.0, le=20.0)] = 0.5
+    cost_eur_per_month: Eur = 5_000.0
+
+
+class SSEEconomy(Section):
+    """How SSE enterprises earn, spend and survive (guide §2.6.2, §4). Assumptions unless stated."""
+
+    market_sales_eur_per_worker_month: Eur = 1_500.0
+    """Sales per worker at full productivity; scaled by the workers' language and bridging ties."""
+    member_pay_eur_per_month: EurPerMonth = 1_300.0
+    fixed_costs_eur_per_month: Eur = 3_000.0
+    """Rent and running costs; zero for enterprises housed in a third place."""
+    donations_eur_per_month: Eur = 300.0
+    initial_cash_eur: Eur = 10_000.0
+    founder_exit_rate_per_month: RatePerMonth = 0.01
+    """Monthly chance the founder leaves; the enterprise then closes with its founder dependence (§4)."""
+    max_members: Annotated[int, Field(ge=1, le=1000)] = 20
+    bridging_gain_per_month: Annotated[float, Field(ge=0.0, le=10.0)] = 0.3
+    language_gain_per_month: Fraction = 0.006
+    existing_enterprises: Annotated[int, Field(ge=0, le=10_000)] = 0
+    """SSE cooperatives already in the city when the run starts (part of the baseline)."""
+
+
+class Policies(Section):
+    """The municipal and national levers of a scenario."""
+
+    one_stop_shop: OneStopShop = OneStopShop()
+    integrated_training: IntegratedTraining = IntegratedTraining()
+    sse_transitional_jobs: SSETransitionalJobs = SSETransitionalJobs()
+    ephemeral_cooperatives: EphemeralCooperatives = EphemeralCooperatives()
+    reserved_procurement: ReservedProcurement = ReservedProcurement()
+    start_up_support: StartUpSupport = StartUpSupport()
+    third_place: ThirdPlace = ThirdPlace()
+    mentoring: Mentoring = Mentoring()
+    regularisation: Regularisation = Regularisation()
+    union_contact_points: UnionContactPoints = UnionContactPoints()
+    municipal_id_card: MunicipalIdCard = MunicipalIdCard()
+    anti_discrimination: AntiDiscrimination = AntiDiscrimination()
+    policy_budget_eur_per_year: Eur = 1e12
+    """Cap on the municipality's yearly spending on the levers: once reached, no lever admits new participants that year."""
+
+    @model_validator(mode="after")
+    def _start_up_schedule(self):
+        s = self.start_up_support
+        if s.share_after_three_years > s.initial_public_share:
+            raise ValueError("start_up_support.share_after_three_years must not exceed initial_public_share")
+        return self
