@@ -62,7 +62,7 @@ def _last(model: "CityModel") -> np.ndarray:
 
 
 MONTHLY_REPORTERS: dict[str, Any] = {
-    "month": lambda m: m.month,
+    "month": lambda m: m.month - 1,
     "migrants": lambda m: m.pop.count(),
     "working_age_20_64": lambda m: int(_last(m).sum()),
     "newcomers": lambda m: m.flows.newcomers,
@@ -94,8 +94,9 @@ def final(model: "CityModel") -> dict[str, Any]:
     citizens = cells.copy()
     citizens[LegalStatus.NATURALISED] = 0
     pop = model.pop
+    last = model.month - 1  # the last month run (model.month counts months done)
     working_age = np.flatnonzero(
-        (pop.birth_month <= model.month - WORKING_AGE_MONTHS[0]) & (pop.birth_month > model.month - WORKING_AGE_MONTHS[1])
+        (pop.birth_month <= last - WORKING_AGE_MONTHS[0]) & (pop.birth_month > last - WORKING_AGE_MONTHS[1])
     )
     monthly = model.datacollector.get_model_vars_dataframe()
     return {
@@ -141,7 +142,7 @@ def _first_formal_job(model: "CityModel") -> dict[str, Any]:
     Only people who arrived during the reported run count; those who left or still wait are
     censored.
     """
-    events, censored = model.first_formal_job.tables(model.pop, model.month)
+    events, censored = model.first_formal_job.tables(model.pop, model.month - 1)
     shape = (len(Reason), len(Sex), len(Education), events.shape[1])
     events, censored = events.reshape(shape), censored.reshape(shape)
     by_group: dict[str, dict[str, float | None]] = {}

@@ -15,7 +15,7 @@ import numpy as np
 from sim import draws
 from sim.mechanisms.inflow import arrive
 from sim.population import NO_MONTH
-from sim.states import Education, LabourState, LegalStatus, Reason, RecognitionState
+from sim.states import Education, LabourState, LegalStatus, Reason, RecognitionState, Sex
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -34,10 +34,12 @@ def populate(model: "CityModel", n: int) -> None:
     limit = np.int32(p.outflow.exit_age_years * 12) - age_at_arrival - 1
     elapsed = np.minimum(months_ago, np.maximum(limit, 0))
     pop.arrival_month[rows] = now - elapsed
+    pop.status_review_month[rows] += months_ago - elapsed  # timed from the (capped) arrival
     pop.birth_month[rows] = pop.arrival_month[rows] - age_at_arrival
     pop.status_since_month[rows] = pop.arrival_month[rows]
     pop.legal_since_month[rows] = pop.arrival_month[rows]
     pop.labour_since_month[rows] = now
+    _settle_language(model, rows, elapsed)
     _settle_status(model, rows, elapsed)
     _settle_human_capital(model, rows, elapsed)
     _settle_labour(model, rows)
@@ -83,21 +85,32 @@ def _settle_status(model: "CityModel", rows: np.ndarray, elapsed: np.ndarray) ->
     pop.status_since_month[rows[changed]] = now
 
 
+def _settle_language(model: "CityModel", rows: np.ndarray, elapsed: np.ndarray) -> None:
+    """Daily-life learning, plus a completed course for some (a course of d months has
+    d - 1 monthly drop-out chances: exits are checked before the month's learning)."""
+    lang, rng, pop = model.params.language, model.rng, model.pop
+    months = elapsed.astype(np.float32)
+    completed = (1 - lang.course_dropout_rate_per_month) ** max(lang.course_duration_months - 1, 0)
+    took_course = (months > lang.course_duration_months) & draws.happens(rng, completed, rows.size)
+    gain = months * lang.ambient_learning_per_month + took_course * lang.course_gain_per_month * lang.course_duration_months
+    pop.language[rows] = np.minimum(1.0, pop.language[rows] + gain * pop.aptitude[rows])
+
+
 def _settle_human_capital(model: "CityModel", rows: np.ndarray, elapsed: np.ndarray) -> None:
-    """Language, readiness, care duties, services knowledge and recognition after ``elapsed`` months."""
+    """Readiness, care duties, services knowledge and recognition after ``elapsed`` months."""
     p, rng, pop = model.params, model.rng, model.pop
     n = rows.size
     months = elapsed.astype(np.float32)
-    lang = p.language
-    took_course = (months > lang.course_duration_months) & draws.happens(
-        rng, (1 - lang.course_dropout_rate_per_month) ** lang.course_duration_months, n
-    )
-    gain = months * lang.ambient_learning_per_month + took_course * lang.course_gain_per_month * lang.course_duration_months
-    pop.language[rows] = np.minimum(1.0, pop.language[rows] + gain * pop.aptitude[rows])
     recovery = 1 - (1 - p.readiness.recovery_rate_per_month) ** months
     pop.readiness[rows] += (1 - pop.readiness[rows]) * recovery
-    still_caring = draws.happens(rng, (1 - p.population.care_duties_end_rate_per_month) ** months, n)
-    pop.care_duties[rows] &= still_caring
+    # Care duties as a two-state Markov chain started from the arrival state: after m
+    # months P(care) = s + (c0 - s) * (1 - start - end)^m, s = start / (start + end).
+    c = p.population
+    start = np.where(pop.sex[rows] == Sex.FEMALE, c.care_duties_start_rate_female_per_month, c.care_duties_start_rate_male_per_month)
+    total = start + c.care_duties_end_rate_per_month
+    stationary = np.divide(start, total, out=np.zeros_like(start), where=total > 0)
+    p_care = stationary + (pop.care_duties[rows] - stationary) * (1 - total) ** months
+    pop.care_duties[rows] = draws.happens(rng, p_care, n)
     learned = 1 - (1 - p.recognition.services_knowledge_gain_per_month) ** months
     pop.services_knowledge[rows] += (1 - pop.services_knowledge[rows]) * learned
     # Recognition: legal residents with a qualification may have applied and been decided.

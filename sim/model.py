@@ -98,6 +98,8 @@ class CityModel(mesa.Model):
     """
 
     def __init__(self, scenario: Scenario | str | Path = "eu27/baseline", rng: int | None = None, migrants: int | None = None):
+        if rng is None:  # draw the seed ourselves so that provenance can replay the run
+            rng = int(np.random.SeedSequence().entropy % 2**63)
         super().__init__(rng=rng)
         self.params = scenario if isinstance(scenario, Scenario) else load(scenario)
         initial = self.params.population.initial_migrants

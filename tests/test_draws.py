@@ -2,27 +2,35 @@
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from sim import draws
 
 
 @pytest.mark.parametrize("probability", [0.003, 0.02, 0.09, 0.3])
-def test_chosen_is_bernoulli(probability):
-    # Over 200 draws of 10,000 trials, the mean count is n*p with standard error
-    # sqrt(n*p*(1-p)/200); 5 standard errors is a bound a correct sampler breaks with
-    # probability below 1e-6. Positions must also be uniform: the mean index is n/2.
+@pytest.mark.parametrize("batch", [None, 7])
+def test_chosen_is_a_bernoulli_process(probability, batch):
+    # 400 repetitions of 2,000 trials. For a Bernoulli process the count is Binomial(n, p):
+    # its mean within 5 standard errors, its variance within 5 standard errors of
+    # n p (1 - p) (the sample variance's s.e. is about var * sqrt(2 / reps)), and every row
+    # equally likely: a chi-square test of the per-row hit counts at the 1e-6 level.
+    # batch=7 forces the multi-batch path. A correct sampler fails with probability ~1e-6.
     rng = np.random.default_rng(7)
-    n, reps = 10_000, 200
-    counts, positions = [], []
+    n, reps = 2_000, 400
+    hits = np.zeros(n)
+    counts = []
     for _ in range(reps):
-        rows = draws.chosen(rng, probability, n)
-        assert np.all(np.diff(rows) > 0) and (rows.size == 0 or (rows[0] >= 0 and rows[-1] < n))
+        rows = draws.chosen(rng, probability, n, batch=batch)
+        if probability < 0.1:  # the sparse path; above, the dense one
+            assert np.all(np.diff(rows) > 0)
+        assert rows.size == 0 or (rows[0] >= 0 and rows[-1] < n)
         counts.append(rows.size)
-        positions.append(rows)
-    se = np.sqrt(n * probability * (1 - probability) / reps)
-    assert abs(np.mean(counts) - n * probability) < 5 * se
-    every = np.concatenate(positions)
-    assert abs(every.mean() - (n - 1) / 2) < 5 * n / np.sqrt(12 * every.size)
+        hits[rows] += 1
+    variance = n * probability * (1 - probability)
+    assert abs(np.mean(counts) - n * probability) < 5 * np.sqrt(variance / reps)
+    assert abs(np.var(counts, ddof=1) - variance) < 5 * variance * np.sqrt(2 / reps)
+    if probability >= 0.02:  # enough expected hits per row for the chi-square approximation
+        assert stats.chisquare(hits).pvalue > 1e-6
 
 
 def test_chosen_edge_cases():
@@ -34,7 +42,7 @@ def test_chosen_edge_cases():
 
 def test_chosen_by_category_thins_to_each_probability():
     # Two categories with 0.01 and 0.04: each category's hit rate must match its own
-    # probability within 5 standard errors.
+    # probability within 5 standard errors; a probability above 1 counts as 1.
     rng = np.random.default_rng(3)
     category = np.repeat(np.array([0, 1], dtype=np.int8), 200_000)
     probability = np.array([0.01, 0.04])
@@ -47,11 +55,18 @@ def test_chosen_by_category_thins_to_each_probability():
         trials = 200_000 * reps
         se = np.sqrt(trials * probability[c] * (1 - probability[c]))
         assert abs(hits[c] - trials * probability[c]) < 5 * se
+    certain = draws.chosen_by_category(rng, np.array([1.0, 2.0]), np.array([0, 1] * 500, dtype=np.int8))
+    assert certain.size == 1000
 
 
-def test_duration_months_has_the_requested_mean():
+def test_duration_months_has_the_mean_of_a_rounded_up_gamma():
+    # E[ceil(X)] = sum_k P(X > k) for X ~ Gamma(2, mean / 2), floored at 1 month; the
+    # sample mean of 100,000 draws must be within 5 standard errors of it.
     rng = np.random.default_rng(5)
-    months = draws.duration_months(rng, 6.8, 100_000)
+    mean = 6.8
+    months = draws.duration_months(rng, mean, 100_000)
     assert months.min() >= 1
-    # Rounding up to whole months adds about half a month to the gamma mean.
-    assert 6.8 < months.mean() < 6.8 + 1.0
+    law = stats.gamma(2, scale=mean / 2)
+    k = np.arange(1, 200)
+    expected = 1 + law.sf(k).sum()  # ceil(X) >= 1 always, then P(ceil(X) > k) = P(X > k)
+    assert abs(months.mean() - expected) < 5 * months.std() / np.sqrt(months.size)

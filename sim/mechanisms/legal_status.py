@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import draws
-from sim.mechanisms.labour_market import leave_job
+from sim.sse import leave_sse
 from sim.mechanisms.outflow import depart
 from sim.population import NO_MONTH
-from sim.states import IS_FORMAL_WORK, LegalStatus, Reason
+from sim.states import IS_FORMAL_WORK, LabourState, LegalStatus, Reason
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -37,9 +37,26 @@ def change_status(model: "CityModel", rows: np.ndarray, status: LegalStatus) -> 
     if status == LegalStatus.UNDOCUMENTED:
         pop.legal_since_month[rows] = NO_MONTH
         pop.studying[rows] = False
-        leave_job(model, rows[IS_FORMAL_WORK[pop.labour[rows]]])
+        _lose_legal_activities(model, rows)
     else:
         pop.legal_since_month[rows[was_undocumented]] = model.month
+
+
+def _lose_legal_activities(model: "CityModel", rows: np.ndarray) -> None:
+    """Without papers: no declared job (except solidarity activity in an SSE enterprise
+    open to undocumented people, guide §2.10), no course or training."""
+    pop = model.pop
+    working = rows[IS_FORMAL_WORK[pop.labour[rows]]]
+    # Indexed by the sse_enterprise column; its -1 ("none") reads the trailing False.
+    open_to_undocumented = np.array([e.accepts_undocumented for e in model.sse_enterprises] + [False], dtype=bool)
+    keeps = (pop.labour[working] == LabourState.SSE_COOP_MEMBER) & open_to_undocumented[pop.sse_enterprise[working]]
+    leave_sse(model, working[~keeps])
+    learning = rows[(pop.labour[rows] == LabourState.LANGUAGE_COURSE) | (pop.labour[rows] == LabourState.INTEGRATED_TRAINING)]
+    pop.labour[learning] = LabourState.SEARCHING
+    pop.labour_since_month[learning] = model.month
+    pop.course_end_month[learning] = NO_MONTH
+    pop.programme_end_month[learning] = NO_MONTH
+    pop.mentored_until_month[rows] = NO_MONTH
 
 
 def asylum_decisions(model: "CityModel") -> None:

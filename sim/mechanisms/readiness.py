@@ -23,6 +23,7 @@ def recovery(model: "CityModel") -> None:
     pop, p = model.pop, model.params.readiness
     rate = np.full(len(LegalStatus), p.recovery_rate_per_month, dtype=np.float32)
     rate[[LegalStatus.ASYLUM_SEEKER, LegalStatus.UNDOCUMENTED]] *= p.precarious_recovery_factor
+    rate[LegalStatus.GONE] = 0.0  # free rows keep their empty values
     pop.readiness += (1.0 - pop.readiness) * rate[pop.status]
 
 
@@ -52,3 +53,4 @@ def labour_force(model: "CityModel") -> None:
     pop.labour_since_month[free] = model.month
     blocked = (pop.labour == LabourState.INACTIVE) & ~pop.care_duties & ~pop.studying
     pop.labour[blocked] = LabourState.NOT_READY
+    pop.labour_since_month[blocked] = model.month

@@ -21,9 +21,9 @@ if TYPE_CHECKING:
 
 def services_knowledge(model: "CityModel") -> None:
     pop = model.pop
-    pop.services_knowledge += (1.0 - pop.services_knowledge) * np.float32(
-        model.params.recognition.services_knowledge_gain_per_month
-    )
+    gain = np.full(len(LegalStatus), model.params.recognition.services_knowledge_gain_per_month, dtype=np.float32)
+    gain[LegalStatus.GONE] = 0.0  # free rows keep their empty values
+    pop.services_knowledge += (1.0 - pop.services_knowledge) * gain[pop.status]
 
 
 def applications(model: "CityModel") -> None:
