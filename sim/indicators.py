@@ -16,7 +16,8 @@ import numpy as np
 from sim.mechanisms import welfare
 from sim.provenance import provenance
 from sim.records import MAX_YEARS_SINCE_ARRIVAL, WORKING_AGE_MONTHS, kaplan_meier_median
-from sim.states import IS_EMPLOYED, IS_FORMAL_WORK, Education, LabourState, LegalStatus, Reason, Sex
+from sim.sse import alive_enterprises
+from sim.states import IS_EMPLOYED, IS_FORMAL_WORK, IS_SSE, Education, LabourState, LegalStatus, Reason, Sex
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -74,6 +75,9 @@ MONTHLY_REPORTERS: dict[str, Any] = {
     "mean_bridging_ties": lambda m: _mean(m, m.pop.bridging_ties),
     "mean_income_eur_per_month": welfare.mean_income_eur_per_month,
     "municipal_spending_eur": lambda m: m.municipality.total_spending_eur,
+    "regularisations": lambda m: m.regularisations,
+    "sse_jobs": lambda m: int(m.census[:, IS_SSE].sum()),
+    "sse_enterprises_alive": lambda m: len(alive_enterprises(m)),
 }
 """Monthly series (Mesa DataCollector model reporters), all cheap aggregates."""
 
@@ -126,8 +130,29 @@ def final(model: "CityModel") -> dict[str, Any]:
             "total": model.municipality.total_spending_eur,
             **model.municipality.spending_eur,
         },
+        "municipal_orders_to_sse_eur": sum(model.municipality.orders_eur.values()),
+        "regularisations_total": model.regularisations,
+        **_sse(model),
+        "programme_outcomes": model.programme_outcomes.summary(),
         "monthly": {column: _plain(monthly[column].tolist()) for column in monthly.columns},
         "provenance": provenance(model),
+    }
+
+
+def _sse(model: "CityModel") -> dict[str, Any]:
+    """The SSE at the end: enterprises alive, jobs, and how much of their income they earn.
+
+    The self-financing ratio is market sales over all income (sales, public orders,
+    subsidies, donations) of the enterprises alive, since their founding.
+    """
+    alive = alive_enterprises(model)
+    income = sum(sum(e.accounts.total.values()) for e in alive)
+    sales = sum(e.accounts.total["market_sales"] for e in alive)
+    return {
+        "sse_enterprises_alive": len(alive),
+        "sse_enterprises_closed": sum(not e.alive for e in model.sse_enterprises),
+        "sse_jobs": int(np.count_nonzero(IS_SSE[model.pop.labour])),
+        "sse_self_financing_ratio": ratio(sales, income),
     }
 
 

@@ -112,7 +112,7 @@ def long_term_residence(model: "CityModel") -> None:
     rows = draws.chosen(model.rng, p.long_term_residence_uptake_rate_per_month, pop.slots)
     status = pop.status[rows]
     eligible = ((status == LegalStatus.TEMPORARY_PERMIT) & ~pop.studying[rows]) | (status == LegalStatus.REFUGEE)
-    eligible &= (month - pop.legal_since_month[rows]) >= p.long_term_residence_after_months
+    eligible &= pop.legal_since_month[rows] <= month - p.long_term_residence_after_months
     change_status(model, rows[eligible], LegalStatus.LONG_TERM_RESIDENT)
 
 
@@ -121,7 +121,7 @@ def naturalisation(model: "CityModel") -> None:
     rows = draws.chosen(model.rng, p.naturalisation_rate_per_month, pop.slots)
     status = pop.status[rows]
     eligible = (status == LegalStatus.LONG_TERM_RESIDENT) | (status == LegalStatus.REFUGEE)
-    eligible &= (month - pop.legal_since_month[rows]) >= p.naturalisation_after_months
+    eligible &= pop.legal_since_month[rows] <= month - p.naturalisation_after_months
     eligible &= pop.language[rows] >= p.naturalisation_min_language
     change_status(model, rows[eligible], LegalStatus.NATURALISED)
 

@@ -24,7 +24,8 @@ LOW_KNOWLEDGE = 0.5
 
 def visits(model: "CityModel") -> None:
     pop, p = model.pop, model.params.policies.one_stop_shop
-    rows = np.flatnonzero(pop.alive() & ((model.month - pop.one_stop_shop_month) > p.referral_months))
+    # Not a client in the last referral_months (compare months: NO_MONTH must not overflow).
+    rows = np.flatnonzero(pop.alive() & (pop.one_stop_shop_month < model.month - p.referral_months))
     rows = rows[((model.month - pop.arrival_month[rows]) < NEWCOMER_MONTHS) | (pop.services_knowledge[rows] < LOW_KNOWLEDGE)]
     model.municipality.spend("one_stop_shop", p.fixed_cost_eur_per_month)
     if rows.size == 0 or not model.municipality.can_fund():

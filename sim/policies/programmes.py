@@ -29,7 +29,8 @@ def admit(model: "CityModel", candidates: np.ndarray, places: int, waiting_since
     if places <= 0 or candidates.size == 0 or not model.municipality.can_fund():
         return np.empty(0, dtype=np.int64)
     shop = model.params.policies.one_stop_shop
-    referred = (model.month - model.pop.one_stop_shop_month[candidates]) <= shop.referral_months
+    # Compare months rather than subtract: NO_MONTH (never referred) would overflow.
+    referred = model.pop.one_stop_shop_month[candidates] >= model.month - shop.referral_months
     keys = [model.rng.random(candidates.size)]
     if waiting_since is not None:
         keys.append(waiting_since)

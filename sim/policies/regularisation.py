@@ -14,8 +14,9 @@ approved). Approval gives a temporary permit. Conditions:
   of presence, work and a basic language level.
 - ``prato`` (Prato protocol): exploited workers denounce their situation through the
   municipality, more often when a union has reached them; approval gives a permit, ends
-  the exploitative job and refers them to the municipality's services, and the
-  denounced employer stops exploiting.
+  the exploitative job and refers them to the municipality's services, and a denounced
+  employer is sanctioned (stops hiring undeclared labour) with
+  ``prato_employer_sanction_probability``.
 """
 
 from typing import TYPE_CHECKING
@@ -79,7 +80,8 @@ def _prato(model: "CityModel") -> None:
     pop.status_review_month[approved] = model.month + np.int32(round(model.params.permits.permit_duration_months))
     pop.one_stop_shop_month[approved] = model.month  # referred by the municipality's services
     model.regularisations += approved.size
-    for index in employers:
+    sanctioned = employers[draws.happens(model.rng, r.prato_employer_sanction_probability, employers.size)]
+    for index in sanctioned:
         model.employers[index].exploitative = False
         model.employers[index].hires_undeclared = False
 

@@ -152,6 +152,8 @@ class Regularisation(Section):
     one_off_min_language: Fraction = 0.33
     prato_denunciation_rate_per_month: RatePerMonth = 0.02
     prato_union_multiplier: Annotated[float, Field(ge=1.0, le=20.0)] = 3.0
+    prato_employer_sanction_probability: Fraction = 0.01
+    """Chance that a denounced employer is sanctioned and stops hiring undeclared labour."""
 
 
 class UnionContactPoints(Lever):
