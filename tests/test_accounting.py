@@ -2,12 +2,14 @@
 month, states consistent with each other, and stock changes equal to flows."""
 
 import numpy as np
+import pytest
 
 from sim.mechanisms.work_authorisation import work_authorised
 from sim.records import WORKING_AGE_MONTHS
 from sim.states import (
     IS_EMPLOYED,
     IS_FORMAL_WORK,
+    IS_SSE,
     N_LABOUR,
     N_STATUS,
     LabourState,
@@ -29,19 +31,29 @@ def check_invariants(model) -> None:
     rows = np.flatnonzero(alive)
     assert np.unique(pop.person_id[rows]).size == rows.size
     employed = IS_EMPLOYED[labour[rows]]
-    # A job means an employer and a wage; no job means neither.
-    assert np.array_equal(pop.employer[rows] >= 0, employed)
+    # A job means exactly one of: a mainstream employer, an SSE enterprise, self-employment.
+    with_employer = pop.employer[rows] >= 0
+    in_sse = pop.sse_enterprise[rows] >= 0
+    self_employed = labour[rows] == LabourState.SELF_EMPLOYED
+    assert np.array_equal(with_employer.astype(int) + in_sse + self_employed, employed.astype(int))
+    assert np.array_equal(in_sse, IS_SSE[labour[rows]])
     assert np.all(pop.employer[rows] < len(model.employers))
+    assert all(model.sse_enterprises[i].alive for i in np.unique(pop.sse_enterprise[rows[in_sse]]))
     assert np.array_equal(pop.wage_eur_per_month[rows] > 0, employed)
-    # No formal work without work authorisation.
+    # No declared work without work authorisation, except solidarity activity in an SSE
+    # enterprise open to people without papers (guide §2.10).
     formal = rows[IS_FORMAL_WORK[labour[rows]]]
-    assert np.all(work_authorised(model, formal))
+    unauthorised = formal[~work_authorised(model, formal)]
+    assert np.all(labour[unauthorised] == LabourState.SSE_COOP_MEMBER)
+    assert all(model.sse_enterprises[i].accepts_undocumented for i in pop.sse_enterprise[unauthorised])
     assert not np.any(labour[rows[status[rows] == LegalStatus.UNDOCUMENTED]] == LabourState.JOB_MATCHING_SKILLS)
     # Exploitation happens only in undeclared work, at exploitative employers.
     exploited = rows[pop.exploited[rows]]
     assert np.all(labour[exploited] == LabourState.UNDECLARED_WORK)
     assert all(model.employers[e].exploitative for e in np.unique(pop.employer[exploited]))
     # Out of the labour force only with a reason; in a course only until it ends.
+    in_programme = rows[(labour[rows] == LabourState.INTEGRATED_TRAINING) | (labour[rows] == LabourState.SSE_TRANSITIONAL_JOB)]
+    assert np.all(pop.programme_end_month[in_programme] >= model.month - 1)
     inactive = rows[labour[rows] == LabourState.INACTIVE]
     assert np.all(pop.care_duties[inactive] | pop.studying[inactive])
     in_course = rows[labour[rows] == LabourState.LANGUAGE_COURSE]
@@ -55,8 +67,9 @@ def check_invariants(model) -> None:
     assert not pop.language[free].any() and not pop.wage_eur_per_month[free].any()
 
 
-def test_invariants_and_flows_hold_every_month():
-    model = small_model(migrants=3000)
+@pytest.mark.parametrize("scenario", ["liege/baseline", "liege/combined", "barcelona/combined", "paris/combined"])
+def test_invariants_and_flows_hold_every_month(scenario):
+    model = small_model(scenario, migrants=3000)
     check_invariants(model)
     for _ in range(48):
         before = model.pop.count()
