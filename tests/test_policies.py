@@ -438,3 +438,20 @@ def test_combined_package_reports_spending_by_lever_and_programme_outcomes():
         assert share is None or 0 <= share <= 1
     assert results["sse_jobs"] > 0 and results["sse_enterprises_alive"] > 0
     assert 0 <= results["sse_self_financing_ratio"] <= 1
+
+
+def test_docs_list_every_lever_and_parameter():
+    from pathlib import Path
+
+    from sim.scenario.policies import Policies, SSEEconomy
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "policies.md").read_text()
+    for name, field in Policies.model_fields.items():
+        if name == "policy_budget_eur_per_year":
+            assert "`policies.policy_budget_eur_per_year`" in text
+            continue
+        assert f"`{name}`" in text, name
+        for parameter in field.annotation.model_fields:
+            assert parameter == "enabled" or f"`{parameter}`" in text, f"{name}.{parameter}"
+    for parameter in SSEEconomy.model_fields:
+        assert f"`{parameter}`" in text, parameter
