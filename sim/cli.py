@@ -106,7 +106,15 @@ def indicator_table(results: dict[str, Any]) -> Table:
         ("median months to first declared job", _num(results["median_months_to_first_formal_job"])),
         ("median monthly income, EUR", _num(results["median_monthly_income_eur"])),
         ("refugees in work after 5 years", _pct(results["employment_rate_by_years_since_arrival"]["asylum"]["5"])),
+        ("regularisations through work", results["regularisations_total"]),
+        ("SSE jobs / enterprises alive", f"{results['sse_jobs']} / {results['sse_enterprises_alive']}"),
+        ("SSE self-financing ratio", _pct(results["sse_self_financing_ratio"])),
         ("municipal spending, million EUR", _num(results["municipal_spending_eur"]["total"] / 1e6, 2)),
+        *(
+            (f"  {item.replace('_', ' ')}", _num(amount / 1e6, 2))
+            for item, amount in results["municipal_spending_eur"].items()
+            if item != "total"
+        ),
     ]
     for name, value in rows:
         table.add_row(name, str(value))

@@ -101,6 +101,9 @@ class Population:
     def count(self) -> int:
         return self.slots - self._free.size
 
+    def free_rows(self) -> np.ndarray:
+        return self._free
+
     def add(self, n: int, **values: np.ndarray | Any) -> np.ndarray:
         """Add ``n`` people with the given column values; return their rows.
 

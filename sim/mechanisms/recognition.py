@@ -21,20 +21,21 @@ if TYPE_CHECKING:
 
 def services_knowledge(model: "CityModel") -> None:
     pop = model.pop
-    gain = np.full(len(LegalStatus), model.params.recognition.services_knowledge_gain_per_month, dtype=np.float32)
-    gain[LegalStatus.GONE] = 0.0  # free rows keep their empty values
-    pop.services_knowledge += (1.0 - pop.services_knowledge) * gain[pop.status]
+    pop.services_knowledge += (1.0 - pop.services_knowledge) * np.float32(
+        model.params.recognition.services_knowledge_gain_per_month
+    )
+    pop.services_knowledge[pop.free_rows()] = 0.0  # free rows keep their empty values
 
 
 def applications(model: "CityModel") -> None:
     pop, p = model.pop, model.params.recognition
-    rows = np.flatnonzero(pop.recognition == RecognitionState.NOT_APPLIED)
+    # Candidates drawn at the highest rate among everyone, then the eligibility rule, then
+    # thinning by each one's knowledge of services: the same law as a per-person draw.
+    rows = draws.chosen(model.rng, p.application_rate_per_month, pop.slots)
     status = pop.status[rows]
-    eligible = (pop.education[rows] >= Education.MEDIUM) & (status != LegalStatus.GONE)
-    eligible &= (status != LegalStatus.UNDOCUMENTED) & (status != LegalStatus.ASYLUM_SEEKER)
+    eligible = (pop.education[rows] >= Education.MEDIUM) & (pop.recognition[rows] == RecognitionState.NOT_APPLIED)
+    eligible &= (status != LegalStatus.UNDOCUMENTED) & (status != LegalStatus.ASYLUM_SEEKER) & (status != LegalStatus.GONE)
     rows = rows[eligible]
-    # Candidates at the highest rate, then thinned by each one's knowledge of services.
-    rows = rows[draws.chosen(model.rng, p.application_rate_per_month, rows.size)]
     rows = rows[draws.happens(model.rng, pop.services_knowledge[rows], rows.size)]
     pop.recognition[rows] = RecognitionState.PENDING
     pop.recognition_due_month[rows] = model.month + draws.duration_months(model.rng, p.decision_mean_months, rows.size)

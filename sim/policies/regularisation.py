@@ -15,8 +15,8 @@ approved). Approval gives a temporary permit. Conditions:
 - ``prato`` (Prato protocol): exploited workers denounce their situation through the
   municipality, more often when a union has reached them; approval gives a permit, ends
   the exploitative job and refers them to the municipality's services, and a denounced
-  employer is sanctioned (stops hiring undeclared labour) with
-  ``prato_employer_sanction_probability``.
+  employer is sanctioned with ``prato_employer_sanction_probability``: it stops hiring
+  undeclared labour and its undeclared jobs end.
 """
 
 from typing import TYPE_CHECKING
@@ -28,7 +28,7 @@ from sim.mechanisms.labour_market import leave_job
 from sim.mechanisms.legal_status import change_status
 from sim.policies.programmes import IN_JOB_OR_TRAINING
 from sim.policies.registry import LeverSpec, register
-from sim.states import LegalStatus
+from sim.states import LabourState, LegalStatus
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -84,6 +84,8 @@ def _prato(model: "CityModel") -> None:
     for index in sanctioned:
         model.employers[index].exploitative = False
         model.employers[index].hires_undeclared = False
+    # Inspection ends the undeclared jobs at sanctioned employers.
+    leave_job(model, np.flatnonzero(np.isin(pop.employer, sanctioned) & (pop.labour == LabourState.UNDECLARED_WORK)))
 
 
 def _enabled(params: "Scenario") -> bool:
