@@ -304,13 +304,19 @@ def test_oacas_needs_three_years_of_solidarity_activity_or_presence_activity_and
     assert np.all(model.pop.status[rows[half:]] == LegalStatus.UNDOCUMENTED)
 
 
+def _working_undeclared(model, rows, months_present):
+    from sim.mechanisms.labour_market import take_job
+
+    take_job(model, rows, np.zeros(rows.size, dtype=np.int32), 0, np.full(rows.size, LabourState.UNDECLARED_WORK, dtype=np.int8))
+    model.pop.wage_eur_per_month[rows] = 900.0
+    model.pop.arrival_month[rows] = model.month - months_present
+
+
 def test_arraigo_needs_presence_and_work_with_a_contract_offer():
     def prepare(model, rows):
-        pop = model.pop
-        pop.labour[rows] = LabourState.UNDECLARED_WORK
-        pop.employer[rows] = 0
-        pop.wage_eur_per_month[rows] = 900.0
-        pop.arrival_month[rows[: rows.size // 2]] = model.month - 35  # one month short
+        half = rows.size // 2
+        _working_undeclared(model, rows[:half], 35)  # one month short
+        _working_undeclared(model, rows[half:], 36)
 
     model, rows = _regularise_once("arraigo", prepare, policies__regularisation__job_promise_probability=0.5)
     short, long_enough = rows[: rows.size // 2], rows[rows.size // 2 :]
@@ -322,12 +328,8 @@ def test_arraigo_needs_presence_and_work_with_a_contract_offer():
 
 def test_one_off_programme_only_within_its_window():
     def prepare(model, rows):
-        pop = model.pop
-        pop.labour[rows] = LabourState.UNDECLARED_WORK
-        pop.employer[rows] = 0
-        pop.wage_eur_per_month[rows] = 900.0
-        pop.arrival_month[rows] = model.month - 100
-        pop.language[rows] = 0.5
+        _working_undeclared(model, rows, 100)
+        model.pop.language[rows] = 0.5
 
     before, rows = _regularise_once("one_off", prepare, months_after=0, policies__regularisation__one_off_start_month=5)
     assert np.all(before.pop.status[rows] == LegalStatus.UNDOCUMENTED)
