@@ -58,28 +58,26 @@ def _rate_by(cells: np.ndarray, axis: int, enum) -> dict[str, float | None]:
     }
 
 
-def _last(model: "CityModel") -> np.ndarray:
-    return model.counts.cells[-1]
-
-
-MONTHLY_REPORTERS: dict[str, Any] = {
-    "month": lambda m: m.month - 1,
-    "migrants": lambda m: m.pop.count(),
-    "working_age_20_64": lambda m: int(_last(m).sum()),
-    "newcomers": lambda m: m.flows.newcomers,
-    "leavers": lambda m: m.flows.leavers,
-    **{name: (lambda m, name=name: rates(_last(m))[name]) for name in rates(np.zeros((1, len(LabourState), 1, 3)))},
-    "undocumented_count": lambda m: int(m.census[LegalStatus.UNDOCUMENTED].sum()),
-    "exploited_count": lambda m: int(np.count_nonzero(m.pop.exploited)),
-    "mean_language": lambda m: _mean(m, m.pop.language),
-    "mean_bridging_ties": lambda m: _mean(m, m.pop.bridging_ties),
-    "mean_income_eur_per_month": welfare.mean_income_eur_per_month,
-    "municipal_spending_eur": lambda m: m.municipality.total_spending_eur,
-    "regularisations": lambda m: m.regularisations,
-    "sse_jobs": lambda m: int(m.census[:, IS_SSE].sum()),
-    "sse_enterprises_alive": lambda m: len(alive_enterprises(m)),
-}
-"""Monthly series (Mesa DataCollector model reporters), all cheap aggregates."""
+def monthly_row(model: "CityModel") -> dict[str, Any]:
+    """The month just run, as one row of the monthly series: cheap aggregates only."""
+    month_rates = rates(model.counts.cells[-1])
+    return {
+        "month": model.month - 1,
+        "migrants": model.pop.count(),
+        "working_age_20_64": int(model.counts.cells[-1].sum()),
+        "newcomers": model.flows.newcomers,
+        "leavers": model.flows.leavers,
+        **month_rates,
+        "undocumented_count": int(model.census[LegalStatus.UNDOCUMENTED].sum()),
+        "exploited_count": int(np.count_nonzero(model.pop.exploited)),
+        "mean_language": _mean(model, model.pop.language),
+        "mean_bridging_ties": _mean(model, model.pop.bridging_ties),
+        "mean_income_eur_per_month": welfare.mean_income_eur_per_month(model),
+        "municipal_spending_eur": model.municipality.total_spending_eur,
+        "regularisations": model.regularisations,
+        "sse_jobs": int(model.census[:, IS_SSE].sum()),
+        "sse_enterprises_alive": len(alive_enterprises(model)),
+    }
 
 
 def _mean(model: "CityModel", column: np.ndarray) -> float | None:
@@ -102,7 +100,7 @@ def final(model: "CityModel") -> dict[str, Any]:
     working_age = np.flatnonzero(
         (pop.birth_month <= last - WORKING_AGE_MONTHS[0]) & (pop.birth_month > last - WORKING_AGE_MONTHS[1])
     )
-    monthly = model.datacollector.get_model_vars_dataframe()
+    monthly = model.monthly_frame()
     return {
         "scenario": model.params.meta.name,
         "city": model.params.meta.city,
@@ -134,7 +132,7 @@ def final(model: "CityModel") -> dict[str, Any]:
         "regularisations_total": model.regularisations,
         **_sse(model),
         "programme_outcomes": model.programme_outcomes.summary(),
-        "monthly": {column: _plain(monthly[column].tolist()) for column in monthly.columns},
+        "monthly": {column: [row[column] for row in model.series] for column in model.series[0]},
         "provenance": provenance(model),
     }
 
@@ -188,9 +186,3 @@ def _by_years_since_arrival(by_years: np.ndarray) -> dict[str, dict[str, float |
     out = {r.name.lower(): {str(y): ratio(employed[r, y], total[r, y]) for y in years} for r in Reason}
     out["all"] = {str(y): ratio(employed[:, y].sum(), total[:, y].sum()) for y in years}
     return out
-
-
-def _plain(values: list) -> list:
-    """JSON-ready: NaN (pandas' missing value) becomes None."""
-    return [None if isinstance(v, float) and v != v else v for v in values]
-

@@ -7,13 +7,15 @@ are NumPy columns (:mod:`sim.population`); employers and the municipality are Me
 (:mod:`sim.agents`). All randomness comes from the model's seeded generator ``self.rng``.
 """
 
+import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import mesa
 import numpy as np
-from mesa import DataCollector
+import pandas as pd
 
 from sim import indicators, initial_stock, sse
 from sim.agents import Employer, Municipality
@@ -86,6 +88,15 @@ def monthly_mechanisms(params: Scenario, with_levers: bool = True) -> list[Mecha
     return steps
 
 
+def warm_up_key(params: Scenario) -> str:
+    """What the warm-up depends on: everything but the levers, the SSE and the labels.
+
+    Scenarios with the same key and seed share their warm-up months exactly.
+    """
+    data = params.model_dump(mode="json", exclude={"policies", "sse", "meta"})
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
 class CityModel(mesa.Model):
     """One city's migrants, employers and municipality under one scenario.
 
@@ -95,9 +106,18 @@ class CityModel(mesa.Model):
             the same run.
         migrants: initial number of migrants, overriding the scenario's; inflows and
             openings scale with it so that rates stay those of the scenario.
+        start: open the month-0 SSE enterprises and levers at once. With ``False`` the
+            model stops after the warm-up, so that several scenarios sharing it can
+            ``start`` from copies of one warmed-up city (see ``warm_up_key``).
     """
 
-    def __init__(self, scenario: Scenario | str | Path = "eu27/baseline", rng: int | None = None, migrants: int | None = None):
+    def __init__(
+        self,
+        scenario: Scenario | str | Path = "eu27/baseline",
+        rng: int | None = None,
+        migrants: int | None = None,
+        start: bool = True,
+    ):
         if rng is None:  # draw the seed ourselves so that provenance can replay the run
             rng = int(np.random.SeedSequence().entropy % 2**63)
         super().__init__(rng=rng)
@@ -108,6 +128,7 @@ class CityModel(mesa.Model):
         """Factor applied to the scenario's absolute flows (newcomers per month)."""
         self.sectors = self.params.labour_market.sectors
         self.mechanisms: list[Mechanism] = monthly_mechanisms(self.params, with_levers=False)
+        self.started = False
         self.month = -self.params.population.warmup_months
         """Model month: negative during warm-up, 0 at the start of the reported run."""
         self.pop = Population(capacity=self.initial_migrants)
@@ -124,16 +145,29 @@ class CityModel(mesa.Model):
         self.municipality = Municipality(self, name=self.params.meta.city)
         self._create_employers()
         initial_stock.populate(self, self.initial_migrants)
-        self.datacollector = DataCollector(model_reporters=indicators.MONTHLY_REPORTERS)
+        self.series: list[dict[str, Any]] = []
+        """One row of cheap aggregates per reported month (``indicators.monthly_row``)."""
         for _ in range(self.params.population.warmup_months):
             self.advance_month()
         self.counts = MonthlyCounts()
         self.first_formal_job = FirstFormalJob(max_months=1200)
         self.flows = Flows()
-        self._start_policies()
+        if start:
+            self.start()
 
-    def _start_policies(self) -> None:
-        """Month 0: the SSE enterprises already there, and the enabled levers, start."""
+    def start(self, scenario: Scenario | None = None) -> None:
+        """Month 0: the SSE enterprises already there, and the enabled levers, start.
+
+        ``scenario`` replaces the one the city warmed up with; it must share its
+        ``warm_up_key`` (only the levers and the SSE may differ).
+        """
+        if self.started:
+            raise RuntimeError("the model has already started")
+        if scenario is not None:
+            if warm_up_key(scenario) != warm_up_key(self.params):
+                raise ValueError("a scenario can replace another at month 0 only if it warms up the same city")
+            self.params = scenario
+        self.started = True
         sse.open_existing_enterprises(self)
         for spec in enabled_levers(self.params):
             if spec.setup is not None:
@@ -165,11 +199,15 @@ class CityModel(mesa.Model):
     def step(self) -> None:
         """One month of the reported run."""
         self.advance_month()
-        self.datacollector.collect(self)
+        self.series.append(indicators.monthly_row(self))
 
     def run(self, months: int) -> None:
         for _ in range(months):
             self.step()
+
+    def monthly_frame(self) -> pd.DataFrame:
+        """The monthly series as a DataFrame, one row per reported month."""
+        return pd.DataFrame(self.series)
 
     def migrant(self, person_id: int) -> dict[str, Any]:
         """One migrant's current record, readable (enum names, age in years)."""

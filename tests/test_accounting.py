@@ -76,7 +76,7 @@ def test_invariants_and_flows_hold_every_month(scenario):
         model.step()
         check_invariants(model)
         assert model.pop.count() - before == model.flows.newcomers - model.flows.leavers
-    monthly = model.datacollector.get_model_vars_dataframe()
+    monthly = model.monthly_frame()
     stock = np.concatenate([[monthly["migrants"].iloc[0] - monthly["newcomers"].iloc[0] + monthly["leavers"].iloc[0]],
                             monthly["migrants"].to_numpy()])
     assert np.array_equal(np.diff(stock), (monthly["newcomers"] - monthly["leavers"]).to_numpy())
@@ -105,5 +105,5 @@ def test_warm_up_leaves_a_settled_city():
     # was long enough, the drift over those months was 3 to 6 points.
     model = small_model(migrants=12000, seed=2)
     model.run(25)
-    series = model.datacollector.get_model_vars_dataframe()["employment_rate"]
+    series = model.monthly_frame()["employment_rate"]
     assert abs(series.iloc[24] - series.iloc[0]) < 0.03
