@@ -198,6 +198,8 @@ class CityModel(mesa.Model):
 
     def step(self) -> None:
         """One month of the reported run."""
+        if not self.started:
+            raise RuntimeError("call start() before stepping a model created with start=False")
         self.advance_month()
         self.series.append(indicators.monthly_row(self))
 

@@ -229,6 +229,14 @@ class Welfare(Section):
     asylum_allowance_eur_per_month: EurPerMonth
 
 
+class Impact(Section):
+    """Assumptions of the monetised cost-benefit view (guide §3.2)."""
+
+    public_revenue_share_of_formal_earnings: Fraction = 0.35
+    """Taxes and social contributions as a share of declared earnings (assumption; the
+    OECD tax wedge on an average single worker is about 35 % across the EU, 52 % in Belgium)."""
+
+
 class Scenario(Section):
     """A whole scenario: a city's population, its rules and its labour market."""
 
@@ -247,6 +255,7 @@ class Scenario(Section):
     welfare: Welfare
     sse: SSEEconomy = SSEEconomy()
     policies: Policies = Policies()
+    impact: Impact = Impact()
 
     @model_validator(mode="after")
     def _policy_sectors_exist(self):

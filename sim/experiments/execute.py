@@ -1,0 +1,110 @@
+"""Running an experiment's jobs: in this process, on local processes, or on Dask.
+
+The driver submits tasks to any ``concurrent.futures`` executor (a process pool, or a
+Dask client's executor, the same code from a laptop to a cluster) and stores each
+outcome as it arrives (single writer). Jobs already stored as done are skipped, so
+running the same command again after an interruption (Ctrl-C, a killed worker, a killed
+driver) completes only what is missing. Dask is asked never to merge identical calls
+(``pure=False``): replications are never de-duplicated.
+"""
+
+import contextlib
+import multiprocessing
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from sim.experiments import store
+from sim.experiments.jobs import Job, Outcome, run_record, run_task, tasks
+
+Progress = Callable[[int, int], None]
+"""Called with (runs done, runs in the experiment) after each stored run."""
+
+MAX_POOL_RESTARTS = 2
+
+
+class ExecutionError(RuntimeError):
+    """The experiment could not finish; what is stored stays, and rerunning resumes."""
+
+
+@dataclass
+class Report:
+    total: int
+    already_done: int
+    stored: int
+    failed: int
+
+
+@contextlib.contextmanager
+def executor(workers: int, dask: str | None = None) -> Iterator[Executor | None]:
+    """``None`` means: run in this process (one worker, no Dask)."""
+    if dask:
+        from distributed import Client, LocalCluster
+
+        if dask == "local":
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            client = Client(cluster)
+        else:
+            cluster = None
+            try:
+                client = Client(dask, timeout="10s")
+            except OSError as exc:
+                raise ExecutionError(f"--dask: cannot reach a Dask scheduler at {dask} ({exc})") from None
+        try:
+            yield client.get_executor(pure=False)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    elif workers <= 1:
+        yield None
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            yield pool
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run(engine: Engine, experiment_id: int, jobs: list[Job], workers: int = 1, dask: str | None = None,
+        progress: Progress | None = None) -> Report:
+    """Run the jobs not yet stored as done, storing each outcome as it arrives."""
+    done = store.done_runs(engine, experiment_id)
+    todo = [job for job in jobs if (job.label, job.replication) not in done]
+    report = Report(total=len(jobs), already_done=len(jobs) - len(todo), stored=0, failed=0)
+
+    def keep(outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            store.store_run(engine, experiment_id, run_record(outcome), outcome.metrics, outcome.series)
+            report.stored += outcome.status == "done"
+            report.failed += outcome.status == "failed"
+            if progress is not None:
+                progress(report.already_done + report.stored + report.failed, report.total)
+
+    if progress is not None:
+        progress(report.already_done, report.total)
+    pending = tasks(todo)
+    restarts = 0
+    while pending:
+        with executor(workers, dask) as pool:
+            if pool is None:
+                for task in pending:
+                    keep(run_task(task))
+                pending = []
+                continue
+            futures: dict[Future, list[Job]] = {pool.submit(run_task, task): task for task in pending}
+            try:
+                for future in as_completed(futures):
+                    keep(future.result())
+                    pending.remove(futures[future])
+            except BrokenProcessPool:
+                restarts += 1
+                if restarts > MAX_POOL_RESTARTS:
+                    raise ExecutionError(
+                        f"worker processes died {restarts} times; {report.already_done + report.stored} runs are "
+                        "stored: run the same command again to finish the rest"
+                    ) from None
+    return report

@@ -1,0 +1,285 @@
+"""The results database: experiments, their runs (with provenance), and the runs' figures.
+
+SQLModel over SQLite by default (a file under ``results/``), PostgreSQL when the URL says
+so (``--db`` or ``PATHWAYS_DB``). Only the driver process writes: workers return results
+and the driver stores each run in one short transaction as it arrives, so an interrupted
+experiment keeps every run it finished. A run is identified by (experiment, label,
+replication): storing it twice is impossible, which is what makes resuming safe.
+"""
+
+import json
+import os
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import BigInteger, Column, Engine, UniqueConstraint, event, insert
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.types import Text
+from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+DEFAULT_DB = "sqlite:///results/pathways.db"
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used; the message says why in one line."""
+
+
+class Experiment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=200)
+    kind: str = Field(max_length=40)
+    """compare, sweep or sensitivity."""
+    spec_json: str = Field(sa_column=Column(Text, nullable=False))
+    """The full command: scenarios and their content hashes, replications, months, seed..."""
+    code_version: str = Field(max_length=100)
+    created_utc: datetime
+
+
+class Run(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("experiment_id", "label", "replication"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    experiment_id: int = Field(foreign_key="experiment.id", index=True)
+    label: str = Field(max_length=200)
+    """The scenario's name in the experiment, or a design point's label."""
+    point: int = 0
+    """Index of the design point (sweeps, sensitivity); the scenario's position otherwise."""
+    replication: int
+    seed: int = Field(sa_column=Column(BigInteger, nullable=False))
+    scenario_sha256: str = Field(max_length=64)
+    scenario_json: str = Field(sa_column=Column(Text, nullable=False))
+    overrides_json: str = Field(sa_column=Column(Text, nullable=False))
+    months: int
+    migrants: int
+    status: str = Field(max_length=20)
+    """done or failed."""
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    wall_s: float
+    worker: str = Field(max_length=200)
+    code_version: str = Field(max_length=100)
+    packages_json: str = Field(sa_column=Column(Text, nullable=False))
+    finished_utc: datetime
+
+
+class RunMetric(SQLModel, table=True):
+    """End-of-run indicators in long form: ``name`` is a dotted path (``employment_rate_by_sex.female``)."""
+
+    run_id: int = Field(foreign_key="run.id", primary_key=True)
+    name: str = Field(primary_key=True, max_length=200)
+    value: float | None = None
+
+
+class RunSeries(SQLModel, table=True):
+    """Monthly series in long form."""
+
+    run_id: int = Field(foreign_key="run.id", primary_key=True)
+    month: int = Field(primary_key=True)
+    name: str = Field(primary_key=True, max_length=100)
+    value: float | None = None
+
+
+def database_url(url: str | None = None) -> str:
+    return url or os.environ.get("PATHWAYS_DB") or DEFAULT_DB
+
+
+def connect(url: str | None = None) -> Engine:
+    """An engine with the tables created. SQLite gets WAL, a busy timeout, foreign keys and
+    ``BEGIN IMMEDIATE`` (a deferred transaction that upgrades to writing can fail at once
+    with "database is locked", busy timeout or not)."""
+    url = database_url(url)
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        folder = Path(url.removeprefix("sqlite:///")).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"database folder {folder} cannot be created: {exc.strerror}") from None
+    try:
+        engine = create_engine(url, pool_pre_ping=True)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise StoreError(f"database URL {url!r} is not usable: {_first_line(exc)}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    try:
+        SQLModel.metadata.create_all(engine)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"database {_safe(url)} cannot be opened: {_first_line(exc)}") from None
+    return engine
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # let the 'begin' hook issue BEGIN IMMEDIATE
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        return f"{scheme}://{credentials.split(':')[0]}@{host}"
+    return url
+
+
+def get_or_create_experiment(engine: Engine, name: str, kind: str, spec: dict[str, Any], code_version: str) -> Experiment:
+    """The experiment of this name; a new one if none. The same name with another spec is an error."""
+    spec_json = json.dumps(spec, sort_keys=True)
+    with _session(engine) as session:
+        found = session.exec(select(Experiment).where(Experiment.name == name)).first()
+        if found is not None:
+            if found.spec_json != spec_json:
+                raise StoreError(
+                    f"experiment '{name}' already exists with different settings; choose another --name"
+                )
+            return found
+        experiment = Experiment(name=name, kind=kind, spec_json=spec_json, code_version=code_version,
+                                created_utc=datetime.now(UTC))
+        session.add(experiment)
+        session.commit()
+        session.refresh(experiment)
+        return experiment
+
+
+def done_runs(engine: Engine, experiment_id: int) -> set[tuple[str, int]]:
+    """(label, replication) of the runs already stored as done."""
+    with _session(engine) as session:
+        rows = session.exec(
+            select(Run.label, Run.replication).where(Run.experiment_id == experiment_id, Run.status == "done")
+        ).all()
+    return {(label, replication) for label, replication in rows}
+
+
+def store_run(engine: Engine, experiment_id: int, run: dict[str, Any], metrics: dict[str, float | None],
+              series: list[dict[str, Any]]) -> None:
+    """Store one finished run, its metrics and series, in a single transaction."""
+    with _session(engine) as session:
+        stale = session.exec(
+            select(Run).where(Run.experiment_id == experiment_id, Run.label == run["label"],
+                              Run.replication == run["replication"])
+        ).first()
+        if stale is not None:  # a failed attempt: the retry replaces it
+            session.delete(stale)
+            session.flush()
+        record = Run(experiment_id=experiment_id, **run)
+        session.add(record)
+        session.flush()
+        if metrics:
+            session.execute(insert(RunMetric), [{"run_id": record.id, "name": k, "value": v} for k, v in metrics.items()])
+        rows = [
+            {"run_id": record.id, "month": row["month"], "name": name, "value": value}
+            for row in series
+            for name, value in row.items()
+            if name != "month"
+        ]
+        if rows:
+            session.execute(insert(RunSeries), rows)
+        session.commit()
+
+
+class _session:
+    """A session whose database errors become one-line StoreErrors."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def __enter__(self) -> Session:
+        self.session = Session(self.engine)
+        return self.session
+
+    def __exit__(self, kind, exc, traceback) -> bool:
+        self.session.close()
+        if isinstance(exc, OperationalError):
+            raise StoreError(f"database {_safe(str(self.engine.url))}: {_first_line(exc)}") from None
+        if isinstance(exc, SQLAlchemyError):
+            raise StoreError(f"database error: {_first_line(exc)}") from None
+        return False
+
+
+def experiments(engine: Engine) -> pd.DataFrame:
+    """Every experiment with its number of runs done and failed."""
+    with _session(engine) as session:
+        found = session.exec(select(Experiment).order_by(Experiment.id)).all()
+        rows = []
+        for experiment in found:
+            statuses = session.exec(select(Run.status).where(Run.experiment_id == experiment.id)).all()
+            rows.append({
+                "name": experiment.name, "kind": experiment.kind, "created_utc": experiment.created_utc,
+                "runs_done": statuses.count("done"), "runs_failed": statuses.count("failed"),
+                "code_version": experiment.code_version,
+            })
+    return pd.DataFrame(rows, columns=["name", "kind", "created_utc", "runs_done", "runs_failed", "code_version"])
+
+
+def load_experiment(engine: Engine, name: str) -> Experiment:
+    with _session(engine) as session:
+        found = session.exec(select(Experiment).where(Experiment.name == name)).first()
+    if found is None:
+        raise StoreError(f"no experiment named '{name}' in {_safe(str(engine.url))}")
+    return found
+
+
+def load_runs(engine: Engine, experiment_id: int) -> pd.DataFrame:
+    with _session(engine) as session:
+        rows = session.exec(select(Run).where(Run.experiment_id == experiment_id)).all()
+        return pd.DataFrame([row.model_dump() for row in rows])
+
+
+def load_metrics(engine: Engine, experiment_id: int, names: Iterable[str] | None = None) -> pd.DataFrame:
+    """Metrics of the experiment's done runs: one row per run, one column per metric."""
+    query = (
+        select(Run.id, Run.label, Run.point, Run.replication, RunMetric.name, RunMetric.value)
+        .join(RunMetric, RunMetric.run_id == Run.id)
+        .where(Run.experiment_id == experiment_id, Run.status == "done")
+    )
+    if names is not None:
+        query = query.where(RunMetric.name.in_(list(names)))
+    with _session(engine) as session:
+        long = pd.DataFrame(session.exec(query).all(), columns=["run_id", "label", "point", "replication", "name", "value"])
+    if long.empty:
+        return long
+    wide = long.pivot(index=["run_id", "label", "point", "replication"], columns="name", values="value")
+    wide.columns.name = None
+    return wide.reset_index()
+
+
+def load_series(engine: Engine, experiment_id: int) -> pd.DataFrame:
+    query = (
+        select(Run.label, Run.replication, RunSeries.month, RunSeries.name, RunSeries.value)
+        .join(RunSeries, RunSeries.run_id == Run.id)
+        .where(Run.experiment_id == experiment_id, Run.status == "done")
+    )
+    with _session(engine) as session:
+        return pd.DataFrame(session.exec(query).all(), columns=["label", "replication", "month", "name", "value"])
+
+
+def flatten(results: dict[str, Any], prefix: str = "") -> dict[str, float | None]:
+    """Numeric end-of-run indicators as dotted names; series and provenance left out."""
+    out: dict[str, float | None] = {}
+    for key, value in results.items():
+        if not prefix and key in ("monthly", "provenance", "scenario", "city"):
+            continue
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{name}."))
+        elif isinstance(value, bool):
+            out[name] = float(value)
+        elif isinstance(value, int | float) or value is None:
+            out[name] = None if value is None else float(value)
+    return out
