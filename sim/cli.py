@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import track
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn, track
 from rich.table import Table
+from rich.text import Text
 
 from sim.scenario import ScenarioError, available, load
 
@@ -24,6 +26,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(soft_wrap=True)
+if not console.is_terminal:  # files and pipes get the wide tables a terminal would
+    console.width = 160
 errors = Console(stderr=True)
 
 MAX_MONTHS = 1200
@@ -62,6 +66,226 @@ def run(
     if out is not None:
         write_json(results, out)
         console.print(f"Wrote {out}")
+
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Results database URL (default: PATHWAYS_DB or sqlite:///results/pathways.db).")]
+Reps = Annotated[int, typer.Option("--reps", min=1, max=10_000, help="Replications per scenario or design point.")]
+Months = Annotated[int, typer.Option(min=1, max=MAX_MONTHS, help="Months to simulate.")]
+Workers = Annotated[int, typer.Option(min=1, max=1024, help="Worker processes (1: run in this process).")]
+Dask = Annotated[str | None, typer.Option("--dask", help="Dask scheduler address, or 'local' to start a local cluster.")]
+Name = Annotated[str | None, typer.Option(help="Experiment name (default: derived from the settings; the same command resumes).")]
+Out = Annotated[Path | None, typer.Option(help="Folder for CSV and Parquet files.")]
+RootSeed = Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Root seed; replication seeds are spawned from it.")]
+Migrants = Annotated[int | None, typer.Option(min=1, max=MAX_MIGRANTS, help="Initial migrants (default: the scenario's).")]
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[list[str], typer.Argument(help="Two or more scenarios; the first is the counterfactual.")],
+    reps: Reps = 10, months: Months = 120, workers: Workers = 1, seed: RootSeed = 1, migrants: Migrants = None,
+    dask: Dask = None, db: DbOption = None, name: Name = None, out: Out = None,
+) -> None:
+    """Compare scenarios over replications with common random numbers: means, 90 % bands,
+    paired differences from the first with 95 % confidence intervals, cost per extra
+    person in work, and a social-impact summary."""
+    from sim.experiments.api import Settings, export, run_compare
+
+    settings = Settings(reps, months, seed, migrants, workers, dask, db, name)
+    experiment, comparison = _guarded(lambda progress: run_compare(scenarios, settings, progress))
+    console.print(comparison_table(comparison, scenarios))
+    console.print(cost_table(comparison))
+    console.print(impact_table(comparison))
+    console.print(f"Experiment '{experiment.name}' in {_db_label(db)}.")
+    if out is not None:
+        _guarded(lambda _: export(experiment.name, out, db), progress=False)
+        console.print(f"Wrote CSV and Parquet files to {out}")
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[str, typer.Argument(help="Scenario name or path.")],
+    param: Annotated[list[str], typer.Option("--param", help="name=low:high[:steps] or name=a,b,c; repeat for each parameter.")],
+    design: Annotated[str, typer.Option(help="grid or lhs (Latin hypercube).")] = "grid",
+    points: Annotated[int, typer.Option(min=1, max=100_000, help="Points of a Latin hypercube.")] = 10,
+    reps: Reps = 3, months: Months = 120, workers: Workers = 1, seed: RootSeed = 1, migrants: Migrants = None,
+    dask: Dask = None, db: DbOption = None, name: Name = None, out: Out = None,
+) -> None:
+    """Run a scenario over a grid or a Latin hypercube of parameter values."""
+    from sim.experiments import designs
+    from sim.experiments.api import Settings, export, run_design
+
+    if design not in ("grid", "lhs"):
+        fail(f"--design {design!r}: allowed values are grid, lhs")
+    try:
+        factors = [designs.parse_factor(text) for text in param]
+        chosen = designs.grid(factors) if design == "grid" else designs.latin_hypercube(factors, points, seed)
+    except ValueError as exc:
+        fail(str(exc))
+    settings = Settings(reps, months, seed, migrants, workers, dask, db, name)
+    spec = {"design": design, "factors": param}
+    experiment, metrics = _guarded(lambda progress: run_design(scenario, chosen, "sweep", settings, spec, progress))
+    table = pd.DataFrame(chosen)
+    means = metrics.groupby("point")[["employment_rate", "formal_employment_rate", "undeclared_work_share"]].mean()
+    console.print(_frame_table(table.join(means), f"Sweep '{experiment.name}' (means over {reps} replications)"))
+    if out is not None:
+        _guarded(lambda _: export(experiment.name, out, db), progress=False)
+        console.print(f"Wrote CSV and Parquet files to {out}")
+
+
+@app.command()
+def sensitivity(
+    scenario: Annotated[str, typer.Argument(help="Scenario name or path.")],
+    param: Annotated[list[str], typer.Option("--param", help="name=low:high; repeat for each parameter.")],
+    method: Annotated[str, typer.Option(help="morris (screening) or sobol (variance indices).")] = "morris",
+    samples: Annotated[int, typer.Option(min=2, max=100_000, help="Morris trajectories, or Sobol base sample N (a power of 2).")] = 10,
+    output: Annotated[str, typer.Option(help="Indicator to analyse.")] = "employment_rate",
+    reps: Reps = 3, months: Months = 120, workers: Workers = 1, seed: RootSeed = 1, migrants: Migrants = None,
+    dask: Dask = None, db: DbOption = None, name: Name = None, out: Out = None,
+) -> None:
+    """Morris screening or Sobol indices (SALib) of one indicator over parameter ranges."""
+    from sim.experiments import designs
+    from sim.experiments import sensitivity as sa
+    from sim.experiments.api import Settings, run_design
+
+    try:
+        factors = [designs.parse_factor(text) for text in param]
+        spec = sa.problem(factors, output)
+        chosen = sa.sample(spec, method, samples, seed)
+    except ValueError as exc:
+        fail(str(exc))
+    settings = Settings(reps, months, seed, migrants, workers, dask, db, name)
+    extra = {"method": method, "samples": samples, "factors": param, "output": output}
+    experiment, metrics = _guarded(lambda progress: run_design(scenario, chosen, "sensitivity", settings, extra, progress))
+    try:
+        indices = sa.analyse(spec, method, metrics, output, seed)
+    except ValueError as exc:
+        fail(str(exc))
+    console.print(_frame_table(indices, f"{method.title()} indices of {output} ('{experiment.name}', {len(chosen)} points x {reps} replications)"))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        indices.to_csv(out / "indices.csv", index=False)
+        console.print(f"Wrote {out / 'indices.csv'}")
+
+
+@app.command()
+def experiments(db: DbOption = None) -> None:
+    """List the experiments stored in the results database."""
+    from sim.experiments import store
+
+    table = _guarded(lambda _: store.experiments(store.connect(db)), progress=False)
+    console.print(_frame_table(table, f"Experiments in {_db_label(db)}"))
+
+
+@app.command("export")
+def export_command(
+    experiment: Annotated[str, typer.Argument(help="Experiment name (see `pathways experiments`).")],
+    out: Annotated[Path, typer.Option(help="Folder for CSV and Parquet files.")],
+    db: DbOption = None,
+) -> None:
+    """Export an experiment's runs, metrics, monthly series and comparison tables."""
+    from sim.experiments.api import export
+
+    written = _guarded(lambda _: export(experiment, out, db), progress=False)
+    console.print(f"Wrote {len(written)} files to {out}")
+
+
+def _guarded(action, progress: bool = True):
+    """Run an experiment step with a progress bar; bad input and storage problems end in one line."""
+    from sim.experiments.execute import ExecutionError
+    from sim.experiments.store import StoreError
+
+    try:
+        if not progress:
+            return action(None)
+        with Progress(
+            TextColumn("runs"), BarColumn(), MofNCompleteColumn(), RateColumn(), TimeRemainingColumn(),
+            console=errors, disable=not errors.is_terminal,
+        ) as bar:
+            task = bar.add_task("runs", total=None)
+            return action(lambda done, total: bar.update(task, completed=done, total=total))
+    except (ScenarioError, StoreError, ExecutionError, ValueError, OSError) as exc:
+        fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    except KeyboardInterrupt:
+        errors.print("interrupted: every finished run is stored; run the same command again to resume")
+        raise typer.Exit(code=130) from None
+
+
+class RateColumn(ProgressColumn):
+    """Runs per second."""
+
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.2f} runs/s" if speed else "-- runs/s")
+
+
+def _db_label(db: str | None) -> str:
+    from sim.experiments.store import _safe, database_url
+
+    return _safe(database_url(db))
+
+
+def _frame_table(frame: pd.DataFrame, title: str) -> Table:
+    table = Table(title=title)
+    for column in frame.columns:
+        table.add_column(str(column), justify="right")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    return table
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return "no data" if value != value else f"{value:,.4g}"
+    return str(value)
+
+
+def comparison_table(comparison, scenarios: list[str]) -> Table:
+    from sim.experiments.compare import HEADLINE
+
+    kinds = {name: (label, kind) for name, label, kind in HEADLINE}
+    table = Table(title=f"Scenarios against {scenarios[0]}: mean [90 % band] | paired difference [95 % CI]")
+    table.add_column("indicator")
+    table.add_column("scenario")
+    table.add_column("mean [5th-95th pct]", justify="right")
+    table.add_column("difference [95 % CI]", justify="right")
+    for row in comparison.summary.itertuples(index=False):
+        label, kind = kinds.get(row.indicator, (row.indicator, "count"))
+        diff = "" if row.scenario == scenarios[0] else (
+            f"{_fmt(row.diff, kind, True)} [{_fmt(row.diff_low, kind, True)}, {_fmt(row.diff_high, kind, True)}]")
+        table.add_row(label, row.scenario, f"{_fmt(row.mean, kind)} [{_fmt(row.p5, kind)}, {_fmt(row.p95, kind)}]", diff)
+    return table
+
+
+def cost_table(comparison) -> Table:
+    table = Table(title="Cost per additional person in work (lever spending over the run / extra people in work at the end)")
+    for column in ("scenario", "extra people in work", "extra spending, EUR", "EUR per extra person [95 % CI]"):
+        table.add_column(column, justify="right")
+    for row in comparison.cost_per_job.itertuples(index=False):
+        cost = "not defined (no extra jobs)" if row.cost_per_extra_person_eur != row.cost_per_extra_person_eur else (
+            f"{row.cost_per_extra_person_eur:,.0f} [{row.low:,.0f}, {row.high:,.0f}]")
+        table.add_row(row.scenario, f"{row.extra_people_in_work:,.1f}", f"{row.extra_spending_eur:,.0f}", cost)
+    return table
+
+
+def impact_table(comparison) -> Table:
+    table = Table(title="Social impact, monetised (guide §3.2): against the counterfactual, over the run, EUR")
+    for column in ("scenario", "extra public revenue", "assistance saved", "lever spending", "net [95 % CI]", "benefit/cost"):
+        table.add_column(column, justify="right")
+    for row in comparison.impact.itertuples(index=False):
+        table.add_row(row.scenario, f"{row.extra_public_revenue_eur:,.0f}", f"{row.social_assistance_saved_eur:,.0f}",
+                      f"{row.extra_lever_spending_eur:,.0f}",
+                      f"{row.net_benefit_eur:,.0f} [{row.net_low:,.0f}, {row.net_high:,.0f}]",
+                      _cell(row.benefit_cost_ratio))
+    return table
+
+
+def _fmt(value: float, kind: str, signed: bool = False) -> str:
+    if value != value:
+        return "no data"
+    sign = "+" if signed else ""
+    if kind == "pct":
+        return f"{100 * value:{sign}.2f} %" if signed else f"{100 * value:.1f} %"
+    return f"{value:{sign},.0f}"
 
 
 @app.command()

@@ -1,0 +1,119 @@
+"""Experiments as Python calls, used by the CLI, the dashboard and the notebooks.
+
+Each call names its experiment from its settings (or takes a name), stores every run in
+the results database, skips runs already stored (so repeating a call resumes it), and
+reads its tables back from the database: an interrupted then resumed experiment gives the
+same tables as an uninterrupted one.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from sim.experiments import designs, execute, store
+from sim.experiments.compare import Comparison, compare
+from sim.experiments.jobs import make_jobs
+from sim.provenance import code_version
+from sim.scenario import Scenario, content_hash, load, with_overrides
+
+MAX_RUNS = 1_000_000
+
+
+@dataclass
+class Settings:
+    replications: int = 10
+    months: int = 120
+    seed: int = 1
+    migrants: int | None = None
+    workers: int = 1
+    dask: str | None = None
+    db: str | None = None
+    name: str | None = None
+
+
+def _experiment(engine: Engine, kind: str, spec: dict[str, Any], name: str | None) -> store.Experiment:
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
+    return store.get_or_create_experiment(engine, name or f"{kind}-{digest}", kind, spec, code_version())
+
+
+def _check_size(runs: int) -> None:
+    if runs > MAX_RUNS:
+        raise ValueError(f"the experiment would have {runs:,} runs; the limit is {MAX_RUNS:,}")
+
+
+def run_compare(scenarios: list[str], settings: Settings, progress: execute.Progress | None = None,
+                ) -> tuple[store.Experiment, Comparison]:
+    """Run ``scenarios`` x replications (common random numbers) and compare them with the first."""
+    if len(scenarios) < 2:
+        raise ValueError("compare needs at least two scenarios (the first is the counterfactual)")
+    if len(set(scenarios)) != len(scenarios):
+        raise ValueError("each scenario may appear only once")
+    params = [(name, load(name), {}) for name in scenarios]
+    _check_size(len(scenarios) * settings.replications)
+    spec = _spec(params, settings)
+    engine = store.connect(settings.db)
+    experiment = _experiment(engine, "compare", spec, settings.name)
+    jobs = make_jobs(params, settings.replications, settings.seed, settings.months, settings.migrants)
+    execute.run(engine, experiment.id, jobs, settings.workers, settings.dask, progress)
+    return experiment, compare(store.load_metrics(engine, experiment.id), scenarios)
+
+
+def run_design(scenario: str, points: list[dict[str, Any]], kind: str, settings: Settings, extra_spec: dict[str, Any],
+               progress: execute.Progress | None = None) -> tuple[store.Experiment, pd.DataFrame]:
+    """Run a scenario at each design point (dotted-name overrides) x replications; per-run metrics back."""
+    base = load(scenario)
+    params = [(f"p{i}", _override(base, point), point) for i, point in enumerate(points)]
+    _check_size(len(points) * settings.replications)
+    spec = {**_spec(params, settings), **extra_spec}
+    engine = store.connect(settings.db)
+    experiment = _experiment(engine, kind, spec, settings.name)
+    jobs = make_jobs(params, settings.replications, settings.seed, settings.months, settings.migrants)
+    execute.run(engine, experiment.id, jobs, settings.workers, settings.dask, progress)
+    return experiment, store.load_metrics(engine, experiment.id)
+
+
+def _override(base: Scenario, point: dict[str, Any]) -> Scenario:
+    return with_overrides(base, designs.typed(base, point))
+
+
+def _spec(params: list[tuple[str, Scenario, dict[str, Any]]], settings: Settings) -> dict[str, Any]:
+    return {
+        "scenarios": [{"label": label, "sha256": content_hash(scenario), "overrides": overrides}
+                      for label, scenario, overrides in params],
+        "replications": settings.replications,
+        "months": settings.months,
+        "seed": settings.seed,
+        "migrants": settings.migrants,
+    }
+
+
+def export(experiment_name: str, folder: Path, db: str | None = None) -> list[Path]:
+    """Write an experiment's runs, metrics, monthly series and (for comparisons) its tables
+    as CSV and Parquet files in ``folder``; return the files written."""
+    engine = store.connect(db)
+    experiment = store.load_experiment(engine, experiment_name)
+    folder.mkdir(parents=True, exist_ok=True)
+    tables = {
+        "runs": store.load_runs(engine, experiment.id).drop(columns=["scenario_json"], errors="ignore"),
+        "metrics": store.load_metrics(engine, experiment.id),
+        "monthly": store.load_series(engine, experiment.id),
+    }
+    if experiment.kind == "compare" and not tables["metrics"].empty:
+        labels = [entry["label"] for entry in json.loads(experiment.spec_json)["scenarios"]]
+        comparison = compare(tables["metrics"], labels)
+        tables.update(comparison=comparison.summary, cost_per_job=comparison.cost_per_job, impact=comparison.impact)
+    written = []
+    for name, table in tables.items():
+        for suffix in ("csv", "parquet"):
+            path = folder / f"{name}.{suffix}"
+            if suffix == "csv":
+                table.to_csv(path, index=False)
+            else:
+                table.to_parquet(path, index=False)
+            written.append(path)
+    return written
