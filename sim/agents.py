@@ -91,10 +91,14 @@ class Municipality(mesa.Agent):
     def order(self, item: str, amount_eur: float) -> None:
         self.orders_eur[item] = self.orders_eur.get(item, 0.0) + float(amount_eur)
 
+    def budget_left_eur(self) -> float:
+        """What this year's lever budget still allows."""
+        spent = self.lever_spending_by_year.get(self.model.month // 12, 0.0)
+        return max(0.0, self.model.params.policies.policy_budget_eur_per_year - spent)
+
     def can_fund(self) -> bool:
         """Whether this year's lever budget still allows admitting new participants."""
-        spent = self.lever_spending_by_year.get(self.model.month // 12, 0.0)
-        return spent < self.model.params.policies.policy_budget_eur_per_year
+        return self.budget_left_eur() > 0
 
     @property
     def total_spending_eur(self) -> float:

@@ -9,6 +9,7 @@ are NumPy columns (:mod:`sim.population`); employers and the municipality are Me
 
 import hashlib
 import json
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,13 +32,8 @@ from sim.states import N_LABOUR, N_STATUS
 Mechanism = Callable[["CityModel"], None]
 
 
-def _labour_market(model: "CityModel") -> None:
-    """Employers open positions; jobs end; formal, then undeclared, hiring; deskilling."""
+def _open_positions(model: "CityModel") -> None:
     model.agents_by_type[Employer].do("open_positions")
-    labour_market.job_loss(model)
-    labour_market.formal_hiring(model)
-    labour_market.undeclared_hiring(model)
-    labour_market.skill_decay(model)
 
 
 def _follow_up(model: "CityModel") -> None:
@@ -56,7 +52,13 @@ BASELINE_MECHANISMS: dict[str, tuple[Mechanism, ...]] = {
     "readiness": (readiness.recovery, readiness.care_duties, readiness.labour_force),
     "language": (language.course_exits, language.course_enrolment, language.learning),
     "recognition": (recognition.services_knowledge, recognition.decisions, recognition.applications),
-    "labour_market": (_labour_market,),
+    "labour_market": (
+        _open_positions,
+        labour_market.job_loss,
+        labour_market.formal_hiring,
+        labour_market.undeclared_hiring,
+        labour_market.skill_decay,
+    ),
     "networks": (networks.bridging_ties,),
     "outflow": (outflow.emigration, outflow.ageing_out),
     "welfare": (welfare.social_assistance,),
@@ -121,6 +123,8 @@ class CityModel(mesa.Model):
         if rng is None:  # draw the seed ourselves so that provenance can replay the run
             rng = int(np.random.SeedSequence().entropy % 2**63)
         super().__init__(rng=rng)
+        self._base_rng = self.rng
+        self._streams: dict[str, np.random.Generator] = {}
         self.params = scenario if isinstance(scenario, Scenario) else load(scenario)
         initial = self.params.population.initial_migrants
         self.initial_migrants = initial if migrants is None else int(migrants)
@@ -168,11 +172,17 @@ class CityModel(mesa.Model):
                 raise ValueError("a scenario can replace another at month 0 only if it warms up the same city")
             self.params = scenario
         self.started = True
-        sse.open_existing_enterprises(self)
-        for spec in enabled_levers(self.params):
-            if spec.setup is not None:
-                spec.setup(self)
+        setups = [sse.open_existing_enterprises] + [s.setup for s in enabled_levers(self.params) if s.setup]
+        for setup in setups:
+            self.rng = self.random_stream(setup)
+            setup(self)
+        self.rng = self._base_rng
         self.mechanisms = monthly_mechanisms(self.params)
+
+    def scaled(self, size: float) -> int:
+        """A lever's size (places, clients, enterprises) for this model's population:
+        scenario sizes are for the scenario's city, and ``migrants`` rescales them."""
+        return max(0, int(round(size * self.scale)))
 
     def sector_index(self, name: str) -> int:
         return [s.name for s in self.sectors].index(name)
@@ -189,12 +199,28 @@ class CityModel(mesa.Model):
                 )
 
     def advance_month(self) -> None:
-        """Run every mechanism once, then record the month's counts."""
+        """Run every mechanism once, each with its own random stream, then record the month's counts.
+
+        Own streams (``random_stream``) are what makes common random numbers work across
+        scenarios: a lever's draws do not shift the draws of the mechanisms that follow it.
+        """
         self.flows = Flows()
         for mechanism in self.mechanisms:
+            self.rng = self.random_stream(mechanism)
             mechanism(self)
+        self.rng = self._base_rng
         self.counts.record(self.pop, self.month)
         self.month += 1
+
+    def random_stream(self, mechanism: Mechanism) -> np.random.Generator:
+        """The mechanism's own generator, seeded from the model's seed and the mechanism's name."""
+        name = f"{mechanism.__module__}.{mechanism.__qualname__}"
+        stream = self._streams.get(name)
+        if stream is None:
+            key = zlib.crc32(name.encode())
+            stream = np.random.default_rng(np.random.SeedSequence(self._seed, spawn_key=(key,)))
+            self._streams[name] = stream
+        return stream
 
     def step(self) -> None:
         """One month of the reported run."""

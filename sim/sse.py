@@ -70,11 +70,12 @@ class SSEEnterprise(mesa.Agent):
         self.accepts_undocumented = accepts_undocumented
         """Solidarity activity open to people without papers (OACAS communities, Diomcoop)."""
         self.start_up_supported = start_up_supported
+        self.supported_since = model.month
+        """Start of the start-up subsidy schedule (a cohort becoming a cooperative starts it then)."""
         self.founded_month = model.month
         self.closed_month: int | None = None
         self.in_third_place = model.params.policies.third_place.enabled
         self.accounts = Accounts()
-        self.workers = 0
         self.orders_due_eur_per_month = 0.0
         """Municipal orders contracted with this enterprise (ephemeral cohorts' outlet)."""
         self.ends_month: int | None = None
@@ -83,10 +84,6 @@ class SSEEnterprise(mesa.Agent):
     @property
     def alive(self) -> bool:
         return self.closed_month is None
-
-    @property
-    def age_months(self) -> int:
-        return self.model.month - self.founded_month
 
     def worker_rows(self) -> np.ndarray:
         return np.flatnonzero(self.model.pop.sse_enterprise == self.index)
@@ -100,7 +97,6 @@ class SSEEnterprise(mesa.Agent):
         rows = self.worker_rows()
         leave_sse(self.model, rows)
         self.closed_month = self.model.month
-        self.workers = 0
 
 
 def join(model: "CityModel", rows: np.ndarray, enterprise: SSEEnterprise, state: LabourState, wage: float) -> None:
@@ -134,7 +130,7 @@ def public_share_of_costs(model: "CityModel", enterprise: SSEEnterprise) -> floa
     """Operating subsidy as a share of costs: Diomcoop's 95 % at first, 40 % three years
     later, then down to nothing (guide §2.10.2), linear in between."""
     s = model.params.policies.start_up_support
-    age = enterprise.age_months
+    age = model.month - enterprise.supported_since
     if not (s.enabled and enterprise.start_up_supported) or age >= s.end_after_months:
         return 0.0
     if age <= 36:
@@ -158,17 +154,18 @@ def sse_economy(model: "CityModel") -> None:
     transitional = np.bincount(index, weights=pop.labour[rows] == LabourState.SSE_TRANSITIONAL_JOB, minlength=size)
     procurement = p.policies.reserved_procurement
     orders_pool = (
-        procurement.municipal_purchasing_eur_per_year * procurement.reserved_share / 12 if procurement.enabled else 0.0
+        procurement.municipal_purchasing_eur_per_year * model.scale * procurement.reserved_share / 12
+        if procurement.enabled
+        else 0.0
     )
     capacity_total = sum(e.capacity for e in enterprises)
     for enterprise in enterprises:
         i = enterprise.index
-        enterprise.workers = int(workers[i])
         enterprise.accounts.month = dict.fromkeys(REVENUE_SOURCES, 0.0)
         n = workers[i]
         productivity = 0.5 + 0.5 * (language[i] / n if n else 0.0) + min(0.5, 0.02 * (bridging[i] / n if n else 0.0))
         enterprise.accounts.book("market_sales", n * p.sse.market_sales_eur_per_worker_month * productivity)
-        orders = enterprise.orders_due_eur_per_month + orders_pool * enterprise.capacity / capacity_total
+        orders = enterprise.orders_due_eur_per_month + (orders_pool * enterprise.capacity / capacity_total if capacity_total else 0.0)
         enterprise.accounts.book("public_orders", orders)
         model.municipality.order("sse_public_orders", orders)
         enterprise.accounts.book("donations", p.sse.donations_eur_per_month)
@@ -221,7 +218,7 @@ def open_existing_enterprises(model: "CityModel") -> None:
     """The SSE cooperatives already in the city at month 0, staffed from searchers."""
     p, pop = model.params.sse, model.pop
     weights = np.array([s.elementary_application_weight for s in model.sectors], dtype=float)
-    for _ in range(p.existing_enterprises):
+    for _ in range(model.scaled(p.existing_enterprises)):
         sector = int(model.rng.choice(len(weights), p=weights / weights.sum()))
         enterprise = SSEEnterprise(
             model, "cooperative", sector, p.max_members, p.initial_cash_eur,

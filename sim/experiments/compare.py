@@ -102,8 +102,10 @@ def _cost_per_job(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
             row["cost_per_extra_person_eur"] = spend.mean() / jobs.mean()
             picks = rng.integers(0, jobs.size, (BOOTSTRAP_RESAMPLES, jobs.size))
             extra = jobs[picks].mean(axis=1)
-            ratios = np.where(extra > 0, spend[picks].mean(axis=1) / np.where(extra > 0, extra, 1), np.inf)
-            row["low"], row["high"] = np.percentile(ratios, [2.5, 97.5])
+            # Resamples without extra jobs have no finite cost: they sort last (the upper
+            # bound is then unbounded); order statistics avoid arithmetic on infinities.
+            ratios = np.sort(np.where(extra > 0, spend[picks].mean(axis=1) / np.where(extra > 0, extra, 1), np.inf))
+            row["low"], row["high"] = ratios[int(0.025 * ratios.size)], ratios[int(0.975 * ratios.size) - 1]
         rows.append(row)
     return pd.DataFrame(rows, columns=["scenario", "extra_people_in_work", "extra_spending_eur",
                                        "cost_per_extra_person_eur", "low", "high"])

@@ -39,7 +39,12 @@ def change_status(model: "CityModel", rows: np.ndarray, status: LegalStatus) -> 
         pop.studying[rows] = False
         _lose_legal_activities(model, rows)
     else:
-        pop.legal_since_month[rows[was_undocumented]] = model.month
+        newly_legal = rows[was_undocumented]
+        pop.legal_since_month[newly_legal] = model.month
+        # Solidarity activity kept through regularisation becomes declared work now.
+        working = newly_legal[IS_FORMAL_WORK[pop.labour[newly_legal]] & (pop.first_formal_job_month[newly_legal] == NO_MONTH)]
+        model.first_formal_job.hired(pop, working, model.month)
+        pop.first_formal_job_month[working] = model.month
 
 
 def _lose_legal_activities(model: "CityModel", rows: np.ndarray) -> None:

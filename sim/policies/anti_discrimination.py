@@ -26,4 +26,4 @@ def monitoring(model: "CityModel") -> None:
     model.municipality.spend("anti_discrimination", model.params.policies.anti_discrimination.cost_eur_per_month)
 
 
-register(LeverSpec("anti_discrimination", "services", (monitoring,), setup=bind_contract_holders))
+register(LeverSpec("anti_discrimination", "services", (monitoring,), setup=bind_contract_holders, priority=40))

@@ -20,6 +20,7 @@ from sim.policies.programmes import admit
 from sim.policies.registry import LeverSpec, register
 from sim.policies.start_up_support import support_new_enterprise
 from sim.sse import SSEEnterprise, alive_enterprises, join
+from sim.population import NO_MONTH
 from sim.states import JobLevel, LabourState, Sex
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ def _start_cohort(model: "CityModel") -> None:
     cohort.ends_month = model.month + int(round(p.duration_months))
     cohort.orders_due_eur_per_month = p.municipal_orders_eur_per_cohort / max(p.duration_months, 1)
     join(model, members, cohort, LabourState.EPHEMERAL_COOP_MEMBER, model.params.sse.member_pay_eur_per_month)
+    model.pop.programme_end_month[members] = cohort.ends_month
     model.municipality.spend("ephemeral_cooperatives", p.cost_eur_per_cohort)
     model.programme_outcomes.enter(model, "ephemeral_cooperatives", members)
 
@@ -62,7 +64,9 @@ def _conclude(model: "CityModel", cohort: SSEEnterprise) -> None:
     cohort.orders_due_eur_per_month = 0.0
     if draws.happens(model.rng, p.lasting_cooperative_probability, 1)[0]:
         cohort.kind = "cooperative"
+        cohort.founder_dependence = float(model.rng.uniform(0.0, 1.0))
         model.pop.labour[members] = LabourState.SSE_COOP_MEMBER
+        model.pop.programme_end_month[members] = NO_MONTH
         support_new_enterprise(model, cohort)
         return
     cohort.close()
@@ -72,4 +76,4 @@ def _conclude(model: "CityModel", cohort: SSEEnterprise) -> None:
     model.pop.wage_eur_per_month[self_employed] = model.params.sse.member_pay_eur_per_month
 
 
-register(LeverSpec("ephemeral_cooperatives", "programmes", (cohorts,)))
+register(LeverSpec("ephemeral_cooperatives", "programmes", (cohorts,), priority=40))

@@ -44,14 +44,14 @@ def exits(model: "CityModel") -> None:
 def admissions(model: "CityModel") -> None:
     pop, p = model.pop, model.params.policies.integrated_training
     in_training = np.count_nonzero(pop.labour == LabourState.INTEGRATED_TRAINING)
-    model.municipality.spend("integrated_training", in_training * p.cost_eur_per_place_month)
     candidates = np.flatnonzero(pop.labour == LabourState.SEARCHING)
     candidates = candidates[(pop.language[candidates] < B1) & (pop.status[candidates] != LegalStatus.UNDOCUMENTED)]
-    rows = admit(model, candidates, p.places - in_training)
+    rows = admit(model, candidates, model.scaled(p.places) - in_training, unit_cost=p.cost_eur_per_place_month)
     pop.labour[rows] = LabourState.INTEGRATED_TRAINING
     pop.labour_since_month[rows] = model.month
     pop.programme_end_month[rows] = model.month + np.int32(round(p.duration_months))
     model.programme_outcomes.enter(model, "integrated_training", rows)
+    model.municipality.spend("integrated_training", (in_training + rows.size) * p.cost_eur_per_place_month)
 
 
-register(LeverSpec("integrated_training", "programmes", (exits, admissions)))
+register(LeverSpec("integrated_training", "programmes", (exits, admissions), priority=10))

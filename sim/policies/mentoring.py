@@ -15,6 +15,7 @@ from sim import draws
 from sim.mechanisms.work_authorisation import work_authorised
 from sim.policies.programmes import admit
 from sim.policies.registry import LeverSpec, register
+from sim.population import NO_MONTH
 from sim.states import Education, LabourState, LegalStatus, RecognitionState
 
 if TYPE_CHECKING:
@@ -29,8 +30,9 @@ def matches(model: "CityModel") -> None:
     pop, p = model.pop, model.params.policies.mentoring
     active = np.count_nonzero(pop.mentored_until_month >= model.month)
     candidates = np.flatnonzero(pop.labour == LabourState.SEARCHING)
-    candidates = candidates[work_authorised(model, candidates) & ~mentored(model, candidates)]
-    mentees = admit(model, candidates, p.places - active)
+    # Mentoring is offered once (Duo for a Job's six months), not renewed.
+    candidates = candidates[work_authorised(model, candidates) & (pop.mentored_until_month[candidates] == NO_MONTH)]
+    mentees = admit(model, candidates, model.scaled(p.places) - active, unit_cost=p.cost_eur_per_mentee)
     pop.mentored_until_month[mentees] = model.month + np.int32(round(p.duration_months)) - 1
     model.municipality.spend("mentoring", mentees.size * p.cost_eur_per_mentee)
     model.programme_outcomes.enter(model, "mentoring", mentees)
@@ -43,4 +45,4 @@ def matches(model: "CityModel") -> None:
     )
 
 
-register(LeverSpec("mentoring", "programmes", (matches,)))
+register(LeverSpec("mentoring", "programmes", (matches,), priority=30))

@@ -30,7 +30,7 @@ def visits(model: "CityModel") -> None:
     model.municipality.spend("one_stop_shop", p.fixed_cost_eur_per_month)
     if rows.size == 0 or not model.municipality.can_fund():
         return
-    clients = rows[model.rng.choice(rows.size, size=min(p.capacity_clients_per_month, rows.size), replace=False)]
+    clients = rows[model.rng.choice(rows.size, size=min(model.scaled(p.capacity_clients_per_month), rows.size), replace=False)]
     pop.one_stop_shop_month[clients] = model.month
     pop.services_knowledge[clients] += (1.0 - pop.services_knowledge[clients]) * np.float32(p.services_knowledge_gain)
     model.municipality.spend("one_stop_shop", clients.size * p.cost_eur_per_client)
@@ -54,4 +54,4 @@ def _recognition(model: "CityModel", clients: np.ndarray) -> None:
     pop.recognition_due_month[pending] = model.month + np.ceil(wait * p.recognition_delay_factor).astype(np.int32)
 
 
-register(LeverSpec("one_stop_shop", "services", (visits,)))
+register(LeverSpec("one_stop_shop", "services", (visits,), priority=20))

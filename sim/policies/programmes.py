@@ -23,9 +23,18 @@ IN_JOB_OR_TRAINING[[LabourState.LANGUAGE_COURSE, LabourState.INTEGRATED_TRAINING
 assert IN_JOB_OR_TRAINING.size == N_LABOUR
 
 
-def admit(model: "CityModel", candidates: np.ndarray, places: int, waiting_since: np.ndarray | None = None) -> np.ndarray:
+def admit(
+    model: "CityModel",
+    candidates: np.ndarray,
+    places: int,
+    waiting_since: np.ndarray | None = None,
+    unit_cost: float = 0.0,
+) -> np.ndarray:
     """Choose up to ``places`` participants: referred ones first, then (if given) those
-    waiting longest, ties broken at random."""
+    waiting longest, ties broken at random; no more than the year's remaining lever
+    budget pays for at ``unit_cost`` each."""
+    if unit_cost > 0:
+        places = min(places, int(model.municipality.budget_left_eur() // unit_cost))
     if places <= 0 or candidates.size == 0 or not model.municipality.can_fund():
         return np.empty(0, dtype=np.int64)
     shop = model.params.policies.one_stop_shop
@@ -38,22 +47,32 @@ def admit(model: "CityModel", candidates: np.ndarray, places: int, waiting_since
     return candidates[np.lexsort(keys)[:places]]
 
 
+IN_MAINSTREAM_WORK = np.zeros(N_LABOUR, dtype=bool)
+IN_MAINSTREAM_WORK[[LabourState.JOB_MATCHING_SKILLS, LabourState.JOB_BELOW_SKILLS, LabourState.SELF_EMPLOYED]] = True
+COUNTS = ("followed", "still_in_city", "in_job_or_training", "in_mainstream_work")
+
+
 class ProgrammeOutcomes:
-    """Participants of each lever and whether they are in a job or training 6 and 12 months on."""
+    """Entries into each lever and where the entrants are 6 and 12 months on.
+
+    ``participants`` counts entries, ``people`` distinct persons (someone may enter twice).
+    A programme that is itself a job (SSE places) counts as a job; ``in_mainstream_work``
+    (a mainstream job or self-employment) is the springboard outcome.
+    """
 
     def __init__(self):
         self.entries: dict[str, list[np.ndarray]] = {}
-        self.followed: dict[str, dict[int, list[int]]] = {}
+        self.followed: dict[str, dict[int, np.ndarray]] = {}
 
     def enter(self, model: "CityModel", lever: str, rows: np.ndarray) -> None:
         if rows.size == 0:
             return
         record = np.stack([rows, model.pop.person_id[rows], np.full(rows.size, model.month)])
         self.entries.setdefault(lever, []).append(record)
-        self.followed.setdefault(lever, {m: [0, 0, 0] for m in FOLLOW_UP_MONTHS})
+        self.followed.setdefault(lever, {m: np.zeros(len(COUNTS), dtype=np.int64) for m in FOLLOW_UP_MONTHS})
 
     def follow_up(self, model: "CityModel") -> None:
-        """Count, for entries reaching 6 or 12 months now: still in the city, and in a job or training."""
+        """Count the entries reaching 6 or 12 months now (the person's row must still be theirs)."""
         pop = model.pop
         for lever, chunks in self.entries.items():
             entries = np.concatenate(chunks, axis=1)
@@ -63,22 +82,25 @@ class ProgrammeOutcomes:
                 if due.shape[1] == 0:
                     continue
                 here = pop.person_id[due[0]] == due[1]
-                success = here & IN_JOB_OR_TRAINING[pop.labour[due[0]]]
-                counts = self.followed[lever][months]
-                counts[0] += due.shape[1]
-                counts[1] += int(here.sum())
-                counts[2] += int(success.sum())
+                labour = pop.labour[due[0]]
+                self.followed[lever][months] += [
+                    due.shape[1],
+                    np.count_nonzero(here),
+                    np.count_nonzero(here & IN_JOB_OR_TRAINING[labour]),
+                    np.count_nonzero(here & IN_MAINSTREAM_WORK[labour]),
+                ]
 
     def summary(self) -> dict[str, dict]:
         out = {}
         for lever, chunks in self.entries.items():
-            participants = int(sum(chunk.shape[1] for chunk in chunks))
-            lever_out: dict = {"participants": participants}
-            for months, (due, here, success) in self.followed[lever].items():
+            entries = np.concatenate(chunks, axis=1)
+            lever_out: dict = {"participants": int(entries.shape[1]), "people": int(np.unique(entries[1]).size)}
+            for months, (due, here, job_or_training, mainstream) in self.followed[lever].items():
                 lever_out[f"after_{months}_months"] = {
-                    "followed": due,
-                    "still_in_city": here,
-                    "in_job_or_training_share": success / here if here else None,
+                    "followed": int(due),
+                    "still_in_city": int(here),
+                    "in_job_or_training_share": job_or_training / here if here else None,
+                    "in_mainstream_work_share": mainstream / here if here else None,
                 }
             out[lever] = lever_out
         return out

@@ -39,6 +39,9 @@ class LeverSpec:
     mechanisms: tuple[Callable[["CityModel"], None], ...]
     setup: Callable[["CityModel"], None] | None = None
     enabled: Callable[["Scenario"], bool] | None = None
+    priority: int = 100
+    """Order within the phase (lower first): levers that fill places from the same
+    searchers take them in this order."""
 
     def is_enabled(self, params: "Scenario") -> bool:
         if self.enabled is not None:
@@ -60,4 +63,6 @@ def register(spec: LeverSpec) -> LeverSpec:
 
 
 def enabled_levers(params: "Scenario") -> list[LeverSpec]:
-    return [spec for spec in LEVERS if spec.is_enabled(params)]
+    """The scenario's levers in running order: by phase, then priority, then registration."""
+    enabled = [spec for spec in LEVERS if spec.is_enabled(params)]
+    return sorted(enabled, key=lambda spec: (PHASES.index(spec.phase), spec.priority))

@@ -76,10 +76,12 @@ def _prato(model: "CityModel") -> None:
     employers = np.unique(pop.employer[denouncing])
     approved = denouncing[draws.happens(model.rng, r.approval_probability, denouncing.size)]
     leave_job(model, approved)
-    change_status(model, approved[pop.status[approved] == LegalStatus.UNDOCUMENTED], LegalStatus.TEMPORARY_PERMIT)
-    pop.status_review_month[approved] = model.month + np.int32(round(model.params.permits.permit_duration_months))
     pop.one_stop_shop_month[approved] = model.month  # referred by the municipality's services
-    model.regularisations += approved.size
+    # Denouncers who already had papers keep them; the undocumented get a permit.
+    documented = approved[pop.status[approved] == LegalStatus.UNDOCUMENTED]
+    change_status(model, documented, LegalStatus.TEMPORARY_PERMIT)
+    pop.status_review_month[documented] = model.month + np.int32(round(model.params.permits.permit_duration_months))
+    model.regularisations += documented.size
     sanctioned = employers[draws.happens(model.rng, r.prato_employer_sanction_probability, employers.size)]
     for index in sanctioned:
         model.employers[index].exploitative = False

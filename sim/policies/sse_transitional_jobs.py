@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 def open_enterprises(model: "CityModel") -> None:
     p = model.params.policies.sse_transitional_jobs
     sector = model.sector_index(p.sector)
-    per_enterprise = -(-p.places // p.enterprises)
-    for _ in range(p.enterprises):
+    enterprises = max(1, model.scaled(p.enterprises))
+    per_enterprise = -(-model.scaled(p.places) // enterprises)
+    for _ in range(enterprises):
         SSEEnterprise(
             model, "work_integration", sector, per_enterprise, model.params.sse.initial_cash_eur,
             founder_dependence=float(model.rng.uniform(0.0, 0.5)),
@@ -50,11 +51,12 @@ def spells(model: "CityModel") -> None:
     for enterprise in enterprises:
         free = enterprise.capacity - occupied[enterprise.index]
         # Referrals first, then the longest unemployed.
-        entrants = admit(model, candidates, int(free), waiting_since=pop.labour_since_month[candidates])
+        entrants = admit(model, candidates, int(free), waiting_since=pop.labour_since_month[candidates],
+                         unit_cost=p.subsidy_eur_per_place_month)
         join(model, entrants, enterprise, LabourState.SSE_TRANSITIONAL_JOB, p.wage_eur_per_month)
         pop.programme_end_month[entrants] = model.month + np.int32(round(p.spell_months))
         model.programme_outcomes.enter(model, "sse_transitional_jobs", entrants)
         candidates = candidates[pop.labour[candidates] == LabourState.SEARCHING]
 
 
-register(LeverSpec("sse_transitional_jobs", "programmes", (spells,), setup=open_enterprises))
+register(LeverSpec("sse_transitional_jobs", "programmes", (spells,), setup=open_enterprises, priority=20))

@@ -25,9 +25,10 @@ if TYPE_CHECKING:
 def support_new_enterprise(model: "CityModel", enterprise: SSEEnterprise) -> None:
     """A new enterprise gets the launch grant and the decreasing subsidy, when the lever is on."""
     s = model.params.policies.start_up_support
-    if not s.enabled:
+    if not s.enabled or model.municipality.budget_left_eur() < s.launch_grant_eur:
         return
     enterprise.start_up_supported = True
+    enterprise.supported_since = model.month
     enterprise.cash_eur += s.launch_grant_eur
     enterprise.accounts.book("subsidies", s.launch_grant_eur)
     model.municipality.spend("start_up_support", s.launch_grant_eur)
@@ -35,7 +36,7 @@ def support_new_enterprise(model: "CityModel", enterprise: SSEEnterprise) -> Non
 
 def collectives(model: "CityModel") -> None:
     pop, s = model.pop, model.params.policies.start_up_support
-    for _ in range(model.rng.poisson(s.new_collectives_per_year / 12)):
+    for _ in range(model.rng.poisson(s.new_collectives_per_year * model.scale / 12)):
         candidates = np.flatnonzero((pop.labour == LabourState.SEARCHING) | (pop.labour == LabourState.UNDECLARED_WORK))
         members = admit(model, candidates, s.collective_size)
         if members.size < 2:
@@ -50,4 +51,4 @@ def collectives(model: "CityModel") -> None:
         model.programme_outcomes.enter(model, "start_up_support", members)
 
 
-register(LeverSpec("start_up_support", "programmes", (collectives,)))
+register(LeverSpec("start_up_support", "programmes", (collectives,), priority=50))

@@ -22,9 +22,9 @@ def visits(model: "CityModel") -> None:
     rows = np.flatnonzero(pop.alive() & ~employed(pop.labour))
     if rows.size == 0:
         return
-    visitors = rows[model.rng.choice(rows.size, size=min(p.visitors_per_month, rows.size), replace=False)]
+    visitors = rows[model.rng.choice(rows.size, size=min(model.scaled(p.visitors_per_month), rows.size), replace=False)]
     pop.bridging_ties[visitors] += p.bridging_ties_per_visit
     pop.services_knowledge[visitors] += (1.0 - pop.services_knowledge[visitors]) * np.float32(p.services_knowledge_gain)
 
 
-register(LeverSpec("third_place", "services", (visits,)))
+register(LeverSpec("third_place", "services", (visits,), priority=30))

@@ -41,7 +41,7 @@ class TradeUnion(mesa.Agent):
         precarious = (pop.labour[rows] == LabourState.UNDECLARED_WORK) | (pop.status[rows] == LegalStatus.UNDOCUMENTED)
         priority[precarious & ~pop.exploited[rows]] = 1
         order = np.lexsort((model.rng.random(rows.size), priority))
-        reached = rows[order[: self.contact_points * p.contacts_per_point_per_month]]
+        reached = rows[order[: model.scaled(self.contact_points * p.contacts_per_point_per_month)]]
         pop.union_informed[reached] = True
         pop.services_knowledge[reached] += (1.0 - pop.services_knowledge[reached]) * np.float32(p.services_knowledge_gain)
         exploited = reached[pop.exploited[reached]]
@@ -60,4 +60,4 @@ def outreach(model: "CityModel") -> None:
     model.agents_by_type[TradeUnion].do("outreach")
 
 
-register(LeverSpec("union_contact_points", "services", (outreach,), setup=open_contact_points))
+register(LeverSpec("union_contact_points", "services", (outreach,), setup=open_contact_points, priority=10))
