@@ -15,8 +15,10 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/pathways run liege/baseline --months 120 --seed 1
 
+# The storage tests run against SQLite and a real PostgreSQL server on loopback, which
+# scripts/test-postgres.sh installs (Debian package) and starts when needed.
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest
+	PATHWAYS_TEST_POSTGRES_URL=$${PATHWAYS_TEST_POSTGRES_URL:-$$(bash scripts/test-postgres.sh)} $(VENV)/bin/python -m pytest
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/scale.py

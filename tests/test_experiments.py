@@ -1,0 +1,195 @@
+"""Experiments: replications with common random numbers, the results database (SQLite and
+a real PostgreSQL), identical numbers on 1 worker, 2 workers and Dask, and resuming after
+the driver is killed."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.experiments import execute, store
+from sim.experiments.api import Settings, export, run_compare, run_design
+from sim.experiments.compare import compare
+from sim.experiments.jobs import make_jobs, replication_seeds, run_task
+from sim.model import CityModel
+from sim.scenario import load
+
+SMALL = dict(replications=3, months=12, migrants=1500)
+PAIR = ["liege/baseline", "liege/one_stop_shop"]
+
+
+def test_replication_seeds_are_distinct_and_reproducible():
+    seeds = replication_seeds(7, 50)
+    assert len(set(seeds)) == 50 and seeds == replication_seeds(7, 50)
+    assert all(0 <= s < 2**63 for s in seeds)
+    assert replication_seeds(8, 50) != seeds
+
+
+def test_a_run_from_a_shared_warm_up_equals_a_run_of_its_own():
+    jobs = make_jobs([(n, load(n), {}) for n in PAIR], 1, 3, 12, 1500)
+    outcomes = run_task(jobs)
+    for job, outcome in zip(jobs, outcomes, strict=True):
+        direct = CityModel(load(job.label), rng=job.seed, migrants=1500)
+        direct.run(12)
+        results = direct.results()
+        assert outcome.status == "done"
+        assert outcome.metrics["employment_rate"] == results["employment_rate"]
+        assert outcome.metrics["lever_spending_eur"] == results["lever_spending_eur"]
+
+
+def test_compare_stores_every_run_with_its_provenance(database):
+    experiment, comparison = run_compare(PAIR, Settings(**SMALL, db=database))
+    engine = store.connect(database)
+    runs = store.load_runs(engine, experiment.id)
+    assert len(runs) == 6 and set(runs.status) == {"done"}
+    assert runs.groupby("replication").seed.nunique().eq(1).all()  # common random numbers
+    assert runs.seed.nunique() == 3
+    for run in runs.itertuples():
+        assert len(run.scenario_sha256) == 64 and json.loads(run.scenario_json)["meta"]["city"] == "liege"
+        assert "mesa" in json.loads(run.packages_json) and run.code_version
+    listed = store.experiments(engine)
+    assert listed.loc[listed.name == experiment.name, "runs_done"].item() == 6
+    series = store.load_series(engine, experiment.id)
+    assert set(series.month) == set(range(12))
+    # Running the same comparison again finds everything stored and runs nothing.
+    again, comparison_again = run_compare(PAIR, Settings(**SMALL, db=database))
+    assert again.id == experiment.id
+    assert len(store.load_runs(engine, experiment.id)) == 6
+    pd.testing.assert_frame_equal(comparison.summary, comparison_again.summary)
+
+
+def test_one_worker_two_workers_and_dask_give_identical_numbers(tmp_path):
+    tables = []
+    for workers, dask in ((1, None), (2, None), (2, "local")):
+        db = f"sqlite:///{tmp_path}/{workers}-{dask}.db"
+        experiment, _ = run_compare(PAIR, Settings(**SMALL, workers=workers, dask=dask, db=db))
+        metrics = store.load_metrics(store.connect(db), experiment.id)
+        tables.append(metrics.drop(columns="run_id").sort_values(["label", "replication"]).reset_index(drop=True))
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+    pd.testing.assert_frame_equal(tables[0], tables[2])
+    # Replications are never merged: each is its own run with its own numbers.
+    baseline = tables[0][tables[0].label == PAIR[0]]
+    assert len(baseline) == 3 and baseline.employment_rate.nunique() == 3
+
+
+def test_comparison_statistics_on_known_numbers():
+    # Scenario B is A + 0.02 in every replication: the paired difference is exactly 0.02
+    # with a zero-width interval, whatever the spread across replications.
+    rng = np.random.default_rng(0)
+    a = rng.normal(0.6, 0.05, 20)
+    rows = []
+    for label, shift, spend in (("A", 0.0, 0.0), ("B", 0.02, 1e6)):
+        for r, value in enumerate(a):
+            rows.append({"label": label, "replication": r, "employment_rate": value + shift,
+                         "employed_20_64": 1000 * (value + shift), "lever_spending_eur": spend,
+                         "public_revenue_eur": 0.0, "social_assistance_eur": 0.0})
+    result = compare(pd.DataFrame(rows), ["A", "B"], ["employment_rate"])
+    b = result.summary[result.summary.scenario == "B"].iloc[0]
+    assert b["diff"] == pytest.approx(0.02) and b.diff_low == pytest.approx(0.02) and b.diff_high == pytest.approx(0.02)
+    assert b.p5 < b["mean"] < b.p95
+    cost = result.cost_per_job.iloc[0]
+    assert cost.extra_people_in_work == pytest.approx(20.0)
+    assert cost.cost_per_extra_person_eur == pytest.approx(1e6 / 20)
+    assert result.impact.iloc[0].net_benefit_eur == pytest.approx(-1e6)
+
+
+def test_export_writes_csv_and_parquet(tmp_path):
+    db = f"sqlite:///{tmp_path}/r.db"
+    experiment, _ = run_compare(PAIR, Settings(**SMALL, db=db))
+    written = export(experiment.name, tmp_path / "out", db)
+    names = {path.name for path in written}
+    assert {"runs.csv", "metrics.parquet", "monthly.parquet", "comparison.csv", "cost_per_job.csv", "impact.csv"} <= names
+    comparison = pd.read_csv(tmp_path / "out" / "comparison.csv")
+    assert set(comparison.scenario) == set(PAIR)
+    assert len(pd.read_parquet(tmp_path / "out" / "monthly.parquet")) > 0
+
+
+def test_sweep_runs_each_design_point():
+    points = [{"policies.one_stop_shop.capacity_clients_per_month": v} for v in (0.0, 300.0)]
+    experiment, metrics = run_design("liege/one_stop_shop", points, "sweep", Settings(replications=2, months=12, migrants=1500),
+                                     {"design": "test"})
+    assert sorted(metrics.point.unique()) == [0, 1] and len(metrics) == 4
+    spend = metrics.groupby("point").lever_spending_eur.mean()
+    assert spend[1] > spend[0]  # 300 clients a month cost more than none
+
+
+def test_resume_after_killing_the_driver_loses_and_duplicates_nothing(tmp_path):
+    db = f"sqlite:///{tmp_path}/kill.db"
+    command = [sys.executable, "-m", "sim", "compare", *PAIR, "--reps", "8", "--months", "24", "--migrants", "3000",
+               "--workers", "2", "--db", db, "--name", "killed"]
+    driver = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    engine = store.connect(db)
+    deadline = time.monotonic() + 240
+    stored = 0
+    while time.monotonic() < deadline and driver.poll() is None:
+        time.sleep(0.5)
+        try:
+            experiment = store.load_experiment(engine, "killed")
+            stored = len(store.done_runs(engine, experiment.id))
+        except store.StoreError:
+            continue
+        if stored >= 4:
+            break
+    assert driver.poll() is None, "the experiment finished before it could be killed"
+    os.killpg(driver.pid, signal.SIGKILL)  # the driver and its worker processes, at once
+    driver.wait()
+    experiment = store.load_experiment(engine, "killed")
+    kept = store.done_runs(engine, experiment.id)
+    assert 4 <= len(kept) < 16
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    runs = store.load_runs(engine, experiment.id)
+    assert len(runs) == 16 and not runs.duplicated(["label", "replication"]).any()
+    # The same final numbers as an uninterrupted experiment.
+    clean_db = f"sqlite:///{tmp_path}/clean.db"
+    subprocess.run([*command[:-4], "--db", clean_db, "--name", "clean"], check=True, capture_output=True, timeout=600)
+    def table(url, name):
+        e = store.connect(url)
+        m = store.load_metrics(e, store.load_experiment(e, name).id)
+        return m.drop(columns="run_id").sort_values(["label", "replication"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(table(db, "killed"), table(clean_db, "clean"))
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["compare", "liege/baseline"], "at least two scenarios"),
+        (["compare", "liege/baseline", "atlantis/baseline"], "available:"),
+        (["compare", *PAIR, "--reps", "0"], "--reps"),
+        (["compare", *PAIR, "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none", "--reps", "1", "--months", "1"],
+         "cannot be opened"),
+        (["sweep", "liege/baseline", "--param", "inflow.newcomers_per_month"], "name=low:high"),
+        (["sweep", "liege/baseline", "--param", "inflow.nope=1:2", "--reps", "1", "--months", "1"], "no such scenario field"),
+        (["sensitivity", "liege/baseline", "--param", "inflow.newcomers_per_month=1:2", "--method", "fast"], "allowed values"),
+        (["export", "nothing-here", "--out", "x"], "no experiment named"),
+    ],
+)
+def test_bad_experiment_input_gets_one_line_and_exit_code_2(tmp_path, args, expected):
+    env = {**os.environ, "PATHWAYS_DB": f"sqlite:///{tmp_path}/r.db"}
+    done = subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, timeout=300,
+                          env=env, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0] and "Traceback" not in done.stderr
+
+
+def test_progress_reports_every_run(tmp_path):
+    seen = []
+    run_compare(PAIR, Settings(replications=2, months=6, migrants=1500, db=f"sqlite:///{tmp_path}/p.db"),
+                progress=lambda done, total: seen.append((done, total)))
+    assert seen[0] == (0, 4) and seen[-1] == (4, 4) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_execute_reports_what_was_already_done(tmp_path):
+    engine = store.connect(f"sqlite:///{tmp_path}/e.db")
+    experiment = store.get_or_create_experiment(engine, "e", "compare", {"x": 1}, "test")
+    jobs = make_jobs([(n, load(n), {}) for n in PAIR], 2, 1, 6, 1500)
+    first = execute.run(engine, experiment.id, jobs[:2])
+    second = execute.run(engine, experiment.id, jobs)
+    assert (first.stored, second.already_done, second.stored) == (2, 2, 2)
