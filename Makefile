@@ -22,6 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/scale.py
+	$(VENV)/bin/python benchmarks/compare.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

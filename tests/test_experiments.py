@@ -193,3 +193,36 @@ def test_execute_reports_what_was_already_done(tmp_path):
     first = execute.run(engine, experiment.id, jobs[:2])
     second = execute.run(engine, experiment.id, jobs)
     assert (first.stored, second.already_done, second.stored) == (2, 2, 2)
+
+
+def test_a_killed_worker_process_is_replaced_and_the_experiment_finishes(tmp_path):
+    db = f"sqlite:///{tmp_path}/worker.db"
+    command = [sys.executable, "-m", "sim", "compare", *PAIR, "--reps", "8", "--months", "24", "--migrants", "3000",
+               "--workers", "2", "--db", db, "--name", "worker-killed"]
+    driver = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    engine = store.connect(db)
+    deadline, killed = time.monotonic() + 240, None
+    while time.monotonic() < deadline and driver.poll() is None and killed is None:
+        time.sleep(0.5)
+        try:
+            stored = len(store.done_runs(engine, store.load_experiment(engine, "worker-killed").id))
+        except store.StoreError:
+            continue
+        children = subprocess.run(["pgrep", "-P", str(driver.pid)], capture_output=True, text=True).stdout.split()
+        workers = [pid for pid in children if "spawn_main" in _cmdline(pid)]
+        if stored >= 2 and workers:
+            killed = int(workers[0])
+            os.kill(killed, signal.SIGKILL)
+    assert killed is not None, "no worker to kill before the experiment ended"
+    _, err = driver.communicate(timeout=600)
+    assert driver.returncode == 0, err
+    runs = store.load_runs(engine, store.load_experiment(engine, "worker-killed").id)
+    assert len(runs) == 16 and set(runs.status) == {"done"}
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
