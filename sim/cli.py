@@ -168,6 +168,56 @@ def sensitivity(
 
 
 @app.command()
+def calibrate(
+    preset: Annotated[str, typer.Argument(help="Preset to fit: eu27, liege, paris, barcelona or prato.")],
+    population: Annotated[int, typer.Option(min=10, max=100_000, help="Particles per ABC-SMC generation.")] = 100,
+    budget: Annotated[int, typer.Option(min=10, max=10_000_000, help="Most simulations to spend.")] = 1000,
+    generations: Annotated[int, typer.Option(min=1, max=100, help="Most ABC-SMC generations.")] = 10,
+    migrants: Annotated[int, typer.Option(min=500, max=MAX_MIGRANTS, help="Migrants per calibration run.")] = 10_000,
+    months: Months = 60, workers: Workers = 1, seed: RootSeed = 1,
+) -> None:
+    """Fit a preset's free parameters (calibration/free_parameters.toml) to its targets with
+    ABC-SMC, write the fitted values and the posterior, then print the fit."""
+    from sim.calibration import fit as fitting
+    from sim.calibration.targets import presets
+
+    if preset not in presets():
+        fail(f"unknown preset '{preset}' (allowed: {', '.join(presets())})")
+    result = _guarded(lambda _: fitting.calibrate(preset, population, budget, generations, workers, migrants, months, seed),
+                      progress=False)
+    fitted_path, posterior_path = fitting.write(result)
+    table = pd.DataFrame([{"parameter": p.name, "posterior mean": result.mean()[p.name],
+                           "90 % low": result.interval(p.name)[0], "90 % high": result.interval(p.name)[1],
+                           "prior": f"{p.low:g} to {p.high:g}"} for p in result.parameters])
+    console.print(_frame_table(table, f"Posterior of {preset}: {result.simulations} simulations, {result.generations} "
+                                      f"generations, {result.wall_s:.0f} s"))
+    console.print(f"Wrote {fitted_path} and {posterior_path}; check the fit with: pathways validate {preset}")
+
+
+@app.command()
+def validate(
+    preset: Annotated[str, typer.Argument(help="Preset to check: eu27, liege, paris, barcelona or prato.")],
+    reps: Reps = 10, months: Months = 120, workers: Workers = 1, seed: RootSeed = 1, migrants: Migrants = None,
+    db: DbOption = None,
+) -> None:
+    """Re-run a preset with its current parameters and write the fit report
+    (calibration/reports/PRESET.md): every target, published against simulated."""
+    from sim.calibration import report
+    from sim.calibration.targets import presets
+    from sim.experiments.api import Settings
+
+    if preset not in presets():
+        fail(f"unknown preset '{preset}' (allowed: {', '.join(presets())})")
+    settings = Settings(reps, months, seed, migrants, workers, None, db, None)
+    validation = _guarded(lambda progress: report.validate(preset, settings, progress))
+    path = report.write(validation)
+    measured = validation.table[validation.table.simulated.notna()]
+    console.print(_frame_table(measured[["id", "indicator", "group", "published", "simulated", "low", "high", "covered",
+                                         "within_tolerance"]], f"Fit of {preset} ({validation.runs} runs)"))
+    console.print(f"Wrote {path}")
+
+
+@app.command()
 def experiments(db: DbOption = None) -> None:
     """List the experiments stored in the results database."""
     from sim.experiments import store

@@ -111,6 +111,11 @@ def final(model: "CityModel") -> dict[str, Any]:
         "working_age_20_64": int(working_age.size),
         **headline,
         "employment_rate_non_eu_citizens": rates(citizens)["employment_rate"],
+        "non_eu_citizens": {
+            **rates(citizens),
+            "employment_rate_by_sex": _rate_by(citizens, 2, Sex),
+            "long_term_unemployed_share": _long_term_unemployed_share(model),
+        },
         "employed_20_64": float(cells.sum(axis=(0, 2, 3))[IS_EMPLOYED].sum() / window),
         "employment_rate_by_status": _rate_by(cells, 0, LegalStatus),
         "employment_rate_by_sex": _rate_by(cells, 2, Sex),
@@ -142,6 +147,14 @@ def final(model: "CityModel") -> dict[str, Any]:
         "monthly": {column: [row[column] for row in model.series] for column in model.series[0]},
         "provenance": provenance(model),
     }
+
+
+def _long_term_unemployed_share(model: "CityModel") -> float | None:
+    """Searchers (not naturalised) searching for 12 months or more, over all such searchers (T12)."""
+    pop = model.pop
+    searching = (pop.labour == LabourState.SEARCHING) & (pop.status != LegalStatus.NATURALISED)
+    long_term = searching & (pop.labour_since_month <= model.month - 12)
+    return ratio(np.count_nonzero(long_term), np.count_nonzero(searching))
 
 
 def _sse(model: "CityModel") -> dict[str, Any]:

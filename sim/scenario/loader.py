@@ -18,6 +18,8 @@ from sim.scenario.schema import Scenario
 #: Where scenario names such as ``liege/baseline`` are looked up. ``PATHWAYS_SCENARIOS``
 #: overrides it (for example to keep a city's own files outside the repository).
 SCENARIO_DIR = Path(os.environ.get("PATHWAYS_SCENARIOS", Path(__file__).resolve().parents[2] / "scenarios"))
+FITTED_DIR = Path(__file__).resolve().parents[2] / "calibration" / "fitted"
+"""Calibrated parameter sets: ``calibration = "eu27"`` in a scenario loads ``eu27.toml`` from here."""
 
 MAX_EXTENDS_DEPTH = 20
 MAX_FILE_BYTES = 1_000_000
@@ -110,15 +112,29 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         raise ScenarioError(f"{chain[0]}: field 'extends' is nested deeper than {MAX_EXTENDS_DEPTH} files")
     data = _read_toml(path)
     parent = data.pop("extends", None)
-    if parent is None:
-        return data
-    if not isinstance(parent, str):
-        raise ScenarioError(f"{path}: field 'extends' must be a scenario name or path (got {type(parent).__name__})")
-    try:
-        parent_path = resolve(parent, base_dir=path.parent)
-    except ScenarioError as exc:
-        raise ScenarioError(f"{path}: field 'extends': {exc}") from None
-    return deep_merge(_read_with_extends(parent_path, (*chain, path)), data)
+    calibration = data.pop("calibration", None)
+    if parent is not None:
+        if not isinstance(parent, str):
+            raise ScenarioError(f"{path}: field 'extends' must be a scenario name or path (got {type(parent).__name__})")
+        try:
+            parent_path = resolve(parent, base_dir=path.parent)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{path}: field 'extends': {exc}") from None
+        data = deep_merge(_read_with_extends(parent_path, (*chain, path)), data)
+    if calibration is not None:
+        # Fitted values override the file's own (hand-set) ones; scenarios extending this
+        # file can still override them.
+        data = deep_merge(data, _fitted(path, calibration))
+    return data
+
+
+def _fitted(path: Path, preset: object) -> dict[str, Any]:
+    if not isinstance(preset, str) or not preset.replace("_", "").isalnum():
+        raise ScenarioError(f"{path}: field 'calibration' must be a preset name such as 'eu27' (got {preset!r})")
+    fitted = FITTED_DIR / f"{preset}.toml"
+    if not fitted.is_file():
+        raise ScenarioError(f"{path}: field 'calibration': no fitted parameters for '{preset}' (run: pathways calibrate {preset})")
+    return _read_toml(fitted)
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,177 @@
+"""Fitting a preset's free parameters to its targets with ABC-SMC (pyabc).
+
+Approximate Bayesian computation suits a stochastic simulator with no likelihood:
+parameter sets are drawn from the priors (``calibration/free_parameters.toml``), the
+model is run, and sets whose outputs fall close to the published figures are kept and
+refined over generations of sequential Monte Carlo. The distance is the Euclidean
+norm of the gaps in units of each target's tolerance, so a gap equal to the tolerance
+weighs 1 whatever the target's scale. The posterior (weighted particles) is written
+beside the fitted point (its weighted mean), which scenarios load.
+
+Simulations run at a reduced size (``migrants``, ``months``); rates do not depend on
+size, only their noise does. With one worker a calibration is reproducible from its
+seed; pyabc's parallel samplers do not promise the same particles on another run.
+"""
+
+import logging
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyabc
+
+from sim.calibration.targets import CALIBRATION_DIR, FreeParameter, Target, free_parameters, metric_value, targets
+from sim.model import CityModel
+from sim.scenario import load, validate, with_overrides
+
+FITTED_DIR = CALIBRATION_DIR / "fitted"
+
+
+@dataclass
+class Fit:
+    preset: str
+    parameters: list[FreeParameter]
+    posterior: pd.DataFrame
+    """One row per particle: the parameters (dotted names) and its ``weight``."""
+    simulations: int
+    wall_s: float
+    generations: int
+    epsilon: float
+
+    def mean(self) -> dict[str, float]:
+        w = self.posterior["weight"].to_numpy()
+        return {p.name: float(np.sum(self.posterior[p.name].to_numpy() * w)) for p in self.parameters}
+
+    def interval(self, name: str, level: float = 0.9) -> tuple[float, float]:
+        """Weighted posterior quantiles around the median (90 % by default)."""
+        order = np.argsort(self.posterior[name].to_numpy())
+        values = self.posterior[name].to_numpy()[order]
+        cumulative = np.cumsum(self.posterior["weight"].to_numpy()[order])
+        cumulative /= cumulative[-1]
+        low = values[np.searchsorted(cumulative, (1 - level) / 2)]
+        high = values[min(np.searchsorted(cumulative, 1 - (1 - level) / 2), values.size - 1)]
+        return float(low), float(high)
+
+
+class Simulator:
+    """The model as pyabc sees it: parameters in, target statistics (in tolerance units) out."""
+
+    def __init__(self, preset: str, fitted: list[Target], migrants: int, months: int):
+        self.scenario = load(f"{preset}/baseline").model_dump(mode="json")
+        self.fitted = fitted
+        self.migrants = migrants
+        self.months = months
+
+    def __call__(self, parameters: dict[str, float]) -> dict[str, float]:
+        overrides = {_dotted(key): float(value) for key, value in parameters.items()}
+        params = with_overrides(validate(self.scenario, source="calibration"), overrides)
+        seed = int(np.random.randint(0, 2**31 - 1))  # pyabc seeds numpy's global generator
+        model = CityModel(params, rng=seed, migrants=self.migrants)
+        model.run(self.months)
+        return statistics(model.results(), self.fitted)
+
+
+def statistics(results: dict[str, Any], fitted: list[Target]) -> dict[str, float]:
+    """Each fitted target's simulated value divided by its tolerance (no data counts as far off)."""
+    out = {}
+    for target in fitted:
+        value = metric_value(results, target.metric)
+        out[target.id] = (value if value is not None else -1.0) / target.tolerance
+    return out
+
+
+def observed_statistics(fitted: list[Target]) -> dict[str, float]:
+    return {t.id: t.published / t.tolerance for t in fitted}
+
+
+def _key(name: str) -> str:
+    return name.replace(".", "__")
+
+
+def _dotted(key: str) -> str:
+    return key.replace("__", ".")
+
+
+def calibrate(
+    preset: str,
+    population: int = 100,
+    max_simulations: int = 1000,
+    generations: int = 10,
+    workers: int = 1,
+    migrants: int = 10_000,
+    months: int = 60,
+    seed: int = 1,
+    parameters: list[FreeParameter] | None = None,
+    observed: dict[str, float] | None = None,
+    database: Path | None = None,
+) -> Fit:
+    """Run ABC-SMC until the budget of simulations or generations is spent.
+
+    ``parameters`` and ``observed`` (published values by target id) default to the
+    preset's; the parameter-recovery test passes its own.
+    """
+    parameters = parameters or free_parameters(preset)
+    fitted = [t for t in targets(preset) if t.fit]
+    if observed is not None:
+        fitted = [Target(**{**t.__dict__, "published": observed[t.id]}) for t in fitted if t.id in observed]
+    prior = pyabc.Distribution(**{_key(p.name): pyabc.RV("uniform", p.low, p.high - p.low) for p in parameters})
+    sampler = (pyabc.sampler.SingleCoreSampler() if workers <= 1
+               else pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers))
+    logging.getLogger("ABC").setLevel(logging.WARNING)
+    logging.getLogger("pyabc").setLevel(logging.WARNING)
+    np.random.seed(seed)
+    abc = pyabc.ABCSMC(Simulator(preset, fitted, migrants, months), prior, pyabc.PNormDistance(p=2),
+                       population_size=population, sampler=sampler)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = database or Path(scratch) / "abc.db"
+        abc.new(f"sqlite:///{path}", observed_statistics(fitted))
+        start = time.perf_counter()
+        history = abc.run(max_nr_populations=generations, max_total_nr_simulations=max_simulations)
+        wall = time.perf_counter() - start
+        frame, weights = history.get_distribution(m=0, t=history.max_t)
+        epsilon = float(history.get_all_populations()["epsilon"].iloc[-1])
+        simulations = int(history.total_nr_simulations)
+        generations_run = int(history.max_t) + 1
+    posterior = frame.rename(columns=_dotted).reset_index(drop=True)
+    posterior["weight"] = weights / weights.sum()
+    return Fit(preset, parameters, posterior, simulations, wall, generations_run, epsilon)
+
+
+def write(fit: Fit, folder: Path = FITTED_DIR) -> tuple[Path, Path]:
+    """The fitted point (posterior mean) as a scenario fragment, and the posterior particles."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fitted_path, posterior_path = folder / f"{fit.preset}.toml", folder / f"{fit.preset}-posterior.csv"
+    lines = [
+        f"# Calibrated by `pathways calibrate {fit.preset}` on {datetime.now(UTC):%Y-%m-%d}: ABC-SMC (pyabc),",
+        f"# {fit.simulations} simulations in {fit.generations} generations, {fit.wall_s:.0f} s; final epsilon "
+        f"{fit.epsilon:.3g} (tolerance units).",
+        f"# Posterior mean of each free parameter, with its 90 % posterior interval; the particles are in "
+        f"{posterior_path.name}.",
+        "# Loaded by scenarios that say `calibration = \"" + fit.preset + "\"`; priors and reasons in free_parameters.toml.",
+    ]
+    for parameter in fit.parameters:
+        low, high = fit.interval(parameter.name)
+        lines.append(f"{parameter.name} = {fit.mean()[parameter.name]:.6g}  # 90 %: {low:.4g} to {high:.4g}")
+    fitted_path.write_text("\n".join(lines) + "\n")
+    fit.posterior.to_csv(posterior_path, index=False)
+    return fitted_path, posterior_path
+
+
+def posterior_draws(preset: str, seeds: list[int]) -> list[dict[str, float]]:
+    """One posterior particle per seed (drawn by weight with that seed): for comparisons
+    that carry parameter uncertainty, the same draw for every scenario of a replication."""
+    path = FITTED_DIR / f"{preset}-posterior.csv"
+    if not path.is_file():
+        raise ValueError(f"--posterior {preset}: no posterior found (run: pathways calibrate {preset})")
+    particles = pd.read_csv(path)
+    weights = particles.pop("weight").to_numpy()
+    draws = []
+    for seed in seeds:
+        index = np.random.default_rng(seed).choice(len(particles), p=weights / weights.sum())
+        draws.append({name: float(value) for name, value in particles.iloc[index].items()})
+    return draws

@@ -1,0 +1,82 @@
+"""Calibration targets: the published figures (``calibration/targets.csv``), how each is
+compared with the model (``calibration/comparisons.toml``), and the free parameters with
+their priors (``calibration/free_parameters.toml``)."""
+
+import csv
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CALIBRATION_DIR = Path(__file__).resolve().parents[2] / "calibration"
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    indicator: str
+    group: str
+    geography: str
+    year: str
+    published: float | None
+    """In the model's unit (a fraction for rates); None for inputs and unreachable figures."""
+    source: str
+    metric: str | None
+    tolerance: float | None
+    fit: bool
+    input: str | None
+    not_reachable: str | None
+
+
+@dataclass(frozen=True)
+class FreeParameter:
+    name: str
+    low: float
+    high: float
+    why: str
+
+
+def presets() -> list[str]:
+    with (CALIBRATION_DIR / "free_parameters.toml").open("rb") as handle:
+        return list(tomllib.load(handle))
+
+
+def free_parameters(preset: str) -> list[FreeParameter]:
+    with (CALIBRATION_DIR / "free_parameters.toml").open("rb") as handle:
+        table = tomllib.load(handle)
+    if preset not in table:
+        raise ValueError(f"unknown preset '{preset}' for calibration (allowed: {', '.join(table)})")
+    return [FreeParameter(**entry) for entry in table[preset]]
+
+
+def targets(preset: str) -> list[Target]:
+    """The targets of a preset, in the order of targets.csv."""
+    with (CALIBRATION_DIR / "comparisons.toml").open("rb") as handle:
+        comparisons: dict[str, dict[str, Any]] = tomllib.load(handle)
+    out = []
+    with (CALIBRATION_DIR / "targets.csv").open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            how = comparisons.get(row["id"])
+            if how is None or preset not in how["presets"]:
+                continue
+            published = None
+            if "metric" in how:
+                value = row["value"].split("/")[how.get("value_index", 0)]
+                published = float(value.replace(",", "").strip()) * how.get("scale", 1.0)
+            out.append(Target(
+                id=row["id"], indicator=row["indicator"], group=row["group"], geography=row["geography"],
+                year=row["year"], published=published, source=row["source"], metric=how.get("metric"),
+                tolerance=how.get("tolerance"), fit=bool(how.get("fit", False)), input=how.get("input"),
+                not_reachable=how.get("not_reachable"),
+            ))
+    return out
+
+
+def metric_value(results: dict[str, Any], dotted: str) -> float | None:
+    """A value of the results by dotted path (``non_eu_citizens.employment_rate``)."""
+    node: Any = results
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(f"no indicator '{dotted}' in the results")
+        node = node[part]
+    return None if node is None else float(node)
