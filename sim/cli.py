@@ -84,13 +84,14 @@ def compare(
     scenarios: Annotated[list[str], typer.Argument(help="Two or more scenarios; the first is the counterfactual.")],
     reps: Reps = 10, months: Months = 120, workers: Workers = 1, seed: RootSeed = 1, migrants: Migrants = None,
     dask: Dask = None, db: DbOption = None, name: Name = None, out: Out = None,
+    posterior: Annotated[str | None, typer.Option(help="Draw the calibrated parameters of this preset from its posterior, one draw per replication.")] = None,
 ) -> None:
     """Compare scenarios over replications with common random numbers: means, 90 % bands,
     paired differences from the first with 95 % confidence intervals, cost per extra
     person in work, and a social-impact summary."""
     from sim.experiments.api import Settings, export, run_compare
 
-    settings = Settings(reps, months, seed, migrants, workers, dask, db, name)
+    settings = Settings(reps, months, seed, migrants, workers, dask, db, name, posterior)
     experiment, comparison = _guarded(lambda progress: run_compare(scenarios, settings, progress))
     console.print(comparison_table(comparison, scenarios))
     console.print(cost_table(comparison))

@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 
 from sim.experiments import designs, execute, store
 from sim.experiments.compare import Comparison, compare
-from sim.experiments.jobs import make_jobs
+from sim.calibration.fit import posterior_draws
+from sim.experiments.jobs import make_jobs, replication_seeds
 from sim.provenance import code_version
 from sim.scenario import Scenario, content_hash, load, with_overrides
 
@@ -34,6 +35,8 @@ class Settings:
     dask: str | None = None
     db: str | None = None
     name: str | None = None
+    posterior: str | None = None
+    """A calibrated preset whose posterior draws replace its fitted point, one draw per replication."""
 
 
 def _experiment(engine: Engine, kind: str, spec: dict[str, Any], name: str | None) -> store.Experiment:
@@ -55,10 +58,13 @@ def run_compare(scenarios: list[str], settings: Settings, progress: execute.Prog
         raise ValueError("each scenario may appear only once")
     params = [(name, load(name), {}) for name in scenarios]
     _check_size(len(scenarios) * settings.replications)
-    spec = _spec(params, settings)
+    draws = None
+    if settings.posterior:
+        draws = posterior_draws(settings.posterior, replication_seeds(settings.seed, settings.replications))
+    spec = {**_spec(params, settings), "posterior": settings.posterior}
     engine = store.connect(settings.db)
     experiment = _experiment(engine, "compare", spec, settings.name)
-    jobs = make_jobs(params, settings.replications, settings.seed, settings.months, settings.migrants)
+    jobs = make_jobs(params, settings.replications, settings.seed, settings.months, settings.migrants, draws)
     execute.run(engine, experiment.id, jobs, settings.workers, settings.dask, progress)
     return experiment, compare(store.load_metrics(engine, experiment.id), scenarios)
 

@@ -22,7 +22,7 @@ import numpy as np
 from sim.experiments.store import flatten
 from sim.model import CityModel, warm_up_key
 from sim.provenance import code_version, package_versions
-from sim.scenario import Scenario, content_hash, validate
+from sim.scenario import Scenario, content_hash, validate, with_overrides
 
 
 @dataclass(frozen=True)
@@ -63,14 +63,21 @@ def replication_seeds(root_seed: int, replications: int) -> list[int]:
 
 
 def make_jobs(scenarios: list[tuple[str, Scenario, dict[str, Any]]], replications: int, root_seed: int,
-              months: int, migrants: int | None) -> list[Job]:
-    """Jobs for (label, scenario, overrides) triples x replications, replication-major."""
+              months: int, migrants: int | None, per_replication: list[dict[str, Any]] | None = None) -> list[Job]:
+    """Jobs for (label, scenario, overrides) triples x replications, replication-major.
+
+    ``per_replication[r]`` (dotted-name overrides) applies to every scenario of replication
+    r: a posterior draw of the calibrated parameters, shared like the seed.
+    """
     seeds = replication_seeds(root_seed, replications)
-    return [
-        Job(label, point, replication, seed, scenario.model_dump(mode="json"), overrides, months, migrants)
-        for replication, seed in enumerate(seeds)
-        for point, (label, scenario, overrides) in enumerate(scenarios)
-    ]
+    jobs = []
+    for replication, seed in enumerate(seeds):
+        shared = per_replication[replication] if per_replication else {}
+        for point, (label, scenario, overrides) in enumerate(scenarios):
+            params = with_overrides(scenario, shared) if shared else scenario
+            jobs.append(Job(label, point, replication, seed, params.model_dump(mode="json"), {**overrides, **shared},
+                            months, migrants))
+    return jobs
 
 
 def tasks(jobs: list[Job]) -> list[list[Job]]:

@@ -1,0 +1,121 @@
+"""Calibration: targets and their comparisons, fitted parameter files, the fit report,
+parameter recovery, and comparisons that carry parameter uncertainty."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.calibration import fit as fitting
+from sim.calibration import report
+from sim.calibration.targets import CALIBRATION_DIR, free_parameters, metric_value, presets, targets
+from sim.experiments import store
+from sim.experiments.api import Settings, run_compare
+from sim.model import CityModel
+from sim.scenario import ScenarioError, load, with_overrides
+
+
+def test_every_published_target_is_compared_or_explained(liege_run):
+    results = liege_run.results()
+    listed = pd.read_csv(CALIBRATION_DIR / "targets.csv").id
+    covered = {t.id for preset in presets() for t in targets(preset)}
+    assert set(listed[listed.str.match(r"^(T|C-)")]) <= covered
+    for preset in presets():
+        for target in targets(preset):
+            if target.metric:
+                assert 0 <= target.published <= 1 and target.tolerance > 0
+                metric_value(results, target.metric)  # raises if the model has no such indicator
+            else:
+                assert target.input or target.not_reachable, target.id
+
+
+def test_free_parameters_are_real_scenario_fields_with_sensible_priors():
+    for preset in presets():
+        scenario = load(f"{preset}/baseline")
+        for parameter in free_parameters(preset):
+            assert parameter.low < parameter.high and parameter.why
+            with_overrides(scenario, {parameter.name: (parameter.low + parameter.high) / 2})
+
+
+def test_fitted_values_override_the_scenario_and_can_be_overridden_again(tmp_path):
+    liege = load("liege/baseline")
+    fitted = (CALIBRATION_DIR / "fitted" / "liege.toml").read_text()
+    value = float(next(line for line in fitted.splitlines() if line.startswith("labour_market.openings_scale")).split("=")[1].split("#")[0])
+    assert liege.labour_market.openings_scale == pytest.approx(value)
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "liege/baseline"\n[labour_market]\nopenings_scale = 1.25\n')
+    assert load(child).labour_market.openings_scale == 1.25
+    broken = tmp_path / "broken.toml"
+    broken.write_text('extends = "liege/baseline"\ncalibration = "atlantis"\n')
+    with pytest.raises(ScenarioError, match="no fitted parameters for 'atlantis'"):
+        load(broken)
+
+
+def test_fit_report_lists_every_target_and_draws_the_refugee_curve(tmp_path):
+    settings = Settings(replications=2, months=24, migrants=1500, db=f"sqlite:///{tmp_path}/v.db")
+    validation = report.validate("eu27", settings)
+    path = report.write(validation, tmp_path)
+    text = path.read_text()
+    for target in targets("eu27"):
+        assert f"| {target.id} |" in text
+    assert (tmp_path / "eu27-refugee-curve.png").stat().st_size > 1000
+    measured = validation.table[validation.table.simulated.notna()]
+    assert set(measured.id) >= {"T01", "T04", "T08", "T13"}
+    assert (measured.low <= measured.simulated).all() and (measured.simulated <= measured.high).all()
+
+
+def test_parameter_recovery():
+    # Simulate with known values, calibrate on the simulated figures with a small budget,
+    # and find the known values inside the posterior's 90 % interval. The two parameters
+    # are identified by different targets (the hiring level by employment and unemployment,
+    # women's care duties by women's employment). Reduced size; in full in
+    # benchmarks/recovery.py.
+    truth = {"labour_market.hiring_logit_elementary": -1.5, "population.care_duties_start_rate_female_per_month": 0.02}
+    parameters = [p for p in free_parameters("eu27") if p.name in truth]
+    fitted = [t for t in targets("eu27") if t.id in ("T01", "T04", "T06", "T07")]
+    scenario = with_overrides(load("eu27/baseline"), truth)
+    observed = {t.id: 0.0 for t in fitted}
+    for seed in (11, 12, 13):
+        model = CityModel(scenario, rng=seed, migrants=2000)
+        model.run(24)
+        for t in fitted:
+            observed[t.id] += metric_value(model.results(), t.metric) / 3
+    result = fitting.calibrate("eu27", population=30, max_simulations=150, generations=4, migrants=2000, months=24,
+                               seed=3, parameters=parameters, observed=observed)
+    for name, value in truth.items():
+        low, high = result.interval(name)
+        assert low <= value <= high, (name, value, low, high)
+        prior = next(p for p in parameters if p.name == name)
+        assert high - low < 0.9 * (prior.high - prior.low)  # the data narrowed the prior
+
+
+def test_compare_with_posterior_draws_shares_a_draw_within_each_replication(tmp_path, monkeypatch):
+    posterior = pd.DataFrame({"labour_market.openings_scale": [0.4, 0.8, 1.2], "weight": [0.2, 0.3, 0.5]})
+    monkeypatch.setattr(fitting, "FITTED_DIR", tmp_path)
+    posterior.to_csv(tmp_path / "liege-posterior.csv", index=False)
+    db = f"sqlite:///{tmp_path}/p.db"
+    experiment, _ = run_compare(["liege/baseline", "liege/one_stop_shop"],
+                                Settings(replications=4, months=6, migrants=1500, db=db, posterior="liege"))
+    runs = store.load_runs(store.connect(db), experiment.id)
+    scale = runs.scenario_json.map(lambda s: json.loads(s)["labour_market"]["openings_scale"])
+    assert scale.isin([0.4, 0.8, 1.2]).all()
+    assert runs.assign(scale=scale).groupby("replication").scale.nunique().eq(1).all()
+
+
+def test_posterior_draws_follow_the_weights(tmp_path, monkeypatch):
+    monkeypatch.setattr(fitting, "FITTED_DIR", tmp_path)
+    pd.DataFrame({"x.y": [0.0, 1.0], "weight": [0.25, 0.75]}).to_csv(tmp_path / "p-posterior.csv", index=False)
+    draws = fitting.posterior_draws("p", list(range(4000)))
+    share = np.mean([d["x.y"] for d in draws])
+    assert abs(share - 0.75) < 4 * np.sqrt(0.75 * 0.25 / 4000)
+
+
+def test_simulator_returns_statistics_in_tolerance_units():
+    fitted = [t for t in targets("eu27") if t.fit]
+    simulator = fitting.Simulator("eu27", fitted, migrants=1500, months=12)
+    np.random.seed(0)
+    stats = simulator({"labour_market__hiring_logit_elementary": -2.0})
+    assert set(stats) == {t.id for t in fitted}
+    model_rate = stats["T01"] * next(t.tolerance for t in fitted if t.id == "T01")
+    assert 0 < model_rate < 1
