@@ -92,7 +92,7 @@ def compare(
     from sim.experiments.api import Settings, export, run_compare
 
     settings = Settings(reps, months, seed, migrants, workers, dask, db, name, posterior)
-    experiment, comparison = _guarded(lambda progress: run_compare(scenarios, settings, progress))
+    experiment, comparison, report = _guarded(lambda progress: run_compare(scenarios, settings, progress))
     console.print(comparison_table(comparison, scenarios))
     console.print(cost_table(comparison))
     console.print(impact_table(comparison))
@@ -100,6 +100,7 @@ def compare(
     if out is not None:
         _guarded(lambda _: export(experiment.name, out, db), progress=False)
         console.print(f"Wrote CSV and Parquet files to {out}")
+    _fail_on_failed_runs(report)
 
 
 @app.command()
@@ -113,7 +114,7 @@ def sweep(
 ) -> None:
     """Run a scenario over a grid or a Latin hypercube of parameter values."""
     from sim.experiments import designs
-    from sim.experiments.api import Settings, export, run_design
+    from sim.experiments.api import Settings, export, run_design, typed_points
 
     if design not in ("grid", "lhs"):
         fail(f"--design {design!r}: allowed values are grid, lhs")
@@ -124,13 +125,15 @@ def sweep(
         fail(str(exc))
     settings = Settings(reps, months, seed, migrants, workers, dask, db, name)
     spec = {"design": design, "factors": param}
-    experiment, metrics = _guarded(lambda progress: run_design(scenario, chosen, "sweep", settings, spec, progress))
+    chosen = _guarded(lambda _: typed_points(scenario, chosen), progress=False)
+    experiment, metrics, report = _guarded(lambda progress: run_design(scenario, chosen, "sweep", settings, spec, progress))
     table = pd.DataFrame(chosen)
     means = metrics.groupby("point")[["employment_rate", "formal_employment_rate", "undeclared_work_share"]].mean()
     console.print(_frame_table(table.join(means), f"Sweep '{experiment.name}' (means over {reps} replications)"))
     if out is not None:
         _guarded(lambda _: export(experiment.name, out, db), progress=False)
         console.print(f"Wrote CSV and Parquet files to {out}")
+    _fail_on_failed_runs(report)
 
 
 @app.command()
@@ -146,7 +149,7 @@ def sensitivity(
     """Morris screening or Sobol indices (SALib) of one indicator over parameter ranges."""
     from sim.experiments import designs
     from sim.experiments import sensitivity as sa
-    from sim.experiments.api import Settings, run_design
+    from sim.experiments.api import Settings, run_design, typed_points
 
     try:
         factors = [designs.parse_factor(text) for text in param]
@@ -154,18 +157,21 @@ def sensitivity(
         chosen = sa.sample(spec, method, samples, seed)
     except ValueError as exc:
         fail(str(exc))
+    whole = [name for name, value in _guarded(lambda _: typed_points(scenario, chosen[:1]), progress=False)[0].items()
+             if isinstance(value, int)]
+    if whole:
+        fail(f"--param {whole[0]}: a whole-number field; sensitivity analysis needs continuous parameters")
     settings = Settings(reps, months, seed, migrants, workers, dask, db, name)
     extra = {"method": method, "samples": samples, "factors": param, "output": output}
-    experiment, metrics = _guarded(lambda progress: run_design(scenario, chosen, "sensitivity", settings, extra, progress))
-    try:
-        indices = sa.analyse(spec, method, metrics, output, seed)
-    except ValueError as exc:
-        fail(str(exc))
+    experiment, metrics, report = _guarded(
+        lambda progress: run_design(scenario, chosen, "sensitivity", settings, extra, progress))
+    indices = _guarded(lambda _: sa.analyse(spec, method, metrics, output, seed), progress=False)
     console.print(_frame_table(indices, f"{method.title()} indices of {output} ('{experiment.name}', {len(chosen)} points x {reps} replications)"))
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        indices.to_csv(out / "indices.csv", index=False)
+        _guarded(lambda _: (out.mkdir(parents=True, exist_ok=True), indices.to_csv(out / "indices.csv", index=False)),
+                 progress=False)
         console.print(f"Wrote {out / 'indices.csv'}")
+    _fail_on_failed_runs(report)
 
 
 @app.command()
@@ -185,8 +191,8 @@ def calibrate(
     if preset not in presets():
         fail(f"unknown preset '{preset}' (allowed: {', '.join(presets())})")
     result = _guarded(lambda _: fitting.calibrate(preset, population, budget, generations, workers, migrants, months, seed),
-                      progress=False)
-    fitted_path, posterior_path = fitting.write(result)
+                      progress=False, interrupted="interrupted: nothing was written; the fitted values are unchanged")
+    fitted_path, posterior_path = _guarded(lambda _: fitting.write(result), progress=False)
     table = pd.DataFrame([{"parameter": p.name, "posterior mean": result.mean()[p.name],
                            "90 % low": result.interval(p.name)[0], "90 % high": result.interval(p.name)[1],
                            "prior": f"{p.low:g} to {p.high:g}"} for p in result.parameters])
@@ -211,7 +217,7 @@ def validate(
         fail(f"unknown preset '{preset}' (allowed: {', '.join(presets())})")
     settings = Settings(reps, months, seed, migrants, workers, None, db, None)
     validation = _guarded(lambda progress: report.validate(preset, settings, progress))
-    path = report.write(validation)
+    path = _guarded(lambda _: report.write(validation), progress=False)
     measured = validation.table[validation.table.simulated.notna()]
     console.print(_frame_table(measured[["id", "indicator", "group", "published", "simulated", "low", "high", "covered",
                                          "within_tolerance"]], f"Fit of {preset} ({validation.runs} runs)"))
@@ -240,7 +246,8 @@ def export_command(
     console.print(f"Wrote {len(written)} files to {out}")
 
 
-def _guarded(action, progress: bool = True):
+def _guarded(action, progress: bool = True,
+             interrupted: str = "interrupted: every finished run is stored; run the same command again to resume"):
     """Run an experiment step with a progress bar; bad input and storage problems end in one line."""
     from sim.experiments.execute import ExecutionError
     from sim.experiments.store import StoreError
@@ -257,8 +264,16 @@ def _guarded(action, progress: bool = True):
     except (ScenarioError, StoreError, ExecutionError, ValueError, OSError) as exc:
         fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     except KeyboardInterrupt:
-        errors.print("interrupted: every finished run is stored; run the same command again to resume")
+        errors.print(interrupted)
         raise typer.Exit(code=130) from None
+
+
+def _fail_on_failed_runs(report) -> None:
+    """Failed runs are stored with their error; say so, and end with exit code 1."""
+    if report.failed:
+        errors.print(f"warning: {report.failed} runs failed (their errors are in the runs table: pathways export); "
+                     "the tables above leave them out")
+        raise typer.Exit(code=1)
 
 
 class RateColumn(ProgressColumn):

@@ -95,7 +95,7 @@ def test_compare_with_posterior_draws_shares_a_draw_within_each_replication(tmp_
     monkeypatch.setattr(fitting, "FITTED_DIR", tmp_path)
     posterior.to_csv(tmp_path / "liege-posterior.csv", index=False)
     db = f"sqlite:///{tmp_path}/p.db"
-    experiment, _ = run_compare(["liege/baseline", "liege/one_stop_shop"],
+    experiment, _, _ = run_compare(["liege/baseline", "liege/one_stop_shop"],
                                 Settings(replications=4, months=6, migrants=1500, db=db, posterior="liege"))
     runs = store.load_runs(store.connect(db), experiment.id)
     scale = runs.scenario_json.map(lambda s: json.loads(s)["labour_market"]["openings_scale"])

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,8 @@ def test_a_run_from_a_shared_warm_up_equals_a_run_of_its_own():
 
 
 def test_compare_stores_every_run_with_its_provenance(database):
-    experiment, comparison = run_compare(PAIR, Settings(**SMALL, db=database))
+    experiment, comparison, report = run_compare(PAIR, Settings(**SMALL, db=database))
+    assert (report.stored, report.failed) == (6, 0)
     engine = store.connect(database)
     runs = store.load_runs(engine, experiment.id)
     assert len(runs) == 6 and set(runs.status) == {"done"}
@@ -58,9 +60,10 @@ def test_compare_stores_every_run_with_its_provenance(database):
     series = store.load_series(engine, experiment.id)
     assert set(series.month) == set(range(12))
     # Running the same comparison again finds everything stored and runs nothing.
-    again, comparison_again = run_compare(PAIR, Settings(**SMALL, db=database))
+    again, comparison_again, report_again = run_compare(PAIR, Settings(**SMALL, db=database))
     assert again.id == experiment.id
-    assert len(store.load_runs(engine, experiment.id)) == 6
+    assert (report_again.already_done, report_again.stored) == (6, 0)
+    pd.testing.assert_frame_equal(store.load_runs(engine, experiment.id), runs)
     pd.testing.assert_frame_equal(comparison.summary, comparison_again.summary)
 
 
@@ -68,7 +71,7 @@ def test_one_worker_two_workers_and_dask_give_identical_numbers(tmp_path):
     tables = []
     for workers, dask in ((1, None), (2, None), (2, "local")):
         db = f"sqlite:///{tmp_path}/{workers}-{dask}.db"
-        experiment, _ = run_compare(PAIR, Settings(**SMALL, workers=workers, dask=dask, db=db))
+        experiment, _, _ = run_compare(PAIR, Settings(**SMALL, workers=workers, dask=dask, db=db))
         metrics = store.load_metrics(store.connect(db), experiment.id)
         tables.append(metrics.drop(columns="run_id").sort_values(["label", "replication"]).reset_index(drop=True))
     pd.testing.assert_frame_equal(tables[0], tables[1])
@@ -96,12 +99,15 @@ def test_comparison_statistics_on_known_numbers():
     cost = result.cost_per_job.iloc[0]
     assert cost.extra_people_in_work == pytest.approx(20.0)
     assert cost.cost_per_extra_person_eur == pytest.approx(1e6 / 20)
+    # Every paired resample has the same 20 extra people: the bootstrap interval is a point.
+    assert cost.low == pytest.approx(5e4) and cost.high == pytest.approx(5e4)
+    assert b.p5 == pytest.approx(np.percentile(a + 0.02, 5))
     assert result.impact.iloc[0].net_benefit_eur == pytest.approx(-1e6)
 
 
 def test_export_writes_csv_and_parquet(tmp_path):
     db = f"sqlite:///{tmp_path}/r.db"
-    experiment, _ = run_compare(PAIR, Settings(**SMALL, db=db))
+    experiment, _, _ = run_compare(PAIR, Settings(**SMALL, db=db))
     written = export(experiment.name, tmp_path / "out", db)
     names = {path.name for path in written}
     assert {"runs.csv", "metrics.parquet", "monthly.parquet", "comparison.csv", "cost_per_job.csv", "impact.csv"} <= names
@@ -112,8 +118,8 @@ def test_export_writes_csv_and_parquet(tmp_path):
 
 def test_sweep_runs_each_design_point():
     points = [{"policies.one_stop_shop.capacity_clients_per_month": v} for v in (0.0, 300.0)]
-    experiment, metrics = run_design("liege/one_stop_shop", points, "sweep", Settings(replications=2, months=12, migrants=1500),
-                                     {"design": "test"})
+    experiment, metrics, _ = run_design("liege/one_stop_shop", points, "sweep",
+                                        Settings(replications=2, months=12, migrants=1500), {"design": "test"})
     assert sorted(metrics.point.unique()) == [0, 1] and len(metrics) == 4
     spend = metrics.groupby("point").lever_spending_eur.mean()
     assert spend[1] > spend[0]  # 300 clients a month cost more than none
@@ -142,10 +148,15 @@ def test_resume_after_killing_the_driver_loses_and_duplicates_nothing(tmp_path):
     experiment = store.load_experiment(engine, "killed")
     kept = store.done_runs(engine, experiment.id)
     assert 4 <= len(kept) < 16
+    stored_before = store.load_runs(engine, experiment.id)
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
     runs = store.load_runs(engine, experiment.id)
-    assert len(runs) == 16 and not runs.duplicated(["label", "replication"]).any()
+    assert len(runs) == 16
+    # The runs stored before the kill are the same rows after the resume, untouched.
+    same = stored_before.merge(runs, on="id", suffixes=("_before", "_after"))
+    assert len(same) == len(stored_before)
+    assert (same.finished_utc_before == same.finished_utc_after).all() and (same.label_before == same.label_after).all()
     # The same final numbers as an uninterrupted experiment.
     clean_db = f"sqlite:///{tmp_path}/clean.db"
     subprocess.run([*command[:-4], "--db", clean_db, "--name", "clean"], check=True, capture_output=True, timeout=600)
@@ -184,6 +195,21 @@ def test_progress_reports_every_run(tmp_path):
     run_compare(PAIR, Settings(replications=2, months=6, migrants=1500, db=f"sqlite:///{tmp_path}/p.db"),
                 progress=lambda done, total: seen.append((done, total)))
     assert seen[0] == (0, 4) and seen[-1] == (4, 4) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_a_task_that_raises_stores_its_runs_as_failed_and_the_rest_goes_on(tmp_path):
+    engine = store.connect(f"sqlite:///{tmp_path}/f.db")
+    experiment = store.get_or_create_experiment(engine, "f", "compare", {"x": 1}, "test")
+    good = make_jobs([(n, load(n), {}) for n in PAIR], 1, 1, 6, 1500)
+    broken = [replace(good[0], label="broken", migrants=-5)]  # its warm-up raises in the worker
+    report = execute.run(engine, experiment.id, good + broken, workers=2)
+    assert (report.stored, report.failed) == (2, 1)
+    runs = store.load_runs(engine, experiment.id).set_index("label")
+    assert runs.loc["broken", "status"] == "failed" and "ValueError" in runs.loc["broken", "error"]
+    # Running again retries the failed run only (it fails again, and replaces its row).
+    again = execute.run(engine, experiment.id, good + broken, workers=1)
+    assert (again.already_done, again.failed) == (2, 1)
+    assert len(store.load_runs(engine, experiment.id)) == 3
 
 
 def test_execute_reports_what_was_already_done(tmp_path):

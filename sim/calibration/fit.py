@@ -13,6 +13,7 @@ size, only their noise does. With one worker a calibration is reproducible from 
 seed; pyabc's parallel samplers do not promise the same particles on another run.
 """
 
+import hashlib
 import logging
 import tempfile
 import time
@@ -162,6 +163,12 @@ def write(fit: Fit, folder: Path = FITTED_DIR) -> tuple[Path, Path]:
     return fitted_path, posterior_path
 
 
+def posterior_hash(preset: str) -> str:
+    """SHA-256 of a preset's posterior file, so experiments drawing from it record which."""
+    path = FITTED_DIR / f"{preset}-posterior.csv"
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+
 def posterior_draws(preset: str, seeds: list[int]) -> list[dict[str, float]]:
     """One posterior particle per seed (drawn by weight with that seed): for comparisons
     that carry parameter uncertainty, the same draw for every scenario of a replication."""
@@ -169,9 +176,11 @@ def posterior_draws(preset: str, seeds: list[int]) -> list[dict[str, float]]:
     if not path.is_file():
         raise ValueError(f"--posterior {preset}: no posterior found (run: pathways calibrate {preset})")
     particles = pd.read_csv(path)
+    if "weight" not in particles or particles["weight"].sum() <= 0:
+        raise ValueError(f"--posterior {preset}: {path.name} has no positive 'weight' column")
     weights = particles.pop("weight").to_numpy()
     draws = []
     for seed in seeds:
-        index = np.random.default_rng(seed).choice(len(particles), p=weights / weights.sum())
+        index = np.random.default_rng([seed, 1]).choice(len(particles), p=weights / weights.sum())
         draws.append({name: float(value) for name, value in particles.iloc[index].items()})
     return draws

@@ -36,7 +36,7 @@ class Validation:
 
 def validate(preset: str, settings: Settings, progress=None) -> Validation:
     """Run the preset's baseline ``settings.replications`` times and compare with every target."""
-    _, metrics = run_design(f"{preset}/baseline", [{}], "validation", settings, {"preset": preset}, progress)
+    _, metrics, _ = run_design(f"{preset}/baseline", [{}], "validation", settings, {"preset": preset}, progress)
     rows = []
     for target in targets(preset):
         row = {"id": target.id, "indicator": target.indicator, "group": target.group, "published": target.published,

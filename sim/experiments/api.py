@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from sim.experiments import designs, execute, store
 from sim.experiments.compare import Comparison, compare
-from sim.calibration.fit import posterior_draws
+from sim.calibration.fit import posterior_draws, posterior_hash
 from sim.experiments.jobs import make_jobs, replication_seeds
 from sim.provenance import code_version
 from sim.scenario import Scenario, content_hash, load, with_overrides
@@ -50,7 +50,7 @@ def _check_size(runs: int) -> None:
 
 
 def run_compare(scenarios: list[str], settings: Settings, progress: execute.Progress | None = None,
-                ) -> tuple[store.Experiment, Comparison]:
+                ) -> tuple[store.Experiment, Comparison, execute.Report]:
     """Run ``scenarios`` x replications (common random numbers) and compare them with the first."""
     if len(scenarios) < 2:
         raise ValueError("compare needs at least two scenarios (the first is the counterfactual)")
@@ -61,16 +61,20 @@ def run_compare(scenarios: list[str], settings: Settings, progress: execute.Prog
     draws = None
     if settings.posterior:
         draws = posterior_draws(settings.posterior, replication_seeds(settings.seed, settings.replications))
-    spec = {**_spec(params, settings), "posterior": settings.posterior}
+    spec = {**_spec(params, settings), "posterior": settings.posterior,
+            "posterior_sha256": posterior_hash(settings.posterior) if settings.posterior else None}
     engine = store.connect(settings.db)
     experiment = _experiment(engine, "compare", spec, settings.name)
     jobs = make_jobs(params, settings.replications, settings.seed, settings.months, settings.migrants, draws)
-    execute.run(engine, experiment.id, jobs, settings.workers, settings.dask, progress)
-    return experiment, compare(store.load_metrics(engine, experiment.id), scenarios)
+    report = execute.run(engine, experiment.id, jobs, settings.workers, settings.dask, progress)
+    metrics = store.load_metrics(engine, experiment.id)
+    if metrics.empty:
+        raise execute.ExecutionError(f"no run of experiment '{experiment.name}' succeeded (see `pathways export`)")
+    return experiment, compare(metrics, scenarios), report
 
 
 def run_design(scenario: str, points: list[dict[str, Any]], kind: str, settings: Settings, extra_spec: dict[str, Any],
-               progress: execute.Progress | None = None) -> tuple[store.Experiment, pd.DataFrame]:
+               progress: execute.Progress | None = None) -> tuple[store.Experiment, pd.DataFrame, execute.Report]:
     """Run a scenario at each design point (dotted-name overrides) x replications; per-run metrics back."""
     base = load(scenario)
     params = [(f"p{i}", _override(base, point), point) for i, point in enumerate(points)]
@@ -79,8 +83,17 @@ def run_design(scenario: str, points: list[dict[str, Any]], kind: str, settings:
     engine = store.connect(settings.db)
     experiment = _experiment(engine, kind, spec, settings.name)
     jobs = make_jobs(params, settings.replications, settings.seed, settings.months, settings.migrants)
-    execute.run(engine, experiment.id, jobs, settings.workers, settings.dask, progress)
-    return experiment, store.load_metrics(engine, experiment.id)
+    report = execute.run(engine, experiment.id, jobs, settings.workers, settings.dask, progress)
+    metrics = store.load_metrics(engine, experiment.id)
+    if metrics.empty:
+        raise execute.ExecutionError(f"no run of experiment '{experiment.name}' succeeded (see `pathways export`)")
+    return experiment, metrics, report
+
+
+def typed_points(scenario: str, points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Design points with each value cast to its field's type (whole numbers for counts)."""
+    base = load(scenario)
+    return [designs.typed(base, point) for point in points]
 
 
 def _override(base: Scenario, point: dict[str, Any]) -> Scenario:
@@ -95,6 +108,8 @@ def _spec(params: list[tuple[str, Scenario, dict[str, Any]]], settings: Settings
         "months": settings.months,
         "seed": settings.seed,
         "migrants": settings.migrants,
+        # Another code version is another experiment: stored runs are never mixed across versions.
+        "code_version": code_version(),
     }
 
 

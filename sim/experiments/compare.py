@@ -9,6 +9,7 @@ the guide's §3.2 that a simulation can serve: indicator changes, a monetised co
 and the counterfactual comparison itself (which the paired differences are).
 """
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,8 +47,8 @@ class Comparison:
 
 def paired(metrics: pd.DataFrame, metric: str, label: str, reference: str) -> np.ndarray:
     """Differences ``label - reference`` of one metric, replication by replication."""
-    table = metrics.pivot(index="replication", columns="label", values=metric)
-    both = table[[reference, label]].dropna()
+    table = metrics.pivot(index="replication", columns="label", values=metric).reindex(columns=[reference, label])
+    both = table.dropna()
     return (both[label] - both[reference]).to_numpy(dtype=float)
 
 
@@ -91,8 +92,8 @@ def _cost_per_job(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
     the ratio is undefined when the scenario does not raise employment.
     """
     reference, rows = labels[0], []
-    rng = np.random.default_rng(0)
     for label in labels[1:]:
+        rng = np.random.default_rng(zlib.crc32(label.encode()))  # the same resamples whatever else is compared
         jobs = paired(metrics, "employed_20_64", label, reference)
         spend = paired(metrics, "lever_spending_eur", label, reference)
         row = {"scenario": label, "extra_people_in_work": jobs.mean() if jobs.size else np.nan,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from sim.experiments import store
-from sim.experiments.jobs import Job, Outcome, run_record, run_task, tasks
+from sim.experiments.jobs import Job, Outcome, failed_outcomes, run_record, run_task, tasks
 
 Progress = Callable[[int, int], None]
 """Called with (runs done, runs in the experiment) after each stored run."""
@@ -65,13 +65,20 @@ def executor(workers: int, dask: str | None = None) -> Iterator[Executor | None]
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
         try:
             yield pool
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # on Ctrl-C, do not wait for the running tasks
+            raise
+        pool.shutdown(wait=True)
 
 
 def run(engine: Engine, experiment_id: int, jobs: list[Job], workers: int = 1, dask: str | None = None,
         progress: Progress | None = None) -> Report:
-    """Run the jobs not yet stored as done, storing each outcome as it arrives."""
+    """Run the jobs not yet stored as done, storing each outcome as it arrives.
+
+    A task that raises (rather than returning failed outcomes) has its runs stored as
+    failed; dead worker processes are replaced up to ``MAX_POOL_RESTARTS`` times; on
+    Ctrl-C the outcomes already returned are stored before the interrupt goes on.
+    """
     done = store.done_runs(engine, experiment_id)
     todo = [job for job in jobs if (job.label, job.replication) not in done]
     report = Report(total=len(jobs), already_done=len(jobs) - len(todo), stored=0, failed=0)
@@ -98,13 +105,33 @@ def run(engine: Engine, experiment_id: int, jobs: list[Job], workers: int = 1, d
             futures: dict[Future, list[Job]] = {pool.submit(run_task, task): task for task in pending}
             try:
                 for future in as_completed(futures):
-                    keep(future.result())
-                    pending.remove(futures[future])
-            except BrokenProcessPool:
+                    task = futures[future]
+                    try:
+                        keep(future.result())
+                    except (BrokenProcessPool, *_lost_worker_errors()):
+                        raise
+                    except Exception as exc:  # the task itself failed: its runs are stored as failed
+                        keep(failed_outcomes(task, exc))
+                    pending.remove(task)
+            except (BrokenProcessPool, *_lost_worker_errors()):
                 restarts += 1
                 if restarts > MAX_POOL_RESTARTS:
                     raise ExecutionError(
                         f"worker processes died {restarts} times; {report.already_done + report.stored} runs are "
                         "stored: run the same command again to finish the rest"
                     ) from None
+            except KeyboardInterrupt:
+                for future, task in futures.items():
+                    if task in pending and future.done() and not future.cancelled() and future.exception() is None:
+                        keep(future.result())
+                raise
     return report
+
+
+def _lost_worker_errors() -> tuple[type[BaseException], ...]:
+    """Dask's error for a task whose workers kept dying, when Dask is installed."""
+    try:
+        from distributed import KilledWorker
+    except ImportError:
+        return ()
+    return (KilledWorker,)

@@ -80,12 +80,21 @@ def make_jobs(scenarios: list[tuple[str, Scenario, dict[str, Any]]], replication
     return jobs
 
 
+MAX_JOBS_PER_TASK = 4
+"""Scenarios sharing a warm-up run together in tasks of at most this many, so that a long
+sweep still spreads over the workers and an interruption loses little."""
+
+
 def tasks(jobs: list[Job]) -> list[list[Job]]:
     """Group jobs sharing a seed and a warm-up into tasks, keeping the jobs' order."""
     groups: dict[tuple[int, str, int | None], list[Job]] = {}
     for job in jobs:
         groups.setdefault((job.seed, warm_up_key(job.params()), job.migrants), []).append(job)
-    return list(groups.values())
+    return [group[i:i + MAX_JOBS_PER_TASK] for group in groups.values() for i in range(0, len(group), MAX_JOBS_PER_TASK)]
+
+
+def failed_outcomes(jobs: list[Job], exc: BaseException, worker: str = "") -> list["Outcome"]:
+    return [Outcome(job, "failed", {}, [], 0.0, worker, f"{type(exc).__name__}: {exc}") for job in jobs]
 
 
 def run_task(jobs: list[Job]) -> list[Outcome]:
@@ -93,7 +102,10 @@ def run_task(jobs: list[Job]) -> list[Outcome]:
     worker = f"{platform.node()}:{os.getpid()}"
     start = time.perf_counter()
     first = jobs[0]
-    base = CityModel(first.params(), rng=first.seed, migrants=first.migrants, start=False)
+    try:
+        base = CityModel(first.params(), rng=first.seed, migrants=first.migrants, start=False)
+    except Exception as exc:  # a warm-up that fails fails every run of the task, and only them
+        return failed_outcomes(jobs, exc, worker)
     frozen = pickle.dumps(base)
     warm_up_share = (time.perf_counter() - start) / len(jobs)
     outcomes = []

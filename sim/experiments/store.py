@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import BigInteger, Column, Engine, UniqueConstraint, event, insert
+from sqlalchemy import BigInteger, Column, Engine, UniqueConstraint, delete, event, insert, make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.types import Text
 from sqlmodel import Field, Session, SQLModel, create_engine, select
@@ -90,8 +90,13 @@ def connect(url: str | None = None) -> Engine:
     ``BEGIN IMMEDIATE`` (a deferred transaction that upgrades to writing can fail at once
     with "database is locked", busy timeout or not)."""
     url = database_url(url)
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        folder = Path(url.removeprefix("sqlite:///")).parent
+    try:
+        parsed = make_url(url)
+    except (SQLAlchemyError, ValueError) as exc:
+        raise StoreError(f"database URL {_safe(url)!r} is not usable: {_first_line(exc)}") from None
+    path = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and path and path != ":memory:" and not path.startswith("file:"):
+        folder = Path(path).parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -99,7 +104,7 @@ def connect(url: str | None = None) -> Engine:
     try:
         engine = create_engine(url, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
-        raise StoreError(f"database URL {url!r} is not usable: {_first_line(exc)}") from None
+        raise StoreError(f"database URL {_safe(url)!r} is not usable: {_first_line(exc)}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
@@ -113,15 +118,16 @@ def connect(url: str | None = None) -> Engine:
 def _sqlite_connect(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None  # let the 'begin' hook issue BEGIN IMMEDIATE
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 
 def _sqlite_begin(connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    """Writing transactions take the write lock at once; reads do not block on writers (WAL)."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.get_execution_options().get("writing") else "BEGIN")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -141,7 +147,7 @@ def _safe(url: str) -> str:
 def get_or_create_experiment(engine: Engine, name: str, kind: str, spec: dict[str, Any], code_version: str) -> Experiment:
     """The experiment of this name; a new one if none. The same name with another spec is an error."""
     spec_json = json.dumps(spec, sort_keys=True)
-    with _session(engine) as session:
+    with _session(engine, writing=True) as session:
         found = session.exec(select(Experiment).where(Experiment.name == name)).first()
         if found is not None:
             if found.spec_json != spec_json:
@@ -168,13 +174,21 @@ def done_runs(engine: Engine, experiment_id: int) -> set[tuple[str, int]]:
 
 def store_run(engine: Engine, experiment_id: int, run: dict[str, Any], metrics: dict[str, float | None],
               series: list[dict[str, Any]]) -> None:
-    """Store one finished run, its metrics and series, in a single transaction."""
-    with _session(engine) as session:
+    """Store one finished run, its metrics and series, in a single transaction.
+
+    A run already stored as done stays as it is (another driver got there first: the
+    numbers are the same); a failed attempt is replaced by the new outcome.
+    """
+    with _session(engine, writing=True) as session:
         stale = session.exec(
             select(Run).where(Run.experiment_id == experiment_id, Run.label == run["label"],
                               Run.replication == run["replication"])
         ).first()
-        if stale is not None:  # a failed attempt: the retry replaces it
+        if stale is not None:
+            if stale.status == "done":
+                return
+            for table in (RunMetric, RunSeries):
+                session.execute(delete(table).where(table.run_id == stale.id))
             session.delete(stale)
             session.flush()
         record = Run(experiment_id=experiment_id, **run)
@@ -194,10 +208,11 @@ def store_run(engine: Engine, experiment_id: int, run: dict[str, Any], metrics: 
 
 
 class _session:
-    """A session whose database errors become one-line StoreErrors."""
+    """A session whose database errors become one-line StoreErrors; ``writing`` sessions
+    take SQLite's write lock when they begin."""
 
-    def __init__(self, engine: Engine):
-        self.engine = engine
+    def __init__(self, engine: Engine, writing: bool = False):
+        self.engine = engine.execution_options(writing=True) if writing else engine
 
     def __enter__(self) -> Session:
         self.session = Session(self.engine)
