@@ -89,7 +89,7 @@ def compare(
     """Compare scenarios over replications with common random numbers: means, 90 % bands,
     paired differences from the first with 95 % confidence intervals, cost per extra
     person in work, and a social-impact summary."""
-    from sim.experiments.api import Settings, export, run_compare
+    from sim.experiments.api import Settings, run_compare
 
     settings = Settings(reps, months, seed, migrants, workers, dask, db, name, posterior)
     experiment, comparison, report = _guarded(lambda progress: run_compare(scenarios, settings, progress))
@@ -97,10 +97,7 @@ def compare(
     console.print(cost_table(comparison))
     console.print(impact_table(comparison))
     console.print(f"Experiment '{experiment.name}' in {_db_label(db)}.")
-    if out is not None:
-        _guarded(lambda _: export(experiment.name, out, db), progress=False)
-        console.print(f"Wrote CSV and Parquet files to {out}")
-    _fail_on_failed_runs(report)
+    _finish(experiment.name, out, db, report)
 
 
 @app.command()
@@ -114,7 +111,7 @@ def sweep(
 ) -> None:
     """Run a scenario over a grid or a Latin hypercube of parameter values."""
     from sim.experiments import designs
-    from sim.experiments.api import Settings, export, run_design, typed_points
+    from sim.experiments.api import Settings, run_design, typed_points
 
     if design not in ("grid", "lhs"):
         fail(f"--design {design!r}: allowed values are grid, lhs")
@@ -130,10 +127,7 @@ def sweep(
     table = pd.DataFrame(chosen)
     means = metrics.groupby("point")[["employment_rate", "formal_employment_rate", "undeclared_work_share"]].mean()
     console.print(_frame_table(table.join(means), f"Sweep '{experiment.name}' (means over {reps} replications)"))
-    if out is not None:
-        _guarded(lambda _: export(experiment.name, out, db), progress=False)
-        console.print(f"Wrote CSV and Parquet files to {out}")
-    _fail_on_failed_runs(report)
+    _finish(experiment.name, out, db, report)
 
 
 @app.command()
@@ -268,8 +262,17 @@ def _guarded(action, progress: bool = True,
         raise typer.Exit(code=130) from None
 
 
+def _finish(experiment: str, out: Path | None, db: str | None, report) -> None:
+    """Export if asked; failed runs are stored with their error: say so, and end with exit code 1."""
+    from sim.experiments.api import export
+
+    if out is not None:
+        _guarded(lambda _: export(experiment, out, db), progress=False)
+        console.print(f"Wrote CSV and Parquet files to {out}")
+    _fail_on_failed_runs(report)
+
+
 def _fail_on_failed_runs(report) -> None:
-    """Failed runs are stored with their error; say so, and end with exit code 1."""
     if report.failed:
         errors.print(f"warning: {report.failed} runs failed (their errors are in the runs table: pathways export); "
                      "the tables above leave them out")

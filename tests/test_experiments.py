@@ -252,3 +252,20 @@ def _cmdline(pid: str) -> str:
             return handle.read().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+def test_morris_screening_ranks_an_influential_parameter_above_an_inert_one(tmp_path):
+    # The discrimination penalty moves employment; the asylum allowance (income of people
+    # not working) cannot change who works. Morris' mu* must rank them that way.
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "sensitivity", "liege/baseline",
+         "--param", "labour_market.discrimination_logit_penalty=0:3",
+         "--param", "welfare.asylum_allowance_eur_per_month=0:300",
+         "--samples", "4", "--reps", "1", "--months", "12", "--migrants", "1500",
+         "--db", f"sqlite:///{tmp_path}/sa.db", "--out", str(tmp_path / "sa")],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    indices = pd.read_csv(tmp_path / "sa" / "indices.csv").set_index("parameter")
+    assert indices.loc["labour_market.discrimination_logit_penalty", "mu_star"] > 0
+    assert indices.loc["welfare.asylum_allowance_eur_per_month", "mu_star"] == 0
