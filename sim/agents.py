@@ -47,14 +47,6 @@ class Employer(mesa.Agent):
         """Holds public contracts with anti-discrimination clauses (guide §2.6.1)."""
         self.openings = np.zeros(len(JobLevel), dtype=np.int64)
 
-    @property
-    def sector_name(self) -> str:
-        return self.model.sectors[self.sector].name
-
-    def staff(self) -> int:
-        """Migrants working here now (declared or not)."""
-        return int(np.count_nonzero(self.model.pop.employer == self.index))
-
     def open_positions(self) -> None:
         """Draw this month's openings for migrant applicants, by job level."""
         sector = self.model.sectors[self.sector]

@@ -88,10 +88,6 @@ class SSEEnterprise(mesa.Agent):
     def worker_rows(self) -> np.ndarray:
         return np.flatnonzero(self.model.pop.sse_enterprise == self.index)
 
-    def self_financing_ratio(self) -> float | None:
-        income = sum(self.accounts.total.values())
-        return self.accounts.total["market_sales"] / income if income > 0 else None
-
     def close(self) -> None:
         """The enterprise closes; its workers search again."""
         rows = self.worker_rows()
