@@ -127,20 +127,13 @@ def test_sweep_runs_each_design_point():
 
 def test_resume_after_killing_the_driver_loses_and_duplicates_nothing(tmp_path):
     db = f"sqlite:///{tmp_path}/kill.db"
-    command = [sys.executable, "-m", "sim", "compare", *PAIR, "--reps", "8", "--months", "24", "--migrants", "3000",
-               "--workers", "2", "--db", db, "--name", "killed"]
+    command = _compare_command(db, "killed")
     driver = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     engine = store.connect(db)
     deadline = time.monotonic() + 240
-    stored = 0
     while time.monotonic() < deadline and driver.poll() is None:
         time.sleep(0.5)
-        try:
-            experiment = store.load_experiment(engine, "killed")
-            stored = len(store.done_runs(engine, experiment.id))
-        except store.StoreError:
-            continue
-        if stored >= 4:
+        if _stored_runs(engine, "killed") >= 4:
             break
     assert driver.poll() is None, "the experiment finished before it could be killed"
     os.killpg(driver.pid, signal.SIGKILL)  # the driver and its worker processes, at once
@@ -223,17 +216,13 @@ def test_execute_reports_what_was_already_done(tmp_path):
 
 def test_a_killed_worker_process_is_replaced_and_the_experiment_finishes(tmp_path):
     db = f"sqlite:///{tmp_path}/worker.db"
-    command = [sys.executable, "-m", "sim", "compare", *PAIR, "--reps", "8", "--months", "24", "--migrants", "3000",
-               "--workers", "2", "--db", db, "--name", "worker-killed"]
+    command = _compare_command(db, "worker-killed")
     driver = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     engine = store.connect(db)
     deadline, killed = time.monotonic() + 240, None
     while time.monotonic() < deadline and driver.poll() is None and killed is None:
         time.sleep(0.5)
-        try:
-            stored = len(store.done_runs(engine, store.load_experiment(engine, "worker-killed").id))
-        except store.StoreError:
-            continue
+        stored = _stored_runs(engine, "worker-killed")
         children = subprocess.run(["pgrep", "-P", str(driver.pid)], capture_output=True, text=True).stdout.split()
         workers = [pid for pid in children if "spawn_main" in _cmdline(pid)]
         if stored >= 2 and workers:
@@ -244,6 +233,20 @@ def test_a_killed_worker_process_is_replaced_and_the_experiment_finishes(tmp_pat
     assert driver.returncode == 0, err
     runs = store.load_runs(engine, store.load_experiment(engine, "worker-killed").id)
     assert len(runs) == 16 and set(runs.status) == {"done"}
+
+
+def _compare_command(db: str, name: str) -> list[str]:
+    """A comparison long enough (16 runs on 2 workers) to be interrupted mid-way."""
+    return [sys.executable, "-m", "sim", "compare", *PAIR, "--reps", "8", "--months", "24", "--migrants", "3000",
+            "--workers", "2", "--db", db, "--name", name]
+
+
+def _stored_runs(engine, name: str) -> int:
+    """Runs stored as done so far (0 while the experiment does not exist yet)."""
+    try:
+        return len(store.done_runs(engine, store.load_experiment(engine, name).id))
+    except store.StoreError:
+        return 0
 
 
 def _cmdline(pid: str) -> str:
