@@ -179,15 +179,20 @@ def _shares(counts: np.ndarray, enum) -> dict[str, float | None]:
     return {m.name.lower(): ratio(counts[m], total) for m in enum if m.name != "GONE"}
 
 
+def first_formal_job_tables(model: "CityModel") -> tuple[np.ndarray, np.ndarray]:
+    """Counts of first declared jobs and of censorings, by (reason, sex, education, months waited)."""
+    events, censored = model.first_formal_job.tables(model.pop, model.month - 1)
+    shape = (len(Reason), len(Sex), len(Education), events.shape[1])
+    return events.reshape(shape), censored.reshape(shape)
+
+
 def _first_formal_job(model: "CityModel") -> dict[str, Any]:
     """Kaplan-Meier medians of months from arrival to a first declared job, overall and by group.
 
     Only people who arrived during the reported run count; those who left or still wait are
     censored.
     """
-    events, censored = model.first_formal_job.tables(model.pop, model.month - 1)
-    shape = (len(Reason), len(Sex), len(Education), events.shape[1])
-    events, censored = events.reshape(shape), censored.reshape(shape)
+    events, censored = first_formal_job_tables(model)
     by_group: dict[str, dict[str, float | None]] = {}
     for axis, enum, key in ((0, Reason, "reason"), (1, Sex, "sex"), (2, Education, "education")):
         other = tuple(a for a in range(3) if a != axis)

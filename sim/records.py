@@ -66,17 +66,22 @@ class FirstFormalJob:
         return self.events, self.departed + waiting
 
 
+def kaplan_meier_curve(events: np.ndarray, censored: np.ndarray) -> np.ndarray:
+    """Share still waiting after each month waited (Kaplan-Meier survival), from counts of
+    events and censorings per month waited."""
+    at_risk = (events + censored)[::-1].cumsum()[::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard = np.where(at_risk > 0, events / at_risk, 0.0)
+    return np.cumprod(1.0 - hazard)
+
+
 def kaplan_meier_median(events: np.ndarray, censored: np.ndarray) -> float | None:
     """Median waiting time from counts of events and censorings per month waited.
 
     Returns ``None`` when fewer than half have had the event by the longest wait observed
     (the median is not reached), rather than a biased median of the uncensored times.
     """
-    at_risk = (events + censored)[::-1].cumsum()[::-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        hazard = np.where(at_risk > 0, events / at_risk, 0.0)
-    survival = np.cumprod(1.0 - hazard)
-    reached = np.flatnonzero(survival <= 0.5)
+    reached = np.flatnonzero(kaplan_meier_curve(events, censored) <= 0.5)
     return float(reached[0]) if reached.size else None
 
 
