@@ -26,3 +26,5 @@ if [ ! -x .venv/bin/python ] || ! is_new_enough .venv/bin/python; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
+# The dashboard's front-end files, so that it never needs the internet at run time.
+bash scripts/solara-assets.sh .venv

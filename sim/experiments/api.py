@@ -49,14 +49,23 @@ def _check_size(runs: int) -> None:
         raise ValueError(f"the experiment would have {runs:,} runs; the limit is {MAX_RUNS:,}")
 
 
-def run_compare(scenarios: list[str], settings: Settings, progress: execute.Progress | None = None,
+def run_compare(scenarios: list[str] | dict[str, Scenario], settings: Settings,
+                progress: execute.Progress | None = None, stop: execute.StopRequested | None = None,
                 ) -> tuple[store.Experiment, Comparison, execute.Report]:
-    """Run ``scenarios`` x replications (common random numbers) and compare them with the first."""
+    """Run ``scenarios`` x replications (common random numbers) and compare them with the first.
+
+    ``scenarios`` are names of scenario files, or labels mapped to scenarios built in memory
+    (the dashboard's edited scenarios); either way each run stores its scenario's content.
+    """
     if len(scenarios) < 2:
         raise ValueError("compare needs at least two scenarios (the first is the counterfactual)")
-    if len(set(scenarios)) != len(scenarios):
-        raise ValueError("each scenario may appear only once")
-    params = [(name, load(name), {}) for name in scenarios]
+    if isinstance(scenarios, dict):
+        params = [(label, scenario, {}) for label, scenario in scenarios.items()]
+    else:
+        if len(set(scenarios)) != len(scenarios):
+            raise ValueError("each scenario may appear only once")
+        params = [(name, load(name), {}) for name in scenarios]
+    scenarios = [label for label, _, _ in params]
     _check_size(len(scenarios) * settings.replications)
     draws = None
     if settings.posterior:
@@ -66,7 +75,7 @@ def run_compare(scenarios: list[str], settings: Settings, progress: execute.Prog
     engine = store.connect(settings.db)
     experiment = _experiment(engine, "compare", spec, settings.name)
     jobs = make_jobs(params, settings.replications, settings.seed, settings.months, settings.migrants, draws)
-    report = execute.run(engine, experiment.id, jobs, settings.workers, settings.dask, progress)
+    report = execute.run(engine, experiment.id, jobs, settings.workers, settings.dask, progress, stop)
     metrics = store.load_metrics(engine, experiment.id)
     if metrics.empty:
         raise execute.ExecutionError(f"no run of experiment '{experiment.name}' succeeded (see `pathways export`)")
@@ -74,7 +83,8 @@ def run_compare(scenarios: list[str], settings: Settings, progress: execute.Prog
 
 
 def run_design(scenario: str, points: list[dict[str, Any]], kind: str, settings: Settings, extra_spec: dict[str, Any],
-               progress: execute.Progress | None = None) -> tuple[store.Experiment, pd.DataFrame, execute.Report]:
+               progress: execute.Progress | None = None, stop: execute.StopRequested | None = None,
+               ) -> tuple[store.Experiment, pd.DataFrame, execute.Report]:
     """Run a scenario at each design point (dotted-name overrides) x replications; per-run metrics back."""
     base = load(scenario)
     params = [(f"p{i}", _override(base, point), point) for i, point in enumerate(points)]
@@ -83,7 +93,7 @@ def run_design(scenario: str, points: list[dict[str, Any]], kind: str, settings:
     engine = store.connect(settings.db)
     experiment = _experiment(engine, kind, spec, settings.name)
     jobs = make_jobs(params, settings.replications, settings.seed, settings.months, settings.migrants)
-    report = execute.run(engine, experiment.id, jobs, settings.workers, settings.dask, progress)
+    report = execute.run(engine, experiment.id, jobs, settings.workers, settings.dask, progress, stop)
     metrics = store.load_metrics(engine, experiment.id)
     if metrics.empty:
         raise execute.ExecutionError(f"no run of experiment '{experiment.name}' succeeded (see `pathways export`)")

@@ -32,6 +32,17 @@ HEADLINE: list[tuple[str, str, str]] = [
 ]
 """(metric, label, kind) of the indicators a comparison reports by default."""
 
+SERIES: list[tuple[str, str, str]] = [
+    ("employment_rate", "employment rate, 20-64", "pct"),
+    ("formal_employment_rate", "declared employment rate", "pct"),
+    ("unemployment_rate", "unemployment rate", "pct"),
+    ("undocumented_count", "undocumented people", "count"),
+    ("exploited_count", "exploited workers", "count"),
+    ("sse_jobs", "SSE jobs", "count"),
+    ("municipal_spending_eur", "municipal spending to date, EUR", "eur"),
+]
+"""(series, label, kind) of the monthly series a comparison draws over time."""
+
 BOOTSTRAP_RESAMPLES = 2000
 
 
@@ -136,3 +147,12 @@ def _impact(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
             "benefit_cost_ratio": (revenue.mean() + assistance_saved.mean()) / cost if cost and cost > 0 else np.nan,
         })
     return pd.DataFrame(rows)
+
+
+def series_bands(series: pd.DataFrame, name: str) -> pd.DataFrame:
+    """One monthly series across replications: per (label, month), mean and 90 % band."""
+    rows = series[series["name"] == name].dropna(subset=["value"])
+    grouped = rows.groupby(["label", "month"])["value"]
+    return pd.DataFrame({
+        "mean": grouped.mean(), "p5": grouped.quantile(0.05), "p95": grouped.quantile(0.95), "runs": grouped.size(),
+    }).reset_index()

@@ -26,8 +26,16 @@ Progress = Callable[[int, int], None]
 MAX_POOL_RESTARTS = 2
 
 
+StopRequested = Callable[[], bool]
+"""Asked after each stored task; ``True`` stops the experiment (the dashboard's Cancel)."""
+
+
 class ExecutionError(RuntimeError):
     """The experiment could not finish; what is stored stays, and rerunning resumes."""
+
+
+class Cancelled(ExecutionError):
+    """The experiment was stopped on request; the runs already stored stay."""
 
 
 @dataclass
@@ -72,12 +80,13 @@ def executor(workers: int, dask: str | None = None) -> Iterator[Executor | None]
 
 
 def run(engine: Engine, experiment_id: int, jobs: list[Job], workers: int = 1, dask: str | None = None,
-        progress: Progress | None = None) -> Report:
+        progress: Progress | None = None, stop: StopRequested | None = None) -> Report:
     """Run the jobs not yet stored as done, storing each outcome as it arrives.
 
     A task that raises (rather than returning failed outcomes) has its runs stored as
     failed; dead worker processes are replaced up to ``MAX_POOL_RESTARTS`` times; on
-    Ctrl-C the outcomes already returned are stored before the interrupt goes on.
+    Ctrl-C the outcomes already returned are stored before the interrupt goes on; when
+    ``stop`` answers ``True`` the remaining tasks are dropped and ``Cancelled`` is raised.
     """
     done = store.done_runs(engine, experiment_id)
     todo = [job for job in jobs if (job.label, job.replication) not in done]
@@ -93,14 +102,19 @@ def run(engine: Engine, experiment_id: int, jobs: list[Job], workers: int = 1, d
 
     if progress is not None:
         progress(report.already_done, report.total)
+    def check_stop() -> None:
+        if stop is not None and stop():
+            raise Cancelled(f"stopped on request; {report.already_done + report.stored} runs are stored")
+
     pending = tasks(todo)
     restarts = 0
     while pending:
         with executor(workers, dask) as pool:
             if pool is None:
-                for task in pending:
+                for task in list(pending):
                     keep(run_task(task))
-                pending = []
+                    pending.remove(task)
+                    check_stop()
                 continue
             futures: dict[Future, list[Job]] = {pool.submit(run_task, task): task for task in pending}
             try:
@@ -113,6 +127,7 @@ def run(engine: Engine, experiment_id: int, jobs: list[Job], workers: int = 1, d
                     except Exception as exc:  # the task itself failed: its runs are stored as failed
                         keep(failed_outcomes(task, exc))
                     pending.remove(task)
+                    check_stop()
             except (BrokenProcessPool, *_lost_worker_errors()):
                 restarts += 1
                 if restarts > MAX_POOL_RESTARTS:

@@ -1,0 +1,142 @@
+"""A scenario comparison as files a planner can send: a CSV table and a one-page HTML report.
+
+The HTML report is self-contained (figures embedded as PNG, no external style or script),
+so it opens offline and can be attached to an e-mail or printed to PDF from a browser.
+"""
+
+import base64
+import html
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from sim import figures
+from sim.experiments import store
+from sim.experiments.compare import HEADLINE, SERIES, Comparison, compare, series_bands
+
+_KIND = {name: kind for name, _, kind in HEADLINE}
+_TITLE = {name: title for name, title, _ in HEADLINE}
+
+
+@dataclass
+class ComparisonView:
+    """A stored comparison, read back with everything its pages and reports show."""
+
+    experiment: store.Experiment
+    labels: list[str]
+    comparison: Comparison
+    bands: dict[str, pd.DataFrame]
+    """Monthly series name -> ``series_bands`` table."""
+    runs_done: int
+
+    @property
+    def spec(self) -> dict:
+        return json.loads(self.experiment.spec_json)
+
+
+def open_comparison(engine, name: str) -> ComparisonView:
+    """Read a stored comparison experiment (complete or not) and compute its tables."""
+    experiment = store.load_experiment(engine, name)
+    if experiment.kind != "compare":
+        raise ValueError(f"experiment '{name}' is a {experiment.kind}, not a comparison")
+    labels = [entry["label"] for entry in json.loads(experiment.spec_json)["scenarios"]]
+    metrics = store.load_metrics(engine, experiment.id)
+    if metrics.empty:
+        raise ValueError(f"experiment '{name}' has no finished run yet")
+    series = store.load_series(engine, experiment.id)
+    bands = {name: series_bands(series, name) for name, _, _ in SERIES}
+    return ComparisonView(experiment, labels, compare(metrics, labels), bands, len(metrics))
+
+
+def summary_table(view: ComparisonView) -> pd.DataFrame:
+    """The comparison in readable units: percentages in points, counts and euros as they are."""
+    table = view.comparison.summary.copy()
+    factor = table["indicator"].map(lambda name: 100.0 if _KIND.get(name) == "pct" else 1.0)
+    for column in ("mean", "p5", "p95", "diff", "diff_low", "diff_high"):
+        if column in table:
+            table[column] = table[column] * factor
+    table.insert(1, "label", table["indicator"].map(_TITLE))
+    table.insert(2, "unit", table["indicator"].map(lambda n: "% (difference: points)" if _KIND.get(n) == "pct" else
+                                                   ("EUR" if _KIND.get(n) == "eur" else "people")))
+    return table
+
+
+def comparison_csv(view: ComparisonView) -> str:
+    return summary_table(view).to_csv(index=False)
+
+
+def comparison_html(view: ComparisonView) -> str:
+    """The one-page report: what was compared, the headline differences, costs, figures, method."""
+    spec = view.spec
+    table = summary_table(view)
+    reference = view.labels[0]
+    rows = []
+    for name, title, kind in HEADLINE:
+        cells = [f"<th>{html.escape(title)}</th>"]
+        for label in view.labels:
+            row = table[(table["indicator"] == name) & (table["scenario"] == label)]
+            if row.empty:
+                cells.append("<td>no data</td>")
+                continue
+            r = row.iloc[0]
+            text = _number(r["mean"], kind) + f"<br><small>90 % band {_number(r['p5'], kind)} to {_number(r['p95'], kind)}</small>"
+            if label != reference:
+                text += (f"<br><b>{_number(r['diff'], kind, sign=True)}</b> <small>95 % CI "
+                         f"{_number(r['diff_low'], kind, sign=True)} to {_number(r['diff_high'], kind, sign=True)}</small>")
+            cells.append(f"<td>{text}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    head = "<tr><th>indicator</th>" + "".join(f"<th>{html.escape(label)}</th>" for label in view.labels) + "</tr>"
+    cost_rows = "".join(
+        f"<tr><td>{html.escape(str(r.scenario))}</td><td>{_number(r.extra_people_in_work, 'count', sign=True)}</td>"
+        f"<td>{_number(r.extra_spending_eur, 'eur', sign=True)}</td><td>{_number(r.cost_per_extra_person_eur, 'eur')}"
+        f"<br><small>95 % CI {_number(r.low, 'eur')} to {_number(r.high, 'eur')}</small></td></tr>"
+        for r in view.comparison.cost_per_job.itertuples()
+    )
+    bands_png = figures.png(figures.bands_figure(view.bands, SERIES[:4], view.labels))
+    diffs_png = figures.png(figures.differences_figure(view.comparison.summary, HEADLINE[:8], view.labels))
+    title = f"Scenario comparison: {' vs '.join(view.labels)}"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>
+body {{ font-family: sans-serif; max-width: 60em; margin: 1em auto; font-size: 11pt; color: #222; }}
+table {{ border-collapse: collapse; width: 100%; margin: 0.5em 0; font-size: 9.5pt; }}
+th, td {{ border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }}
+small {{ color: #555; }} img {{ width: 100%; }} h1 {{ font-size: 16pt; }} h2 {{ font-size: 12pt; margin-top: 1em; }}
+</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p>Inclusion-pathways simulator, {datetime.now(UTC):%Y-%m-%d}. Each scenario was run {spec['replications']} times over
+{spec['months']} months with the same random seeds (common random numbers, base seed {spec['seed']}), so that
+differences come from the policies, not from chance. The first scenario, <b>{html.escape(reference)}</b>, is the
+counterfactual. Rates are for people aged 20-64, averaged over the final 12 months.</p>
+<h2>Headline indicators</h2>
+<table>{head}{''.join(rows)}</table>
+<p><small>90 % band: where 90 % of the simulated runs fall (what one run of the city could look like).
+95 % CI: the uncertainty of the average difference from the counterfactual, paired replication by
+replication. A CI that includes zero means the model cannot tell the scenario from the counterfactual at this
+number of replications.</small></p>
+<h2>Spending and cost per additional person in work</h2>
+<table><tr><th>scenario</th><th>extra people in work</th><th>extra municipal spending over the run</th>
+<th>cost per extra person in work</th></tr>{cost_rows}</table>
+<h2>Over time</h2>
+<img alt="indicators over time" src="data:image/png;base64,{base64.b64encode(bands_png).decode()}">
+<h2>Differences from the counterfactual</h2>
+<img alt="differences with confidence intervals" src="data:image/png;base64,{base64.b64encode(diffs_png).decode()}">
+<p><small>Experiment <code>{html.escape(view.experiment.name)}</code>, code version
+<code>{html.escape(view.experiment.code_version)}</code>, {view.runs_done} runs. The model, its sources and its limits
+are described in the project's documentation (docs/ODD.md, docs/policies.md); lever parameters marked as assumptions
+there are not calibrated.</small></p>
+</body></html>
+"""
+
+
+def _number(value, kind: str, sign: bool = False) -> str:
+    if value is None or pd.isna(value):
+        return "no data"
+    prefix = "+" if sign and value > 0 else ""
+    if kind == "pct":
+        return f"{prefix}{value:.1f}" + (" pts" if sign else " %")
+    if kind == "eur":
+        return f"{prefix}{value:,.0f} EUR"
+    return f"{prefix}{value:,.1f}" if abs(value) < 100 else f"{prefix}{value:,.0f}"
