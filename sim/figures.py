@@ -51,6 +51,17 @@ def bands_figure(bands: dict[str, pd.DataFrame], indicators: Sequence[tuple[str,
     return fig
 
 
+def run_figure(frame: pd.DataFrame, indicators: Sequence[tuple[str, str, str]], label: str) -> Figure:
+    """The monthly series of one run (``CityModel.monthly_frame()``), laid out as ``bands_figure``."""
+    bands = {}
+    for name, _, _ in indicators:
+        if name in frame:
+            values = frame[name].astype(float)
+            bands[name] = pd.DataFrame({"label": label, "month": frame["month"], "mean": values, "p5": values,
+                                        "p95": values})
+    return bands_figure(bands, indicators, [label])
+
+
 def differences_figure(summary: pd.DataFrame, indicators: Sequence[tuple[str, str, str]],
                        labels: Sequence[str]) -> Figure:
     """Paired differences from the first scenario with their 95 % confidence intervals.

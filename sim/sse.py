@@ -8,7 +8,7 @@ threatens them. Each enterprise is a Mesa agent; its workers are migrants whose
 """
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -84,6 +84,20 @@ class SSEEnterprise(mesa.Agent):
     @property
     def alive(self) -> bool:
         return self.closed_month is None
+
+    def record(self) -> dict[str, Any]:
+        """The enterprise and its accounts as a readable dict (the dashboard's inspector)."""
+        return {
+            "kind": self.kind, "founded_as": self.founded_as, "sector": self.model.sectors[self.sector].name,
+            "founded_month": self.founded_month, "closed_month": self.closed_month,
+            "workers": int(self.worker_rows().size), "capacity": self.capacity,
+            "cash_eur": round(self.cash_eur, 2), "founder_dependence": round(self.founder_dependence, 3),
+            "accepts_undocumented": self.accepts_undocumented, "start_up_supported": self.start_up_supported,
+            "revenue_last_month_eur": {k: round(v, 2) for k, v in self.accounts.month.items()},
+            "revenue_since_founding_eur": {k: round(v, 2) for k, v in self.accounts.total.items()},
+            "costs_last_month_eur": round(self.accounts.costs_month, 2),
+            "costs_since_founding_eur": round(self.accounts.costs_total, 2),
+        }
 
     def worker_rows(self) -> np.ndarray:
         return np.flatnonzero(self.model.pop.sse_enterprise == self.index)

@@ -4,21 +4,18 @@ For each target: the published value, the simulated mean and 90 % interval over
 replications, the error, whether the interval covers the published value, and whether
 the error is within the target's tolerance; inputs and figures the model cannot produce
 are listed with the reason. The refugees' employment-by-years-since-arrival curve is
-drawn against the published points. Written as Markdown with a PNG beside it.
+drawn against the published points. Written as Markdown with a PNG beside it, and as CSV tables that the dashboard reads.
 """
 
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from sim.calibration.targets import CALIBRATION_DIR, targets  # noqa: E402
-from sim.experiments.api import Settings, run_design  # noqa: E402
+from sim import figures
+from sim.calibration.targets import CALIBRATION_DIR, targets
+from sim.experiments.api import Settings, run_design
 
 REPORTS_DIR = CALIBRATION_DIR / "reports"
 CURVE_POINTS = {"T13": 5, "T14": 7, "T15": 8}
@@ -69,7 +66,9 @@ def write(validation: Validation, folder: Path = REPORTS_DIR) -> Path:
     """Markdown report and refugee-curve plot; returns the report's path."""
     folder.mkdir(parents=True, exist_ok=True)
     plot = folder / f"{validation.preset}-refugee-curve.png"
-    _plot_curve(validation, plot)
+    plot.write_bytes(figures.png(curve_figure(validation.preset, validation.table, validation.curve)))
+    validation.table.to_csv(folder / f"{validation.preset}.csv", index=False)
+    validation.curve.to_csv(folder / f"{validation.preset}-curve.csv", index=False)
     t = validation.table
     s = validation.settings
     measured = t[t.simulated.notna()]
@@ -109,22 +108,24 @@ def write(validation: Validation, folder: Path = REPORTS_DIR) -> Path:
     return path
 
 
-def _plot_curve(validation: Validation, path: Path) -> None:
-    curve = validation.curve
-    published = validation.table[validation.table.id.isin(list(CURVE_POINTS))]
-    figure, axes = plt.subplots(figsize=(6, 3.6), dpi=110)
-    axes.fill_between(curve.year, 100 * curve.p5, 100 * curve.p95, alpha=0.25, label="simulated, 90 % of runs")
-    axes.plot(curve.year, 100 * curve["mean"], marker="o", label="simulated mean")
-    axes.scatter([CURVE_POINTS[i] for i in published.id], 100 * published.published, color="black", zorder=3,
-                 label="published (IAB-BAMF-SOEP, DE)")
-    axes.set_xlabel("years since arrival")
-    axes.set_ylabel("employment rate, %")
-    axes.set_title(f"Arrivals seeking asylum: employment by years in the city ({validation.preset})", fontsize=9)
-    axes.set_ylim(0, 100)
-    axes.legend(fontsize=8, loc="lower right")
-    figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
+def published_curve(table: pd.DataFrame) -> pd.DataFrame:
+    """The published points of the refugee curve (year, value, label) from a fit-report table."""
+    rows = table[table["id"].isin(list(CURVE_POINTS))]
+    return pd.DataFrame({"year": [CURVE_POINTS[i] for i in rows["id"]], "value": rows["published"].to_numpy(),
+                         "label": [f"{i} (IAB-BAMF-SOEP, DE)" for i in rows["id"]]})
+
+
+def curve_figure(preset: str, table: pd.DataFrame, curve: pd.DataFrame):
+    return figures.years_since_arrival_figure(
+        curve, published_curve(table), f"Arrivals seeking asylum: employment by years in the city ({preset})")
+
+
+def read(preset: str, folder: Path = REPORTS_DIR) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The stored fit report of a preset: its target table and refugee curve (``write`` wrote them)."""
+    table_path, curve_path = folder / f"{preset}.csv", folder / f"{preset}-curve.csv"
+    if not table_path.exists() or not curve_path.exists():
+        raise FileNotFoundError(f"no fit report for '{preset}' yet: run `pathways validate {preset}`")
+    return pd.read_csv(table_path), pd.read_csv(curve_path)
 
 
 def _pct(value: float | None) -> str:

@@ -16,4 +16,5 @@ Logit = Annotated[float, Field(ge=-20.0, le=20.0)]
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True,
+                              use_attribute_docstrings=True)

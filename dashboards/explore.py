@@ -1,0 +1,196 @@
+"""Explore: one city, its levers as controls, a live run, and inspectors for one migrant and one SSE enterprise."""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import solara
+from solara.lab import task
+
+from dashboards import settings
+from dashboards.widgets import NumberInput, Plot, ScenarioEditor, Table, edited, record_frame
+from sim import figures
+from sim.experiments.compare import SERIES
+from sim.model import CityModel
+from sim.pathways import PathwayTracker
+from sim.scenario import ScenarioError, available, load
+from sim.sse import alive_enterprises
+
+
+@dataclass
+class LiveRun:
+    """The model a tab is exploring, with the snapshots its migrant inspector reads."""
+
+    model: CityModel
+    label: str
+    seed: int
+    horizon_months: int
+    tracker: PathwayTracker = field(default_factory=PathwayTracker)
+
+    def step(self) -> None:
+        self.model.step()
+        self.tracker.record(self.model)
+
+    @property
+    def months_done(self) -> int:
+        return len(self.model.series)
+
+
+# Page state: module-level reactives are per browser tab (one Solara virtual kernel each).
+preset = solara.reactive("liege/baseline")
+overrides = solara.reactive({})
+seed = solara.reactive(1)
+migrants = solara.reactive(0)
+"""0: the scenario's own size."""
+horizon = solara.reactive(120)
+live = solara.reactive(None)
+version = solara.reactive(0)
+"""Bumped when the live model has moved on, so that plots redraw."""
+inspected_migrant = solara.reactive(-1)
+inspected_enterprise = solara.reactive(0)
+
+REDRAW_EVERY_S = 0.7
+
+
+@task
+def reset() -> str:
+    """Build the model from the controls (warm-up included)."""
+    scenario = edited(load(preset.value), overrides.value)
+    model = CityModel(scenario, rng=seed.value, migrants=migrants.value or None)
+    live.set(LiveRun(model, preset.value + (" (edited)" if overrides.value else ""), seed.value, horizon.value))
+    inspected_migrant.set(-1)
+    version.set(version.value + 1)
+    return f"{model.pop.count():,} migrants in the city after the warm-up"
+
+
+@task
+def play(months: int) -> int:
+    """Step the live model up to ``months`` months (or to its horizon), redrawing now and then."""
+    run: LiveRun | None = live.value
+    if run is None:
+        return 0
+    last_draw, done = time.monotonic(), 0
+    while done < months and run.months_done < run.horizon_months and play.is_current():
+        run.step()
+        done += 1
+        if time.monotonic() - last_draw > REDRAW_EVERY_S:
+            version.set(version.value + 1)
+            last_draw = time.monotonic()
+    version.set(version.value + 1)
+    return done
+
+
+@solara.component
+def Controls():
+    cities = sorted(available())
+    solara.Select("Scenario", value=preset, values=cities, on_value=lambda _: overrides.set({}))
+    NumberInput("Random seed", seed.value, seed.set, low=0, high=2**31 - 1,
+                help="the same seed and scenario give the same run").key(f"seed-{preset.value}")
+    NumberInput("Migrants at the start (0: the scenario's)", migrants.value, migrants.set, low=0,
+                high=settings.MAX_MIGRANTS, help="larger cities run slower").key(f"migrants-{preset.value}")
+    NumberInput("Horizon, months", horizon.value, horizon.set, low=1, high=settings.MAX_MONTHS)
+    solara.Markdown("**Policy levers** (a change applies at the next Reset)")
+    try:
+        base = load(preset.value)
+    except ScenarioError as exc:
+        solara.Error(str(exc))
+        return
+    ScenarioEditor(base, preset.value, overrides)
+
+
+@solara.component
+def RunButtons(run: LiveRun | None):
+    busy = bool(reset.pending or play.pending)
+    with solara.Row():
+        solara.Button("Reset", on_click=reset, disabled=busy, color="primary")
+        solara.Button("Step", on_click=lambda: play(1), disabled=busy or run is None)
+        solara.Button("Run 12 months", on_click=lambda: play(12), disabled=busy or run is None)
+        solara.Button("Run to horizon", on_click=lambda: play(settings.MAX_MONTHS), disabled=busy or run is None)
+        solara.Button("Stop", on_click=play.cancel, disabled=not play.pending)
+    if reset.pending:
+        solara.Info("Warming the city up (180 months of history before month 0)...")
+    elif reset.error:
+        solara.Error(f"Could not build the model: {reset.exception}")
+    elif reset.finished and reset.value:
+        solara.Text(reset.value, style={"color": "#555"})
+    solara.ProgressLinear(bool(play.pending))
+
+
+@solara.component
+def MigrantInspector(run: LiveRun):
+    model = run.model
+
+    def pick_random() -> None:
+        rows = np.flatnonzero(model.pop.alive())
+        if rows.size:
+            pick = int(model.pop.person_id[rows[np.random.default_rng().integers(rows.size)]])
+            inspected_migrant.set(pick)
+
+    with solara.Row():
+        NumberInput("Migrant id", inspected_migrant.value, inspected_migrant.set, low=-1,
+                    high=max(model.pop.next_id - 1, 0)).key(f"migrant-{inspected_migrant.value}")
+        solara.Button("A random migrant", on_click=pick_random)
+    person = inspected_migrant.value
+    if person < 0:
+        solara.Text("Type a migrant id or pick one at random.")
+        return
+    try:
+        record = model.migrant(person)
+    except KeyError:
+        solara.Warning(f"Migrant {person} is not in the city now (left, or not yet arrived).")
+        record = None
+    with solara.Columns([1, 1]):
+        with solara.Column():
+            solara.Markdown(f"**Migrant {person} now (month {model.month - 1})**")
+            if record is not None:
+                Table(record_frame(record))
+        with solara.Column():
+            solara.Markdown("**Pathway: legal status and labour state, month by month**")
+            history = run.tracker.history(person)
+            if history.empty:
+                solara.Text("No month recorded yet: step the model.")
+            else:
+                changes = history[(history[["legal_status", "labour_state"]].shift() != history[
+                    ["legal_status", "labour_state"]]).any(axis=1)]
+                Table(changes)
+
+
+@solara.component
+def EnterpriseInspector(run: LiveRun):
+    enterprises = run.model.sse_enterprises
+    if not enterprises:
+        solara.Text("No SSE enterprise in this city yet (switch on start-up support, ephemeral cooperatives or "
+                    "transitional jobs, or set existing enterprises).")
+        return
+    alive = len(alive_enterprises(run.model))
+    solara.Text(f"{len(enterprises)} SSE enterprises founded, {alive} open.")
+    NumberInput("Enterprise number", inspected_enterprise.value, inspected_enterprise.set, low=0,
+                high=len(enterprises) - 1)
+    index = min(inspected_enterprise.value, len(enterprises) - 1)
+    Table(record_frame(enterprises[index].record()), digits=2)
+
+
+@solara.component
+def Page():
+    solara.Title("Explore · Inclusion pathways")
+    with solara.Sidebar():
+        Controls()
+    run: LiveRun | None = live.value
+    version.value  # noqa: B018 (subscribe: redraw when the run moves on)
+    solara.Markdown("## Explore one run")
+    RunButtons(run)
+    if run is None:
+        solara.Info("Choose a scenario and its levers on the left, then press Reset to build the city.")
+        return
+    solara.Markdown(f"**{run.label}**, seed {run.seed}: month {run.months_done} of {run.horizon_months}, "
+                    f"{run.model.pop.count():,} migrants in the city.")
+    with solara.lab.Tabs():
+        with solara.lab.Tab("Indicators"):
+            if run.months_done:
+                Plot(figures.run_figure(run.model.monthly_frame(), SERIES, run.label), "explore-series")
+            else:
+                solara.Text("Step or run the model to see its indicators month by month.")
+        with solara.lab.Tab("A migrant"):
+            MigrantInspector(run)
+        with solara.lab.Tab("An SSE enterprise"):
+            EnterpriseInspector(run)

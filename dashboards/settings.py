@@ -1,0 +1,23 @@
+"""Server-wide settings of the dashboard, from the environment that ``pathways app`` sets.
+
+Every value a user types is bounded here, so that a page refuses it with a message
+instead of starting a run that cannot finish on a shared server.
+"""
+
+import os
+import threading
+
+MAX_REPLICATIONS = 200
+MAX_MONTHS = 240
+MAX_MIGRANTS = 200_000
+"""Above this, a run belongs in the command line or a batch job, not in a browser tab."""
+MAX_SCENARIOS = 4
+
+
+def workers() -> int:
+    """Worker processes per comparison (``PATHWAYS_APP_WORKERS``, default 2: the reference machine's cores)."""
+    return max(1, int(os.environ.get("PATHWAYS_APP_WORKERS", "2")))
+
+
+EXPERIMENT_SLOTS = threading.BoundedSemaphore(max(1, int(os.environ.get("PATHWAYS_APP_MAX_EXPERIMENTS", "2"))))
+"""Comparisons running at once on this server; more users wait in line (their page says so)."""
