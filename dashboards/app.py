@@ -2,13 +2,36 @@
 
 import solara
 
-from dashboards import explore
+from dashboards import calibration, compare, explore, pathways, runs
 
-routes = [
-    solara.Route(path="/", component=explore.Page, label="Explore"),
-]
-
+TITLE = "Inclusion pathways: migrants, cities and the social economy"
 
 @solara.component
 def Layout(children=[]):  # noqa: B006 (Solara's layout signature)
-    solara.AppLayout(children=children, title="Inclusion pathways: migrants, cities and the social economy")
+    """Solara's app layout, with navigation tabs named by the routes' labels (Solara's own show paths)."""
+    route, siblings = solara.use_route()
+    router = solara.use_router()
+    index = siblings.index(route) if route in siblings else 0
+
+    def go(i: int) -> None:
+        router.push("/" if siblings[i].path == "/" else f"/{siblings[i].path}")
+
+    with solara.AppLayout(title=TITLE):
+        with solara.AppBar():
+            with solara.lab.Tabs(value=index, on_value=go, align="center"):
+                for page in siblings:
+                    solara.lab.Tab(page.label)
+        with solara.Column(style={"width": "100%"}):
+            for child in children:
+                solara.display(child)
+
+
+# The layout goes on the root route, which Solara applies to its siblings too (it drops a module-level
+# ``Layout`` when the module defines ``routes``).
+routes = [
+    solara.Route(path="/", component=explore.Page, label="Explore", layout=Layout),
+    solara.Route(path="compare", component=compare.Page, label="Compare"),
+    solara.Route(path="pathways", component=pathways.Page, label="Pathways"),
+    solara.Route(path="runs", component=runs.Page, label="Runs"),
+    solara.Route(path="calibration", component=calibration.Page, label="Calibration"),
+]

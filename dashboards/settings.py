@@ -4,8 +4,13 @@ Every value a user types is bounded here, so that a page refuses it with a messa
 instead of starting a run that cannot finish on a shared server.
 """
 
+import functools
 import os
 import threading
+
+from sqlalchemy import Engine
+
+from sim.experiments import store
 
 MAX_REPLICATIONS = 200
 MAX_MONTHS = 240
@@ -21,3 +26,9 @@ def workers() -> int:
 
 EXPERIMENT_SLOTS = threading.BoundedSemaphore(max(1, int(os.environ.get("PATHWAYS_APP_MAX_EXPERIMENTS", "2"))))
 """Comparisons running at once on this server; more users wait in line (their page says so)."""
+
+
+@functools.cache
+def engine() -> Engine:
+    """The results database (``PATHWAYS_DB``, or SQLite in ``results/pathways.db``), opened once per server."""
+    return store.connect(None)

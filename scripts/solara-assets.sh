@@ -16,7 +16,8 @@ packages=(
   "requirejs@2.3.6"
   "font-awesome@4.5.0"
   "@widgetti/vue-grid-layout@2.3.13-alpha.2"
-  "mermaid@10.8.0"  # solara.Markdown loads it
+  "mermaid@10.8.0"  # solara.Markdown loads mermaid and katex
+  "katex@0.16.9"
 )
 
 command -v npm >/dev/null 2>&1 || { echo "error: npm is needed once, to fetch the dashboard's front-end assets (apt-get install npm)" >&2; exit 2; }

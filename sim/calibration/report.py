@@ -115,6 +115,12 @@ def published_curve(table: pd.DataFrame) -> pd.DataFrame:
                          "label": [f"{i} (IAB-BAMF-SOEP, DE)" for i in rows["id"]]})
 
 
+def published_refugee_curve() -> pd.DataFrame:
+    """The published points of refugees' employment by years since arrival (EU-27 preset's targets)."""
+    table = pd.DataFrame([{"id": t.id, "published": t.published} for t in targets("eu27") if t.id in CURVE_POINTS])
+    return published_curve(table)
+
+
 def curve_figure(preset: str, table: pd.DataFrame, curve: pd.DataFrame):
     return figures.years_since_arrival_figure(
         curve, published_curve(table), f"Arrivals seeking asylum: employment by years in the city ({preset})")

@@ -49,10 +49,18 @@ def _check_size(runs: int) -> None:
         raise ValueError(f"the experiment would have {runs:,} runs; the limit is {MAX_RUNS:,}")
 
 
-def run_compare(scenarios: list[str] | dict[str, Scenario], settings: Settings,
-                progress: execute.Progress | None = None, stop: execute.StopRequested | None = None,
-                ) -> tuple[store.Experiment, Comparison, execute.Report]:
-    """Run ``scenarios`` x replications (common random numbers) and compare them with the first.
+@dataclass
+class Plan:
+    """A comparison ready to run: its stored experiment, its jobs, and where they are stored."""
+
+    engine: Engine
+    experiment: store.Experiment
+    jobs: list
+    labels: list[str]
+
+
+def plan_compare(scenarios: list[str] | dict[str, Scenario], settings: Settings) -> Plan:
+    """Check a comparison and create (or find, to resume) its experiment, without running it.
 
     ``scenarios`` are names of scenario files, or labels mapped to scenarios built in memory
     (the dashboard's edited scenarios); either way each run stores its scenario's content.
@@ -65,8 +73,7 @@ def run_compare(scenarios: list[str] | dict[str, Scenario], settings: Settings,
         if len(set(scenarios)) != len(scenarios):
             raise ValueError("each scenario may appear only once")
         params = [(name, load(name), {}) for name in scenarios]
-    scenarios = [label for label, _, _ in params]
-    _check_size(len(scenarios) * settings.replications)
+    _check_size(len(params) * settings.replications)
     draws = None
     if settings.posterior:
         draws = posterior_draws(settings.posterior, replication_seeds(settings.seed, settings.replications))
@@ -75,11 +82,19 @@ def run_compare(scenarios: list[str] | dict[str, Scenario], settings: Settings,
     engine = store.connect(settings.db)
     experiment = _experiment(engine, "compare", spec, settings.name)
     jobs = make_jobs(params, settings.replications, settings.seed, settings.months, settings.migrants, draws)
-    report = execute.run(engine, experiment.id, jobs, settings.workers, settings.dask, progress, stop)
-    metrics = store.load_metrics(engine, experiment.id)
+    return Plan(engine, experiment, jobs, [label for label, _, _ in params])
+
+
+def run_compare(scenarios: list[str] | dict[str, Scenario], settings: Settings,
+                progress: execute.Progress | None = None, stop: execute.StopRequested | None = None,
+                ) -> tuple[store.Experiment, Comparison, execute.Report]:
+    """Run ``scenarios`` x replications (common random numbers) and compare them with the first."""
+    plan = plan_compare(scenarios, settings)
+    report = execute.run(plan.engine, plan.experiment.id, plan.jobs, settings.workers, settings.dask, progress, stop)
+    metrics = store.load_metrics(plan.engine, plan.experiment.id)
     if metrics.empty:
-        raise execute.ExecutionError(f"no run of experiment '{experiment.name}' succeeded (see `pathways export`)")
-    return experiment, compare(metrics, scenarios), report
+        raise execute.ExecutionError(f"no run of experiment '{plan.experiment.name}' succeeded (see `pathways export`)")
+    return plan.experiment, compare(metrics, plan.labels), report
 
 
 def run_design(scenario: str, points: list[dict[str, Any]], kind: str, settings: Settings, extra_spec: dict[str, Any],

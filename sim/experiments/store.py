@@ -115,6 +115,11 @@ def connect(url: str | None = None) -> Engine:
     return engine
 
 
+def describe(engine: Engine) -> str:
+    """The engine's database, for people: its URL without the password."""
+    return _safe(engine.url.render_as_string(hide_password=False))
+
+
 def _sqlite_connect(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None  # let the 'begin' hook issue BEGIN IMMEDIATE
     cursor = dbapi_connection.cursor()

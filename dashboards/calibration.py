@@ -1,0 +1,35 @@
+"""Calibration: each published target against the model's mean and 90 % interval, per preset."""
+
+import solara
+
+from dashboards.widgets import Plot, Table
+from sim import figures
+from sim.calibration import report
+from sim.calibration.targets import presets
+
+preset = solara.reactive("eu27")
+
+
+@solara.component
+def Page():
+    solara.Title("Calibration · Inclusion pathways")
+    solara.Markdown("## Calibration: the model against published statistics")
+    solara.Select("Preset", value=preset, values=presets())
+    try:
+        table, curve = report.read(preset.value)
+    except FileNotFoundError as exc:
+        solara.Warning(str(exc))
+        return
+    measured = table.dropna(subset=["simulated"])
+    hits = int(measured["within_tolerance"].astype(bool).sum())
+    solara.Markdown(
+        f"{len(measured)} targets compared, {hits} within their tolerance. Fresh runs of `{preset.value}/baseline` "
+        "with the fitted parameters (`pathways validate` re-runs them). Targets the model does not produce are "
+        "listed below with the reason.")
+    Plot(figures.targets_figure(measured), "calibration-targets")
+    shown = measured[["id", "indicator", "group", "published", "simulated", "low", "high", "error", "tolerance",
+                      "covered", "within_tolerance", "fitted", "source"]]
+    Table(shown, digits=3)
+    Plot(report.curve_figure(preset.value, table, curve), "calibration-curve")
+    solara.Markdown("**Not compared, and why**")
+    Table(table[table["simulated"].isna()][["id", "indicator", "group", "note"]])

@@ -1,0 +1,143 @@
+"""Compare: two to four scenarios of one city, replicated with common random numbers on the
+experiment engine in the background, with progress and partial results as runs arrive."""
+
+import time
+
+import solara
+from solara.lab import task
+
+from dashboards import settings
+from dashboards.results import ComparisonResults
+from dashboards.widgets import NumberInput, ScenarioEditor, edited
+from sim.experiments import execute
+from sim.experiments.api import Settings, plan_compare
+from sim.experiments.report import open_comparison
+from sim.scenario import available, load
+
+PARTIAL_EVERY_S = 2.0
+"""How often partial results are recomputed while runs arrive."""
+
+city = solara.reactive("liege")
+chosen = solara.reactive(["liege/baseline", "liege/one_stop_shop"])
+edit_base = solara.reactive("")
+"""A scenario to add in an edited form ('' for none)."""
+edit_overrides = solara.reactive({})
+replications = solara.reactive(20)
+months = solara.reactive(120)
+seed = solara.reactive(1)
+progress = solara.reactive((0, 0))
+status = solara.reactive("")
+view = solara.reactive(None)
+finished = solara.reactive(False)
+
+
+def cities() -> list[str]:
+    return sorted({name.split("/")[0] for name in available()})
+
+
+def scenarios_of(name: str) -> list[str]:
+    return [s for s in available() if s.startswith(f"{name}/")]
+
+
+def scenario_set() -> dict:
+    """Label -> scenario of the comparison the controls describe (the first is the counterfactual)."""
+    chosen_scenarios = {name: load(name) for name in chosen.value}
+    if edit_base.value:
+        chosen_scenarios[f"{edit_base.value} (edited)"] = edited(load(edit_base.value), edit_overrides.value)
+    if not 2 <= len(chosen_scenarios) <= settings.MAX_SCENARIOS:
+        raise ValueError(f"choose 2 to {settings.MAX_SCENARIOS} scenarios (now {len(chosen_scenarios)})")
+    return chosen_scenarios
+
+
+@task
+def run_comparison() -> str:
+    """Plan, wait for a free slot on this server, run with progress, and show results as they come."""
+    view.set(None)
+    finished.set(False)
+    plan = plan_compare(scenario_set(), Settings(replications=replications.value, months=months.value,
+                                                 seed=seed.value, workers=settings.workers()))
+    name = plan.experiment.name
+    progress.set((0, len(plan.jobs)))
+    if not settings.EXPERIMENT_SLOTS.acquire(blocking=False):
+        status.set("Waiting for another comparison on this server to finish...")
+        while not settings.EXPERIMENT_SLOTS.acquire(timeout=0.5):
+            if not run_comparison.is_current():
+                return name
+    last_partial = time.monotonic()
+
+    def report(done: int, total: int) -> None:
+        nonlocal last_partial
+        progress.set((done, total))
+        status.set(f"{done} of {total} runs done")
+        if done and done < total and time.monotonic() - last_partial > PARTIAL_EVERY_S:
+            last_partial = time.monotonic()
+            try:
+                view.set(open_comparison(plan.engine, name))
+            except ValueError:
+                pass  # no finished run yet
+
+    try:
+        execute.run(plan.engine, plan.experiment.id, plan.jobs, settings.workers(), None, report,
+                    stop=lambda: not run_comparison.is_current())
+    finally:
+        settings.EXPERIMENT_SLOTS.release()
+    view.set(open_comparison(plan.engine, name))
+    finished.set(True)
+    status.set(f"Done: {progress.value[1]} runs, stored as experiment '{name}'.")
+    return name
+
+
+@solara.component
+def Controls():
+    def pick_city(name: str) -> None:
+        options = scenarios_of(name)
+        chosen.set(options[:2])
+        edit_base.set("")
+        edit_overrides.set({})
+
+    solara.Select("City", value=city, values=cities(), on_value=pick_city)
+    options = scenarios_of(city.value)
+    solara.SelectMultiple("Scenarios (the first is the counterfactual)", values=chosen, all_values=options)
+    solara.Select("Add an edited scenario", value=edit_base, values=[""] + options,
+                  on_value=lambda _: edit_overrides.set({}))
+    NumberInput("Replications per scenario", replications.value, replications.set, low=2,
+                high=settings.MAX_REPLICATIONS, help="more replications, narrower confidence intervals")
+    NumberInput("Months", months.value, months.set, low=12, high=settings.MAX_MONTHS)
+    NumberInput("Base seed", seed.value, seed.set, low=0, high=2**31 - 1)
+    if edit_base.value:
+        solara.Markdown(f"**Edit {edit_base.value}**")
+        ScenarioEditor(load(edit_base.value), edit_base.value, edit_overrides)
+
+
+@solara.component
+def Page():
+    solara.Title("Compare · Inclusion pathways")
+    with solara.Sidebar():
+        Controls()
+    solara.Markdown("## Compare scenarios")
+    problem = None
+    try:
+        labels = list(scenario_set())
+    except (ValueError, OSError) as exc:
+        problem, labels = str(exc), []
+    running = bool(run_comparison.pending)
+    with solara.Row():
+        solara.Button("Run comparison", on_click=run_comparison, disabled=running or problem is not None,
+                      color="primary")
+        solara.Button("Cancel", on_click=run_comparison.cancel, disabled=not running)
+    if problem:
+        solara.Warning(problem)
+    else:
+        solara.Text(f"{len(labels)} scenarios x {replications.value} replications: {' vs '.join(labels)}",
+                    style={"color": "#555"})
+    done, total = progress.value
+    if running or (total and not finished.value):
+        solara.ProgressLinear(value=100 * done / total if total else True)
+    if status.value:
+        solara.Text(status.value)
+    if run_comparison.error:
+        error = run_comparison.exception
+        kind = "Stopped" if isinstance(error, execute.Cancelled) else "Could not finish"
+        solara.Error(f"{kind}: {error}. Runs already stored are kept; run it again to finish the rest.")
+    if view.value is not None:
+        ComparisonResults(view.value, final=finished.value)

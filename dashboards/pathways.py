@@ -1,0 +1,99 @@
+"""Pathways: flows between labour states and legal statuses over the years, time to a first
+declared job by group, and employment by years since arrival against the published curve."""
+
+import pandas as pd
+import solara
+from solara.lab import task
+
+from dashboards import settings
+from dashboards.widgets import NumberInput, Plot
+from sim import figures
+from sim.calibration.report import published_refugee_curve
+from sim.model import CityModel
+from sim.pathways import BREAKDOWNS, PathwayTracker, first_job_curves
+from sim.scenario import available, load
+
+scenario = solara.reactive("liege/baseline")
+seed = solara.reactive(1)
+months = solara.reactive(120)
+migrants = solara.reactive(0)
+result = solara.reactive(None)
+kind = solara.reactive("labour")
+cohort = solara.reactive("present")
+breakdown = solara.reactive("reason")
+reason = solara.reactive("asylum")
+
+KINDS = {"labour": "labour state", "status": "legal status"}
+COHORTS = {"present": "people in the city at month 0", "newcomers": "people who arrived in the first year"}
+
+
+@task
+def simulate() -> tuple[CityModel, PathwayTracker]:
+    """One run of the chosen scenario, snapshotting everyone every month."""
+    model = CityModel(load(scenario.value), rng=seed.value, migrants=migrants.value or None)
+    tracker = PathwayTracker()
+    for month in range(months.value):
+        if not simulate.is_current():
+            break
+        model.step()
+        tracker.record(model)
+        simulate.progress = 100 * (month + 1) / months.value
+    result.set((scenario.value, seed.value, model, tracker))
+    return model, tracker
+
+
+@solara.component
+def Controls():
+    solara.Select("Scenario", value=scenario, values=sorted(available()))
+    NumberInput("Random seed", seed.value, seed.set, low=0, high=2**31 - 1)
+    NumberInput("Months", months.value, months.set, low=12, high=settings.MAX_MONTHS)
+    NumberInput("Migrants at the start (0: the scenario's)", migrants.value, migrants.set, low=0,
+                high=settings.MAX_MIGRANTS)
+    solara.Button("Simulate", on_click=simulate, disabled=bool(simulate.pending), color="primary")
+
+
+@solara.component
+def Page():
+    solara.Title("Pathways · Inclusion pathways")
+    with solara.Sidebar():
+        Controls()
+    solara.Markdown("## Pathways through the city")
+    if simulate.pending:
+        solara.ProgressLinear(value=simulate.progress or True)
+    if simulate.error:
+        solara.Error(f"Could not simulate: {simulate.exception}")
+    if result.value is None:
+        solara.Info("Choose a scenario on the left and press Simulate (a few seconds for Liège).")
+        return
+    name, run_seed, model, tracker = result.value
+    solara.Markdown(f"**{name}**, seed {run_seed}, {len(tracker.months)} months.")
+    with solara.lab.Tabs():
+        with solara.lab.Tab("Flows"):
+            with solara.Row():
+                solara.ToggleButtonsSingle(value=kind, values=list(KINDS))
+                solara.ToggleButtonsSingle(value=cohort, values=list(COHORTS))
+            years = [m for m in tracker.months if m % 24 == 0] or tracker.months[:1]
+            if tracker.months[-1] not in years:
+                years.append(tracker.months[-1])
+            people = tracker.cohort(cohort.value)
+            if people.size == 0:
+                solara.Warning("Nobody in this cohort.")
+            else:
+                stages = tracker.stages(kind.value, years, people)
+                Plot(figures.alluvial_figure(stages, f"{COHORTS[cohort.value]}, by {KINDS[kind.value]}"),
+                     "pathways-flows")
+        with solara.lab.Tab("Time to a first declared job"):
+            solara.ToggleButtonsSingle(value=breakdown, values=list(BREAKDOWNS))
+            Plot(figures.survival_figure(first_job_curves(model, breakdown.value, len(tracker.months)),
+                                         breakdown.value), "pathways-first-job")
+        with solara.lab.Tab("Employment by years since arrival"):
+            solara.ToggleButtonsSingle(value=reason, values=["asylum", "work", "family", "study", "all"])
+            by_year = model.results()["employment_rate_by_years_since_arrival"][reason.value]
+            simulated = pd.DataFrame({"year": [int(y) for y in by_year],
+                                      "mean": [float("nan") if v is None else v for v in by_year.values()]})
+            published = published_refugee_curve() if reason.value == "asylum" else published_refugee_curve().iloc[0:0]
+            Plot(figures.years_since_arrival_figure(
+                simulated, published, f"employment rate by completed years since arrival: {reason.value} "
+                "(final 12 months of the run)"), "pathways-years")
+            solara.Text("Published points: refugees in Germany (IAB-BAMF-SOEP), the calibration targets T13-T15.",
+                        style={"color": "#555"})

@@ -1,0 +1,46 @@
+"""A stored comparison's results and exports, shown by the Compare and Runs pages."""
+
+import re
+
+import solara
+
+from dashboards.widgets import Plot, Table
+from sim import figures
+from sim.experiments.compare import HEADLINE, SERIES
+from sim.experiments.report import ComparisonView, comparison_csv, comparison_html, summary_table
+
+
+def safe_filename(name: str) -> str:
+    """A download name made only of letters, digits, dots, dashes and underscores."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._")[:80] or "comparison"
+
+
+@solara.component
+def ComparisonResults(view: ComparisonView, final: bool = True):
+    spec = view.spec
+    expected = len(view.labels) * spec["replications"]
+    note = "" if final else " (partial: more runs are coming)"
+    solara.Markdown(f"**{' vs '.join(view.labels)}**: {view.runs_done} of {expected} runs, {spec['months']} months, "
+                    f"base seed {spec['seed']}{note}. The first scenario is the counterfactual.")
+    with solara.lab.Tabs():
+        with solara.lab.Tab("Over time"):
+            Plot(figures.bands_figure(view.bands, SERIES, view.labels), "compare-bands")
+            solara.Text("Lines: mean over replications; shaded: 90 % of runs.", style={"color": "#555"})
+        with solara.lab.Tab("Differences"):
+            Plot(figures.differences_figure(view.comparison.summary, HEADLINE, view.labels), "compare-differences")
+            Table(summary_table(view).drop(columns=["indicator"]), digits=2)
+        with solara.lab.Tab("Spending and cost per job"):
+            solara.Markdown("**Cost per additional person in work** (extra lever spending over the run / extra "
+                            "people in work at the end; 95 % bootstrap interval)")
+            Table(view.comparison.cost_per_job, digits=1)
+            solara.Markdown("**Monetised impact over the run, EUR** (guide §3.2)")
+            Table(view.comparison.impact, digits=1)
+        with solara.lab.Tab("Export"):
+            stem = safe_filename(view.experiment.name)
+            solara.Markdown("The table as CSV, or a one-page report to send (opens offline; print it to PDF from "
+                            "the browser).")
+            with solara.Row():
+                solara.FileDownload(lambda: comparison_csv(view).encode(), filename=f"{stem}.csv",
+                                    label="Download CSV")
+                solara.FileDownload(lambda: comparison_html(view).encode(), filename=f"{stem}.html",
+                                    label="Download report (HTML)")

@@ -1,0 +1,53 @@
+"""Runs: the experiments stored in the results database; reopen one and export it."""
+
+import json
+
+import solara
+
+from dashboards import settings
+from dashboards.results import ComparisonResults, safe_filename
+from dashboards.widgets import Table
+from sim.experiments import store
+from sim.experiments.report import open_comparison
+
+selected = solara.reactive("")
+refresh = solara.reactive(0)
+
+
+@solara.component
+def Page():
+    solara.Title("Runs · Inclusion pathways")
+    solara.Markdown("## Stored experiments")
+    refresh.value  # noqa: B018 (subscribe: the Refresh button re-reads the database)
+    try:
+        engine = settings.engine()
+        table = store.experiments(engine)
+    except store.StoreError as exc:
+        solara.Error(f"Cannot read the results database: {exc}")
+        return
+    solara.Text(f"Database: {store.describe(engine)}", style={"color": "#555"})
+    solara.Button("Refresh", on_click=lambda: refresh.set(refresh.value + 1))
+    if table.empty:
+        solara.Info("No experiment stored yet: run one on the Compare page, or with `pathways compare`.")
+        return
+    Table(table.sort_values("created_utc", ascending=False))
+    names = list(table.sort_values("created_utc", ascending=False)["name"])
+    solara.Select("Open an experiment", value=selected, values=[""] + names)
+    if not selected.value or selected.value not in names:
+        return
+    experiment = store.load_experiment(engine, selected.value)
+    solara.Markdown(f"### {experiment.name} ({experiment.kind}, code {experiment.code_version})")
+    if experiment.kind == "compare":
+        try:
+            ComparisonResults(open_comparison(engine, experiment.name))
+        except ValueError as exc:
+            solara.Warning(str(exc))
+        return
+    metrics = store.load_metrics(engine, experiment.id)
+    spec = json.loads(experiment.spec_json)
+    solara.Text(f"{len(spec.get('scenarios', []))} design points x {spec.get('replications')} replications; "
+                f"{len(metrics)} runs done.")
+    if not metrics.empty:
+        Table(metrics.describe().T.reset_index().rename(columns={"index": "metric"}), digits=4)
+        solara.FileDownload(lambda: metrics.to_csv(index=False).encode(),
+                            filename=f"{safe_filename(experiment.name)}-metrics.csv", label="Download metrics (CSV)")
