@@ -6,19 +6,23 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test bench setup clean
 
-$(STAMP): pyproject.toml scripts/setup-venv.sh
+$(STAMP): pyproject.toml scripts/setup-venv.sh scripts/solara-assets.sh
 	bash scripts/setup-venv.sh
 	touch $(STAMP)
 
 setup: $(STAMP)
 
+# The dashboard, on 127.0.0.1:8765 (PORT=... to change) with the SQLite results database.
 run: $(STAMP)
-	$(VENV)/bin/pathways run liege/baseline --months 120 --seed 1
+	$(VENV)/bin/pathways app --port $${PORT:-8765}
 
 # The storage tests run against SQLite and a real PostgreSQL server on loopback, which
-# scripts/test-postgres.sh installs (Debian package) and starts when needed.
+# scripts/test-postgres.sh installs (Debian package) and starts when needed; the dashboard
+# tests drive Debian's Chromium, which scripts/setup-browser.sh installs when needed.
 test: $(STAMP)
-	PATHWAYS_TEST_POSTGRES_URL=$${PATHWAYS_TEST_POSTGRES_URL:-$$(bash scripts/test-postgres.sh)} $(VENV)/bin/python -m pytest
+	PATHWAYS_TEST_POSTGRES_URL=$${PATHWAYS_TEST_POSTGRES_URL:-$$(bash scripts/test-postgres.sh)} \
+	CHROMIUM=$$(bash scripts/setup-browser.sh) \
+	$(VENV)/bin/python -m pytest
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/scale.py

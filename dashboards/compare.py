@@ -125,19 +125,20 @@ def Page():
         solara.Button("Run comparison", on_click=run_comparison, disabled=running or problem is not None,
                       color="primary")
         solara.Button("Cancel", on_click=run_comparison.cancel, disabled=not running)
-    if problem:
-        solara.Warning(problem)
-    else:
-        solara.Text(f"{len(labels)} scenarios x {replications.value} replications: {' vs '.join(labels)}",
-                    style={"color": "#555"})
-    done, total = progress.value
-    if running or (total and not finished.value):
-        solara.ProgressLinear(value=100 * done / total if total else True)
-    if status.value:
-        solara.Text(status.value)
-    if run_comparison.error:
-        error = run_comparison.exception
-        kind = "Stopped" if isinstance(error, execute.Cancelled) else "Could not finish"
-        solara.Error(f"{kind}: {error}. Runs already stored are kept; run it again to finish the rest.")
+    with solara.Column():  # always there, so that the results below keep their place (and their tab)
+        if problem:
+            solara.Warning(problem)
+        else:
+            solara.Text(f"{len(labels)} scenarios x {replications.value} replications: {' vs '.join(labels)}",
+                        style={"color": "#555"})
+        done, total = progress.value
+        if running or (total and not finished.value):
+            solara.ProgressLinear(value=100 * done / total if total else True)
+        if status.value:
+            solara.Text(status.value)
+        if run_comparison.error:
+            error = run_comparison.exception
+            kind = "Stopped" if isinstance(error, execute.Cancelled) else "Could not finish"
+            solara.Error(f"{kind}: {error}. Runs already stored are kept; run it again to finish the rest.")
     if view.value is not None:
         ComparisonResults(view.value, final=finished.value)

@@ -48,6 +48,7 @@ version = solara.reactive(0)
 """Bumped when the live model has moved on, so that plots redraw."""
 inspected_migrant = solara.reactive(-1)
 inspected_enterprise = solara.reactive(0)
+tab = solara.reactive(0)
 
 REDRAW_EVERY_S = 0.7
 
@@ -184,7 +185,7 @@ def Page():
         return
     solara.Markdown(f"**{run.label}**, seed {run.seed}: month {run.months_done} of {run.horizon_months}, "
                     f"{run.model.pop.count():,} migrants in the city.")
-    with solara.lab.Tabs():
+    with solara.lab.Tabs(value=tab):
         with solara.lab.Tab("Indicators"):
             if run.months_done:
                 Plot(figures.run_figure(run.model.monthly_frame(), SERIES, run.label), "explore-series")

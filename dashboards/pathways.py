@@ -18,6 +18,7 @@ seed = solara.reactive(1)
 months = solara.reactive(120)
 migrants = solara.reactive(0)
 result = solara.reactive(None)
+tab = solara.reactive(0)
 kind = solara.reactive("labour")
 cohort = solara.reactive("present")
 breakdown = solara.reactive("reason")
@@ -58,21 +59,23 @@ def Page():
     with solara.Sidebar():
         Controls()
     solara.Markdown("## Pathways through the city")
-    if simulate.pending:
-        solara.ProgressLinear(value=simulate.progress or True)
-    if simulate.error:
-        solara.Error(f"Could not simulate: {simulate.exception}")
+    with solara.Column():  # always there, so that the tabs below keep their place
+        if simulate.pending:
+            solara.ProgressLinear(value=simulate.progress or True)
+        if simulate.error:
+            solara.Error(f"Could not simulate: {simulate.exception}")
     if result.value is None:
         solara.Info("Choose a scenario on the left and press Simulate (a few seconds for Liège).")
         return
     name, run_seed, model, tracker = result.value
     solara.Markdown(f"**{name}**, seed {run_seed}, {len(tracker.months)} months.")
-    with solara.lab.Tabs():
+    with solara.lab.Tabs(value=tab):
         with solara.lab.Tab("Flows"):
             with solara.Row():
                 solara.ToggleButtonsSingle(value=kind, values=list(KINDS))
                 solara.ToggleButtonsSingle(value=cohort, values=list(COHORTS))
-            years = [m for m in tracker.months if m % 24 == 0] or tracker.months[:1]
+            first = 12 if cohort.value == "newcomers" else 0  # newcomers have all arrived by month 12
+            years = [m for m in tracker.months if m >= first and (m - first) % 24 == 0] or tracker.months[-1:]
             if tracker.months[-1] not in years:
                 years.append(tracker.months[-1])
             people = tracker.cohort(cohort.value)

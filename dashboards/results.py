@@ -17,12 +17,13 @@ def safe_filename(name: str) -> str:
 
 @solara.component
 def ComparisonResults(view: ComparisonView, final: bool = True):
+    tab = solara.use_reactive(0)  # kept while partial results replace each other
     spec = view.spec
     expected = len(view.labels) * spec["replications"]
     note = "" if final else " (partial: more runs are coming)"
     solara.Markdown(f"**{' vs '.join(view.labels)}**: {view.runs_done} of {expected} runs, {spec['months']} months, "
                     f"base seed {spec['seed']}{note}. The first scenario is the counterfactual.")
-    with solara.lab.Tabs():
+    with solara.lab.Tabs(value=tab):
         with solara.lab.Tab("Over time"):
             Plot(figures.bands_figure(view.bands, SERIES, view.labels), "compare-bands")
             solara.Text("Lines: mean over replications; shaded: 90 % of runs.", style={"color": "#555"})

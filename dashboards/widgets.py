@@ -104,7 +104,7 @@ def Plot(fig: Figure, name: str):
 @solara.component
 def Table(frame: pd.DataFrame, digits: int = 3):
     """A small table, rounded for reading."""
-    solara.DataFrame(frame.round(digits), items_per_page=20)
+    solara.DataFrame(frame.round(digits), items_per_page=60)
 
 
 def record_frame(record: dict[str, Any]) -> pd.DataFrame:

@@ -240,6 +240,39 @@ def export_command(
     console.print(f"Wrote {len(written)} files to {out}")
 
 
+@app.command("app")
+def app_command(
+    host: Annotated[str, typer.Option(help="Address to listen on. The default serves this machine only; "
+                                           "0.0.0.0 opens the dashboard to the network.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8765,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes per comparison.")] = 2,
+    db: DbOption = None,
+) -> None:
+    """Start the dashboard (Solara) and print its local address; Ctrl-C stops it."""
+    import socket
+    import subprocess
+
+    from sim.experiments import store
+
+    url = store.database_url(db)
+    _guarded(lambda _: store.connect(url), progress=False)
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.bind((host, port))
+    except OSError as exc:
+        fail(f"--host/--port: cannot listen on {host}:{port} ({exc.strerror}); choose another --port")
+    env = {**os.environ, "PATHWAYS_DB": url, "PATHWAYS_APP_WORKERS": str(workers)}
+    shown = f"[{host}]" if ":" in host else host
+    console.print(f"Dashboard: http://{shown}:{port}/  (results database: {_db_label(db)}; Ctrl-C stops it)")
+    command = [sys.executable, "-m", "solara", "run", "dashboards.app", "--host", host, "--port", str(port),
+               "--production", "--no-open", "--log-level", "warning"]
+    try:
+        code = subprocess.call(command, env=env)
+    except KeyboardInterrupt:
+        code = 130
+    raise typer.Exit(code=code)
+
+
 def _guarded(action, progress: bool = True,
              interrupted: str = "interrupted: every finished run is stored; run the same command again to resume"):
     """Run an experiment step with a progress bar; bad input and storage problems end in one line."""

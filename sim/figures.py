@@ -13,7 +13,9 @@ from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 
 PALETTE = ["#1f5f8b", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#30638e", "#b5838d"]
-"""Colours of scenarios (first: the counterfactual) and of pathway stages."""
+"""Colours of scenarios (first: the counterfactual)."""
+STAGE_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4"]
+"""Colours of pathway stages (ColorBrewer Dark2, colour-blind safe): one each, 'left the city' grey."""
 
 
 def _scale(kind: str) -> tuple[float, str]:
@@ -113,7 +115,8 @@ def alluvial_figure(stages: pd.DataFrame, title: str) -> Figure:
     """
     months = list(stages.columns)
     order = sorted(set(np.unique(stages.to_numpy().astype(str))), key=_stage_order)
-    colours = {stage: PALETTE[i % len(PALETTE)] for i, stage in enumerate(order)}
+    colours = {stage: STAGE_COLOURS[i % len(STAGE_COLOURS)] for i, stage in enumerate(order)}
+    colours["left the city"] = "#9e9e9e"
     total = max(len(stages), 1)
     gap = 0.015
     fig = Figure(figsize=(11, 5.2), layout="constrained")
@@ -160,8 +163,8 @@ def alluvial_figure(stages: pd.DataFrame, title: str) -> Figure:
     ax.set_yticks([])
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
-    ax.legend(handles=[Rectangle((0, 0), 1, 1, color=colours[s]) for s in order], labels=order, fontsize=8,
-              loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.legend(handles=[Rectangle((0, 0), 1, 1, color=colours[s]) for s in reversed(order)],
+              labels=list(reversed(order)), fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_title(f"{title} ({len(stages):,} people)", fontsize=10)
     return fig
 

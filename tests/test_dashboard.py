@@ -1,0 +1,208 @@
+"""The dashboard, served by ``pathways app`` and driven in a real browser (Debian's Chromium).
+
+Each page must load offline (any request leaving the machine is aborted and fails the
+test) without a console error; Compare must run a comparison in the background and show
+its plots and exports; typed values out of range must be refused in the page; two tabs
+must keep their own state. Screenshots of every page go to ``tests/screenshots/``.
+Reduced sizes (few replications, short horizons) keep the suite quick; the 20-replication
+timing is ``benchmarks/dashboard.py``'s job.
+"""
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from dashboards.results import safe_filename
+from tests.dashboard_browser import CHROMIUM_ARGS, chromium_path, new_context, open_page, screenshot, start_server, watch
+
+PAGES = [
+    ("", "Explore one run"),
+    ("compare", "Compare scenarios"),
+    ("pathways", "Pathways through the city"),
+    ("runs", "Stored experiments"),
+    ("calibration", "Calibration: the model against published statistics"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    running = start_server(tmp_path_factory.mktemp("dashboard"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def context(browser):
+    opened = new_context(browser)
+    yield opened
+    opened.close()
+
+
+def test_every_page_loads_offline_without_console_errors(server, context):
+    watched = watch(context)
+    for path, heading in PAGES:
+        open_page(watched, server, path, heading)
+        watched.page.wait_for_timeout(500)  # late console errors (missing assets) arrive after the heading
+        screenshot(watched, f"page-{path or 'explore'}")
+    assert watched.problems() == []
+    assert "Could not load URL" not in server.log.read_text()  # the server never asked the CDN either
+
+
+def test_pages_show_their_content(server, context):
+    watched = watch(context)
+    page = watched.page
+    open_page(watched, server, "", "Explore one run")
+    page.get_by_role("button", name="Reset").click()
+    page.get_by_text("migrants in the city after the warm-up").wait_for()
+    page.get_by_role("button", name="Run 12 months").click()
+    page.locator(".figure-explore-series img").wait_for()
+    page.get_by_text("month 12 of 120").wait_for()
+    _tab(page, "A migrant")
+    page.get_by_role("button", name="A random migrant").click()
+    page.get_by_text("Pathway: legal status and labour state").wait_for()
+    page.locator("td", has_text="months_in_city").first.wait_for()
+    screenshot(watched, "explore-migrant")
+
+    open_page(watched, server, "calibration", "Calibration: the model against published statistics")
+    page.locator(".figure-calibration-targets img").wait_for()
+    page.locator(".figure-calibration-curve img").wait_for()
+
+    open_page(watched, server, "pathways", "Pathways through the city")
+    _type(page, "Months", "24")
+    page.get_by_role("button", name="Simulate").click()
+    page.locator(".figure-pathways-flows img").wait_for()
+    expect(page.get_by_role("button", name="Simulate")).to_be_enabled()
+    screenshot(watched, "pathways-flows")
+    _tab(page, "Time to a first declared job")
+    page.locator(".figure-pathways-first-job img").wait_for()
+    _tab(page, "Employment by years since arrival")
+    page.locator(".figure-pathways-years img").wait_for()
+    screenshot(watched, "pathways-years")
+    assert watched.problems() == []
+
+
+def test_compare_runs_two_chosen_scenarios_and_exports(server, context, tmp_path):
+    watched = watch(context)
+    page = watched.page
+    open_page(watched, server, "compare", "Compare scenarios")
+    # Choose two scenarios in the multiple select: drop the default second, add mentoring.
+    page.locator(".v-select", has_text="Scenarios (the first is the counterfactual)").click()
+    page.get_by_role("option", name="liege/one_stop_shop").click()
+    page.get_by_role("option", name="liege/mentoring").click()
+    page.keyboard.press("Escape")
+    _type(page, "Replications per scenario", "4")
+    _type(page, "Months", "24")
+    page.get_by_text("2 scenarios x 4 replications: liege/baseline vs liege/mentoring").wait_for()
+    page.get_by_role("button", name="Run comparison").click()
+    page.locator(".figure-compare-bands img").wait_for()
+    page.get_by_text("Done: 8 runs").wait_for()
+    screenshot(watched, "compare-over-time")
+    _tab(page, "Differences")
+    page.locator(".figure-compare-differences img").wait_for()
+    screenshot(watched, "compare-differences")
+    _tab(page, "Export")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download CSV").click()
+    csv_path = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(csv_path)
+    rows = list(csv.DictReader(io.StringIO(csv_path.read_text())))
+    assert {row["scenario"] for row in rows} == {"liege/baseline", "liege/mentoring"}
+    assert any(row["indicator"] == "employment_rate" and row["diff"] for row in rows if row["scenario"] == "liege/mentoring")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download report (HTML)").click()
+    report = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(report)
+    text = report.read_text()
+    assert text.startswith("<!DOCTYPE html>") and "liege/mentoring" in text and "data:image/png;base64," in text
+    assert "http://" not in text and "https://" not in text  # self-contained: opens offline
+
+    # The experiment is stored: the Runs page lists it and reopens it.
+    open_page(watched, server, "runs", "Stored experiments")
+    page.locator(".v-select", has_text="Open an experiment").click()
+    page.get_by_role("option").filter(has_text="compare-").first.click()
+    page.locator(".figure-compare-bands img").wait_for()
+    screenshot(watched, "runs-reopened")
+    assert watched.problems() == []
+
+
+def test_bad_typed_values_are_refused_with_a_message(server, context):
+    watched = watch(context)
+    page = watched.page
+    open_page(watched, server, "compare", "Compare scenarios")
+    _type(page, "Replications per scenario", "abc")
+    page.get_by_text("'abc' is not a whole number (allowed: 2 to 200)").wait_for()
+    _type(page, "Replications per scenario", "100000")
+    page.get_by_text("100000 is out of range (allowed: 2 to 200)").wait_for()
+    page.get_by_text("2 scenarios x 20 replications").wait_for()  # the refused values were not taken
+
+    open_page(watched, server, "", "Explore one run")
+    page.get_by_text("one stop shop").click()
+    _type(page, "capacity clients per month", "-5")
+    page.get_by_text("policies.one_stop_shop.capacity_clients_per_month").first.wait_for()
+    page.get_by_text("greater than or equal to 0").first.wait_for()
+    _type(page, "services knowledge gain", "nan")
+    page.get_by_text("must be a finite number").wait_for()
+    screenshot(watched, "explore-refused-values")
+    assert watched.problems() == []
+
+
+def test_two_tabs_keep_independent_state(server, context):
+    first, second = watch(context), watch(context)
+    open_page(first, server, "", "Explore one run")
+    open_page(second, server, "", "Explore one run")
+    first.page.get_by_role("button", name="Reset").click()
+    first.page.get_by_text("migrants in the city after the warm-up").wait_for()
+    first.page.get_by_role("button", name="Step").click()
+    first.page.get_by_text("month 1 of 120").wait_for()
+    # The second tab saw nothing of the first tab's model...
+    assert second.page.get_by_text("then press Reset to build the city").is_visible()
+    _type(second.page, "Random seed", "2")
+    second.page.get_by_role("button", name="Reset").click()
+    second.page.get_by_text("seed 2: month 0 of 120").wait_for()
+    # ...and building its own left the first tab's alone: seed 1, one month run.
+    assert first.page.get_by_text("seed 1: month 1 of 120").is_visible()
+    assert first.problems() == [] and second.problems() == []
+
+
+def test_server_listens_on_loopback_only(server):
+    listening = {_local_address(line) for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+                 if _local_port(line) == server.port and line.split()[3] == "0A"}  # 0A: LISTEN
+    assert listening == {"127.0.0.1"}
+
+
+def test_download_names_cannot_leave_their_folder():
+    for hostile in ("../../etc/passwd", "/abs/path", "a\\b", "..", "x" * 500):
+        name = safe_filename(hostile)
+        assert "/" not in name and "\\" not in name and not name.startswith(".") and 0 < len(name) <= 80
+
+
+def _type(page, label: str, text: str) -> None:
+    """Type into a text field and commit it (Enter), as a person would."""
+    field = page.get_by_label(label, exact=True)
+    field.fill(text)
+    field.press("Enter")
+
+
+def _tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+    page.wait_for_timeout(600)  # the tab's slide animation, before any screenshot
+
+
+def _local_port(line: str) -> int:
+    return int(line.split()[1].split(":")[1], 16)
+
+
+def _local_address(line: str) -> str:
+    raw = line.split()[1].split(":")[0]
+    return ".".join(str(int(raw[i:i + 2], 16)) for i in (6, 4, 2, 0))
