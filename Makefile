@@ -27,6 +27,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/scale.py
 	$(VENV)/bin/python benchmarks/compare.py
+	CHROMIUM=$$(bash scripts/setup-browser.sh) $(VENV)/bin/python benchmarks/dashboard.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -272,3 +272,42 @@ def test_morris_screening_ranks_an_influential_parameter_above_an_inert_one(tmp_
     indices = pd.read_csv(tmp_path / "sa" / "indices.csv").set_index("parameter")
     assert indices.loc["labour_market.discrimination_logit_penalty", "mu_star"] > 0
     assert indices.loc["welfare.asylum_allowance_eur_per_month", "mu_star"] == 0
+
+
+def test_a_stop_request_keeps_the_stored_runs_and_a_rerun_finishes_the_rest(tmp_path):
+    """The dashboard's Cancel: stop after the first task; what is stored stays and resuming completes it."""
+    engine = store.connect(f"sqlite:///{tmp_path}/s.db")
+    experiment = store.get_or_create_experiment(engine, "s", "compare", {"x": 1}, "test")
+    jobs = make_jobs([(n, load(n), {}) for n in PAIR], 3, 1, 6, 1500)
+    with pytest.raises(execute.Cancelled, match="stopped on request; 2 runs are stored"):
+        execute.run(engine, experiment.id, jobs, stop=lambda: True)
+    assert len(store.done_runs(engine, experiment.id)) == 2  # one task: both scenarios of one seed
+    rest = execute.run(engine, experiment.id, jobs)
+    assert (rest.already_done, rest.stored) == (2, 4)
+    uninterrupted = store.connect(f"sqlite:///{tmp_path}/u.db")
+    other = store.get_or_create_experiment(uninterrupted, "u", "compare", {"x": 1}, "test")
+    execute.run(uninterrupted, other.id, jobs)
+    columns = ["label", "replication", "employment_rate", "lever_spending_eur"]
+    pd.testing.assert_frame_equal(
+        store.load_metrics(engine, experiment.id)[columns].sort_values(columns[:2]).reset_index(drop=True),
+        store.load_metrics(uninterrupted, other.id)[columns].sort_values(columns[:2]).reset_index(drop=True))
+
+
+def test_comparison_report_is_self_contained_and_escapes_labels(tmp_path):
+    from sim.experiments.api import plan_compare
+    from sim.experiments.report import comparison_csv, comparison_html, open_comparison
+
+    hostile = "<script>alert(1)</script>"
+    scenarios = {"liege/baseline": load("liege/baseline"), hostile: load("liege/one_stop_shop")}
+    settings = Settings(replications=3, months=6, migrants=1500, db=f"sqlite:///{tmp_path}/r.db")
+    plan = plan_compare(scenarios, settings)
+    execute.run(plan.engine, plan.experiment.id, plan.jobs)
+    view = open_comparison(plan.engine, plan.experiment.name)
+    page = comparison_html(view)
+    assert hostile not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "http://" not in page and "https://" not in page and page.count("data:image/png;base64,") == 2
+    table = pd.read_csv(__import__("io").StringIO(comparison_csv(view)))
+    rate = table[(table.indicator == "employment_rate") & (table.scenario == "liege/baseline")]["mean"].iloc[0]
+    raw = view.comparison.summary
+    assert rate == pytest.approx(100 * raw[(raw.indicator == "employment_rate") & (raw.scenario == "liege/baseline")]["mean"].iloc[0])
+    assert 20 < rate < 90  # a percentage, not a fraction

@@ -1,0 +1,74 @@
+"""Dashboard benchmark: a comparison of two Liège scenarios with 20 replications, run from
+the Compare page in a real browser, as a planner would.
+
+Prints the seconds from the click to the first progress shown, to the first results on
+screen (partial results appear while runs arrive), and to the finished comparison, with
+the progress readings seen on the way. The server is ``pathways app`` on loopback with
+a fresh SQLite database (nothing cached).
+
+    python benchmarks/dashboard.py [--reps 20] [--workers 2]
+"""
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.dashboard_browser import (  # noqa: E402
+    CHROMIUM_ARGS, chromium_path, new_context, open_page, start_server, watch,
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        server = start_server(Path(folder), workers=args.workers)
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+                watched = watch(new_context(browser))
+                page = watched.page
+                open_page(watched, server, "compare", "Compare scenarios")
+                field = page.get_by_label("Replications per scenario", exact=True)
+                field.fill(str(args.reps))
+                field.press("Enter")
+                total = 2 * args.reps
+                page.get_by_text(f"2 scenarios x {args.reps} replications").wait_for()
+                start = time.monotonic()
+                page.get_by_role("button", name="Run comparison").click()
+                page.get_by_text(f"of {total} runs done").first.wait_for(timeout=120_000)
+                progress_at = time.monotonic() - start
+                readings, first_results = [], None
+                while not page.get_by_text(f"Done: {total} runs").count():
+                    if first_results is None and page.locator(".figure-compare-bands img").count():
+                        first_results = time.monotonic() - start
+                    status = page.get_by_text(f"of {total} runs done")
+                    if status.count():
+                        readings.append((round(time.monotonic() - start, 1), status.first.inner_text()))
+                    page.wait_for_timeout(250)
+                done = time.monotonic() - start
+                if first_results is None:
+                    first_results = done
+                browser.close()
+        finally:
+            server.stop()
+    print(f"Compare page, liege/baseline vs liege/one_stop_shop, {args.reps} replications x 120 months, "
+          f"{args.workers} workers:")
+    print(f"  first progress shown after {progress_at:5.1f} s")
+    print(f"  first results shown after  {first_results:5.1f} s")
+    print(f"  comparison finished after  {done:5.1f} s")
+    seen = sorted({text for _, text in readings}, key=lambda t: int(t.split()[0]))
+    print(f"  progress readings ({len(seen)} distinct): {', '.join(s.split(' of')[0] for s in seen)} of {total}")
+    if watched.problems():
+        print(f"  browser problems: {watched.problems()}")
+
+
+if __name__ == "__main__":
+    main()
