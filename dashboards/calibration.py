@@ -2,6 +2,7 @@
 
 import solara
 
+from dashboards import settings
 from dashboards.widgets import Plot, Table
 from sim import figures
 from sim.calibration import report
@@ -16,8 +17,8 @@ def Page():
     solara.Markdown("## Calibration: the model against published statistics")
     solara.Select("Preset", value=preset, values=presets())
     try:
-        table, curve = report.read(preset.value)
-    except FileNotFoundError as exc:
+        table, curve = report.read(settings.known(preset.value, presets(), "preset"))
+    except (FileNotFoundError, ValueError) as exc:
         solara.Warning(str(exc))
         return
     measured = table.dropna(subset=["simulated"])

@@ -41,9 +41,11 @@ def scenarios_of(name: str) -> list[str]:
 
 def scenario_set() -> dict:
     """Label -> scenario of the comparison the controls describe (the first is the counterfactual)."""
-    chosen_scenarios = {name: load(name) for name in chosen.value}
+    options = scenarios_of(city.value)
+    chosen_scenarios = {settings.known(name, options, "scenario"): load(name) for name in chosen.value}
     if edit_base.value:
-        chosen_scenarios[f"{edit_base.value} (edited)"] = edited(load(edit_base.value), edit_overrides.value)
+        base = settings.known(edit_base.value, options, "edited scenario")
+        chosen_scenarios[f"{base} (edited)"] = edited(load(base), edit_overrides.value)
     if not 2 <= len(chosen_scenarios) <= settings.MAX_SCENARIOS:
         raise ValueError(f"choose 2 to {settings.MAX_SCENARIOS} scenarios (now {len(chosen_scenarios)})")
     return chosen_scenarios
@@ -51,7 +53,14 @@ def scenario_set() -> dict:
 
 @task
 def run_comparison() -> str:
-    """Plan, wait for a free slot on this server, run with progress, and show results as they come."""
+    """Plan, wait for a free slot on this server, run with progress, and show results as they come.
+
+    Only the current call of this tab updates the page: a cancelled or superseded call
+    (and one whose tab has closed) stops at its next check and leaves the page alone.
+    """
+    def current() -> bool:
+        return run_comparison.is_current() and not settings.tab_closed()
+
     view.set(None)
     finished.set(False)
     plan = plan_compare(scenario_set(), Settings(replications=replications.value, months=months.value,
@@ -61,30 +70,42 @@ def run_comparison() -> str:
     if not settings.EXPERIMENT_SLOTS.acquire(blocking=False):
         status.set("Waiting for another comparison on this server to finish...")
         while not settings.EXPERIMENT_SLOTS.acquire(timeout=0.5):
-            if not run_comparison.is_current():
+            if not current():
                 return name
     last_partial = time.monotonic()
 
     def report(done: int, total: int) -> None:
         nonlocal last_partial
+        if not current():
+            return
         progress.set((done, total))
         status.set(f"{done} of {total} runs done")
         if done and done < total and time.monotonic() - last_partial > PARTIAL_EVERY_S:
-            last_partial = time.monotonic()
             try:
                 view.set(open_comparison(plan.engine, name))
-            except ValueError:
-                pass  # no finished run yet
+            except Exception:  # noqa: BLE001 (a failed refresh must not fail the runs; the final one reports)
+                pass
+            last_partial = time.monotonic()
 
     try:
-        execute.run(plan.engine, plan.experiment.id, plan.jobs, settings.workers(), None, report,
-                    stop=lambda: not run_comparison.is_current())
+        outcome = execute.run(plan.engine, plan.experiment.id, plan.jobs, settings.workers(), None, report,
+                              stop=lambda: not current())
     finally:
         settings.EXPERIMENT_SLOTS.release()
-    view.set(open_comparison(plan.engine, name))
-    finished.set(True)
-    status.set(f"Done: {progress.value[1]} runs, stored as experiment '{name}'.")
+    if current():
+        view.set(open_comparison(plan.engine, name))
+        finished.set(True)
+        failed = f"; {outcome.failed} failed (see the Runs page)" if outcome.failed else ""
+        status.set(f"Done: {outcome.total - outcome.failed} runs{failed}, stored as experiment '{name}'.")
     return name
+
+
+def cancel() -> None:
+    """Stop the comparison: the runs already stored stay, and running it again finishes the rest."""
+    run_comparison.cancel()
+    finished.set(True)
+    done, total = progress.value
+    status.set(f"Stopped: {done} of {total} runs are stored; run the comparison again to finish the rest.")
 
 
 @solara.component
@@ -106,7 +127,8 @@ def Controls():
     NumberInput("Base seed", seed.value, seed.set, low=0, high=2**31 - 1)
     if edit_base.value:
         solara.Markdown(f"**Edit {edit_base.value}**")
-        ScenarioEditor(load(edit_base.value), edit_base.value, edit_overrides)
+        base = settings.known(edit_base.value, options, "edited scenario")
+        ScenarioEditor(load(base), base, edit_overrides)
 
 
 @solara.component
@@ -124,7 +146,7 @@ def Page():
     with solara.Row():
         solara.Button("Run comparison", on_click=run_comparison, disabled=running or problem is not None,
                       color="primary")
-        solara.Button("Cancel", on_click=run_comparison.cancel, disabled=not running)
+        solara.Button("Cancel", on_click=cancel, disabled=not running)
     with solara.Column():  # always there, so that the results below keep their place (and their tab)
         if problem:
             solara.Warning(problem)
@@ -137,8 +159,7 @@ def Page():
         if status.value:
             solara.Text(status.value)
         if run_comparison.error:
-            error = run_comparison.exception
-            kind = "Stopped" if isinstance(error, execute.Cancelled) else "Could not finish"
-            solara.Error(f"{kind}: {error}. Runs already stored are kept; run it again to finish the rest.")
+            solara.Error(f"Could not finish: {run_comparison.exception}. Runs already stored are kept; run it "
+                         "again to finish the rest.")
     if view.value is not None:
-        ComparisonResults(view.value, final=finished.value)
+        ComparisonResults(view.value, running=running)

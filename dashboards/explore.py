@@ -1,5 +1,6 @@
 """Explore: one city, its levers as controls, a live run, and inspectors for one migrant and one SSE enterprise."""
 
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -26,10 +27,13 @@ class LiveRun:
     seed: int
     horizon_months: int
     tracker: PathwayTracker = field(default_factory=PathwayTracker)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    """Held while the model steps and while the page reads it: a month is never half shown."""
 
     def step(self) -> None:
-        self.model.step()
-        self.tracker.record(self.model)
+        with self.lock:
+            self.model.step()
+            self.tracker.record(self.model)
 
     @property
     def months_done(self) -> int:
@@ -55,12 +59,15 @@ REDRAW_EVERY_S = 0.7
 
 @task
 def reset() -> str:
-    """Build the model from the controls (warm-up included)."""
-    scenario = edited(load(preset.value), overrides.value)
-    model = CityModel(scenario, rng=seed.value, migrants=migrants.value or None)
-    live.set(LiveRun(model, preset.value + (" (edited)" if overrides.value else ""), seed.value, horizon.value))
-    inspected_migrant.set(-1)
-    version.set(version.value + 1)
+    """Build the model from the controls (warm-up included), as they were when Reset was pressed."""
+    name, edits, run_seed, size, months = preset.value, overrides.value, seed.value, migrants.value, horizon.value
+    scenario = edited(load(settings.known(name, available(), "scenario")), edits)
+    with settings.SIMULATION_SLOTS:
+        model = CityModel(scenario, rng=run_seed, migrants=size or None)
+    if reset.is_current() and not settings.tab_closed():
+        live.set(LiveRun(model, name + (" (edited)" if edits else ""), run_seed, months))
+        inspected_migrant.set(-1)
+        version.set(version.value + 1)
     return f"{model.pop.count():,} migrants in the city after the warm-up"
 
 
@@ -71,12 +78,15 @@ def play(months: int) -> int:
     if run is None:
         return 0
     last_draw, done = time.monotonic(), 0
-    while done < months and run.months_done < run.horizon_months and play.is_current():
-        run.step()
-        done += 1
-        if time.monotonic() - last_draw > REDRAW_EVERY_S:
-            version.set(version.value + 1)
-            last_draw = time.monotonic()
+    with settings.SIMULATION_SLOTS:
+        while done < months and run.months_done < run.horizon_months and play.is_current():
+            if settings.tab_closed():
+                return done
+            run.step()
+            done += 1
+            if time.monotonic() - last_draw > REDRAW_EVERY_S:
+                version.set(version.value + 1)
+                last_draw = time.monotonic()
     version.set(version.value + 1)
     return done
 
@@ -122,10 +132,10 @@ def MigrantInspector(run: LiveRun):
     model = run.model
 
     def pick_random() -> None:
-        rows = np.flatnonzero(model.pop.alive())
-        if rows.size:
-            pick = int(model.pop.person_id[rows[np.random.default_rng().integers(rows.size)]])
-            inspected_migrant.set(pick)
+        with run.lock:
+            rows = np.flatnonzero(model.pop.alive())
+            pick = int(model.pop.person_id[rows[np.random.default_rng().integers(rows.size)]]) if rows.size else -1
+        inspected_migrant.set(pick)
 
     with solara.Row():
         NumberInput("Migrant id", inspected_migrant.value, inspected_migrant.set, low=-1,
@@ -135,19 +145,22 @@ def MigrantInspector(run: LiveRun):
     if person < 0:
         solara.Text("Type a migrant id or pick one at random.")
         return
-    try:
-        record = model.migrant(person)
-    except KeyError:
+    with run.lock:
+        try:
+            record = model.migrant(person)
+        except KeyError:
+            record = None
+        history = run.tracker.history(person)
+        when = f"month {model.month - 1}" if run.months_done else "at the start"
+    if record is None:
         solara.Warning(f"Migrant {person} is not in the city now (left, or not yet arrived).")
-        record = None
     with solara.Columns([1, 1]):
         with solara.Column():
-            solara.Markdown(f"**Migrant {person} now (month {model.month - 1})**")
+            solara.Markdown(f"**Migrant {person} now ({when})**")
             if record is not None:
                 Table(record_frame(record))
         with solara.Column():
             solara.Markdown("**Pathway: legal status and labour state, month by month**")
-            history = run.tracker.history(person)
             if history.empty:
                 solara.Text("No month recorded yet: step the model.")
             else:
@@ -168,7 +181,9 @@ def EnterpriseInspector(run: LiveRun):
     NumberInput("Enterprise number", inspected_enterprise.value, inspected_enterprise.set, low=0,
                 high=len(enterprises) - 1)
     index = min(inspected_enterprise.value, len(enterprises) - 1)
-    Table(record_frame(enterprises[index].record()), digits=2)
+    with run.lock:
+        record = enterprises[index].record()
+    Table(record_frame(record), digits=2)
 
 
 @solara.component
@@ -188,7 +203,9 @@ def Page():
     with solara.lab.Tabs(value=tab):
         with solara.lab.Tab("Indicators"):
             if run.months_done:
-                Plot(figures.run_figure(run.model.monthly_frame(), SERIES, run.label), "explore-series")
+                with run.lock:
+                    frame = run.model.monthly_frame()
+                Plot(figures.run_figure(frame, SERIES, run.label), "explore-series")
             else:
                 solara.Text("Step or run the model to see its indicators month by month.")
         with solara.lab.Tab("A migrant"):

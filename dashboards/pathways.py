@@ -29,18 +29,19 @@ COHORTS = {"present": "people in the city at month 0", "newcomers": "people who 
 
 
 @task
-def simulate() -> tuple[CityModel, PathwayTracker]:
-    """One run of the chosen scenario, snapshotting everyone every month."""
-    model = CityModel(load(scenario.value), rng=seed.value, migrants=migrants.value or None)
-    tracker = PathwayTracker()
-    for month in range(months.value):
-        if not simulate.is_current():
-            break
-        model.step()
-        tracker.record(model)
-        simulate.progress = 100 * (month + 1) / months.value
-    result.set((scenario.value, seed.value, model, tracker))
-    return model, tracker
+def simulate() -> None:
+    """One run of the chosen scenario (as the controls were at the click), snapshotting everyone every month."""
+    name, run_seed, horizon, size = scenario.value, seed.value, months.value, migrants.value
+    with settings.SIMULATION_SLOTS:
+        model = CityModel(load(settings.known(name, available(), "scenario")), rng=run_seed, migrants=size or None)
+        tracker = PathwayTracker()
+        for month in range(horizon):
+            if not simulate.is_current() or settings.tab_closed():
+                return
+            model.step()
+            tracker.record(model)
+            simulate.progress = 100 * (month + 1) / horizon
+    result.set((name, run_seed, model, tracker))
 
 
 @solara.component

@@ -16,13 +16,19 @@ def safe_filename(name: str) -> str:
 
 
 @solara.component
-def ComparisonResults(view: ComparisonView, final: bool = True):
+def ComparisonResults(view: ComparisonView, running: bool = False):
     tab = solara.use_reactive(0)  # kept while partial results replace each other
     spec = view.spec
-    expected = len(view.labels) * spec["replications"]
-    note = "" if final else " (partial: more runs are coming)"
-    solara.Markdown(f"**{' vs '.join(view.labels)}**: {view.runs_done} of {expected} runs, {spec['months']} months, "
-                    f"base seed {spec['seed']}{note}. The first scenario is the counterfactual.")
+    if view.complete:
+        note = ""
+    elif running:
+        note = " (partial: more runs are coming)"
+    else:
+        note = " (incomplete: run the comparison again to finish it)"
+    # Labels and names come from the database (possibly from other users): shown as plain text, never markup.
+    solara.Text(f"{' vs '.join(view.labels)}: {view.runs_done} of {view.runs_expected} runs, {spec['months']} months, "
+                f"base seed {spec['seed']}{note}. The first scenario is the counterfactual.",
+                style={"font-weight": "500"})
     with solara.lab.Tabs(value=tab):
         with solara.lab.Tab("Over time"):
             Plot(figures.bands_figure(view.bands, SERIES, view.labels), "compare-bands")
@@ -32,7 +38,7 @@ def ComparisonResults(view: ComparisonView, final: bool = True):
             Table(summary_table(view).drop(columns=["indicator"]), digits=2)
         with solara.lab.Tab("Spending and cost per job"):
             solara.Markdown("**Cost per additional person in work** (extra lever spending over the run / extra "
-                            "people in work at the end; 95 % bootstrap interval)")
+                            "people in work over the final 12 months; 95 % bootstrap interval)")
             Table(view.comparison.cost_per_job, digits=1)
             solara.Markdown("**Monetised impact over the run, EUR** (guide §3.2)")
             Table(view.comparison.impact, digits=1)

@@ -36,12 +36,10 @@ def Page():
     if not selected.value or selected.value not in names:
         return
     experiment = store.load_experiment(engine, selected.value)
-    solara.Markdown(f"### {experiment.name} ({experiment.kind}, code {experiment.code_version})")
+    solara.Text(f"{experiment.name} ({experiment.kind}, code {experiment.code_version})",
+                style={"font-size": "1.2em", "font-weight": "500"})
     if experiment.kind == "compare":
-        try:
-            ComparisonResults(open_comparison(engine, experiment.name))
-        except ValueError as exc:
-            solara.Warning(str(exc))
+        StoredComparison(experiment.name, refresh.value)
         return
     metrics = store.load_metrics(engine, experiment.id)
     spec = json.loads(experiment.spec_json)
@@ -51,3 +49,19 @@ def Page():
         Table(metrics.describe().T.reset_index().rename(columns={"index": "metric"}), digits=4)
         solara.FileDownload(lambda: metrics.to_csv(index=False).encode(),
                             filename=f"{safe_filename(experiment.name)}-metrics.csv", label="Download metrics (CSV)")
+
+
+@solara.component
+def StoredComparison(name: str, version: int):
+    """A stored comparison, read once per name (and again on Refresh)."""
+    def read():
+        try:
+            return open_comparison(settings.engine(), name)
+        except (ValueError, store.StoreError) as exc:
+            return str(exc)
+
+    opened = solara.use_memo(read, [name, version])
+    if isinstance(opened, str):
+        solara.Warning(opened)
+    else:
+        ComparisonResults(opened)

@@ -14,8 +14,9 @@ from sim.experiments import store
 
 MAX_REPLICATIONS = 200
 MAX_MONTHS = 240
-MAX_MIGRANTS = 200_000
-"""Above this, a run belongs in the command line or a batch job, not in a browser tab."""
+MAX_MIGRANTS = 100_000
+"""Above this, a run belongs in the command line or a batch job, not in a browser tab (a tab
+keeps a monthly snapshot of everyone for its pathway views: about 140 MB at this size)."""
 MAX_SCENARIOS = 4
 
 
@@ -26,6 +27,23 @@ def workers() -> int:
 
 EXPERIMENT_SLOTS = threading.BoundedSemaphore(max(1, int(os.environ.get("PATHWAYS_APP_MAX_EXPERIMENTS", "2"))))
 """Comparisons running at once on this server; more users wait in line (their page says so)."""
+
+SIMULATION_SLOTS = threading.BoundedSemaphore(max(1, int(os.environ.get("PATHWAYS_APP_MAX_SIMULATIONS", "2"))))
+"""Single runs (Explore, Pathways) stepping at once in the server process; more wait their turn."""
+
+
+def tab_closed() -> bool:
+    """Whether the browser tab this code runs for has gone (its tasks should stop)."""
+    from solara.server import kernel_context
+
+    return kernel_context.has_current_context() and kernel_context.get_current_context().closed_event.is_set()
+
+
+def known(value: str, allowed: list[str], field: str) -> str:
+    """A value chosen in a select, checked against its options (a forged one never reaches a file path)."""
+    if value not in allowed:
+        raise ValueError(f"{field}: '{value[:60]}' is not one of the {len(allowed)} offered")
+    return value
 
 
 @functools.cache

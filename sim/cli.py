@@ -266,9 +266,14 @@ def app_command(
     console.print(f"Dashboard: http://{shown}:{port}/  (results database: {_db_label(db)}; Ctrl-C stops it)")
     command = [sys.executable, "-m", "solara", "run", "dashboards.app", "--host", host, "--port", str(port),
                "--production", "--no-open", "--log-level", "warning"]
+    server = subprocess.Popen(command, env=env)
     try:
-        code = subprocess.call(command, env=env)
-    except KeyboardInterrupt:
+        code = server.wait()
+    except KeyboardInterrupt:  # the terminal sent the server Ctrl-C too: let it shut down cleanly
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
         code = 130
     raise typer.Exit(code=code)
 
@@ -359,7 +364,7 @@ def comparison_table(comparison, scenarios: list[str]) -> Table:
 
 
 def cost_table(comparison) -> Table:
-    table = Table(title="Cost per additional person in work (lever spending over the run / extra people in work at the end)")
+    table = Table(title="Cost per additional person in work (lever spending over the run / extra people in work over the final 12 months)")
     for column in ("scenario", "extra people in work", "extra spending, EUR", "EUR per extra person [95 % CI]"):
         table.add_column(column, justify="right")
     for row in comparison.cost_per_job.itertuples(index=False):
@@ -386,7 +391,7 @@ def _fmt(value: float, kind: str, signed: bool = False) -> str:
         return "no data"
     sign = "+" if signed else ""
     if kind == "pct":
-        return f"{100 * value:{sign}.2f} %" if signed else f"{100 * value:.1f} %"
+        return f"{100 * value:{sign}.2f} points" if signed else f"{100 * value:.1f} %"
     return f"{value:{sign},.0f}"
 
 

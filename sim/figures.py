@@ -12,6 +12,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 
+from sim.pathways import LEFT, flows
+
 PALETTE = ["#1f5f8b", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#30638e", "#b5838d"]
 """Colours of scenarios (first: the counterfactual)."""
 STAGE_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4"]
@@ -90,7 +92,8 @@ def differences_figure(summary: pd.DataFrame, indicators: Sequence[tuple[str, st
                 error = [[(diff - low) / extent], [(high - diff) / extent]] if not np.isnan(low) else None
                 ax.errorbar(diff / extent, y, xerr=error, fmt="o", color=colour, capsize=3,
                             label=label if name == shown[0][0] else None)
-                ax.annotate(f"{diff:+,.2f} [{low:+,.2f}, {high:+,.2f}] {'points' if kind == 'pct' else unit}", (1.01, y),
+                interval = f"[{low:+,.2f}, {high:+,.2f}]" if error is not None else "(one pair: no interval)"
+                ax.annotate(f"{diff:+,.2f} {interval} {'percentage points' if kind == 'pct' else unit}", (1.01, y),
                             xycoords=("axes fraction", "data"), fontsize=8, va="center")
             y += 1
         ticks.append((first + y - 1) / 2)
@@ -116,7 +119,7 @@ def alluvial_figure(stages: pd.DataFrame, title: str) -> Figure:
     months = list(stages.columns)
     order = sorted(set(np.unique(stages.to_numpy().astype(str))), key=_stage_order)
     colours = {stage: STAGE_COLOURS[i % len(STAGE_COLOURS)] for i, stage in enumerate(order)}
-    colours["left the city"] = "#9e9e9e"
+    colours[LEFT] = "#9e9e9e"
     total = max(len(stages), 1)
     gap = 0.015
     fig = Figure(figsize=(11, 5.2), layout="constrained")
@@ -135,13 +138,13 @@ def alluvial_figure(stages: pd.DataFrame, title: str) -> Figure:
                     ax.text(i, bottom + height / 2, f"{100 * height:.0f}%", ha="center", va="center", fontsize=7,
                             color="white")
             bottom += height + gap
-    for i, (start, end) in enumerate(zip(months, months[1:])):
+    moves = flows(stages).set_index(["from_month", "source", "target"])["people"]
+    for i, start in enumerate(months[:-1]):
         out_offset = {stage: positions[(i, stage)] for stage in order}
         in_offset = {stage: positions[(i + 1, stage)] for stage in order}
-        pairs = stages.groupby([start, end]).size()
         for source in order:
             for target in order:
-                people = pairs.get((source, target), 0)
+                people = moves.get((start, source, target), 0)
                 if not people:
                     continue
                 height = people / total
@@ -171,7 +174,7 @@ def alluvial_figure(stages: pd.DataFrame, title: str) -> Figure:
 
 def _stage_order(stage: str) -> tuple[int, str]:
     """Keep 'left the city' on top of the chart, the rest in a stable order."""
-    return (1 if stage == "left the city" else 0, stage)
+    return (1 if stage == LEFT else 0, stage)
 
 
 def survival_figure(curves: pd.DataFrame, by: str) -> Figure:

@@ -58,7 +58,7 @@ class PathwayTracker:
         order = np.argsort(model.pop.person_id[rows], kind="stable")
         rows = rows[order]
         self.months.append(model.month - 1)
-        self.ids.append(model.pop.person_id[rows].copy())
+        self.ids.append(model.pop.person_id[rows].astype(np.int32 if model.pop.next_id < 2**31 else np.int64))
         self.status.append(model.pop.status[rows].copy())
         self.labour.append(model.pop.labour[rows].copy())
 

@@ -136,6 +136,26 @@ def test_compare_runs_two_chosen_scenarios_and_exports(server, context, tmp_path
     assert watched.problems() == []
 
 
+def test_cancel_keeps_the_stored_runs_and_running_again_finishes(server, context):
+    watched = watch(context)
+    page = watched.page
+    open_page(watched, server, "compare", "Compare scenarios")
+    _type(page, "Replications per scenario", "40")
+    _type(page, "Months", "36")
+    _type(page, "Base seed", "11")
+    page.get_by_text("2 scenarios x 40 replications").wait_for()
+    page.get_by_role("button", name="Run comparison").click()
+    page.get_by_text("of 80 runs done").first.wait_for()
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("Stopped:").wait_for()
+    expect(page.get_by_role("button", name="Run comparison")).to_be_enabled()
+    stopped_at = int(page.get_by_text("Stopped:").inner_text().split()[1])
+    assert stopped_at < 80
+    page.get_by_role("button", name="Run comparison").click()
+    page.get_by_text("Done: 80 runs").wait_for()
+    assert watched.problems() == []
+
+
 def test_bad_typed_values_are_refused_with_a_message(server, context):
     watched = watch(context)
     page = watched.page

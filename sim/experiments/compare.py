@@ -97,7 +97,7 @@ def compare(metrics: pd.DataFrame, labels: list[str], indicators: list[str] | No
 
 
 def _cost_per_job(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
-    """Extra lever spending over the run divided by extra people in work at the end.
+    """Extra lever spending over the run divided by extra people in work (final 12 months).
 
     The 95 % interval is a paired bootstrap over replications (fixed seed, reproducible);
     the ratio is undefined when the scenario does not raise employment.
@@ -112,6 +112,7 @@ def _cost_per_job(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
                "cost_per_extra_person_eur": np.nan, "low": np.nan, "high": np.nan}
         if jobs.size and jobs.mean() > 0:
             row["cost_per_extra_person_eur"] = spend.mean() / jobs.mean()
+        if jobs.size >= 2 and jobs.mean() > 0:  # an interval needs at least two pairs
             picks = rng.integers(0, jobs.size, (BOOTSTRAP_RESAMPLES, jobs.size))
             extra = jobs[picks].mean(axis=1)
             # Resamples without extra jobs have no finite cost: they sort last (the upper

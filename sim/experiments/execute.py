@@ -11,7 +11,7 @@ driver) completes only what is missing. Dask is asked never to merge identical c
 import contextlib
 import multiprocessing
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
@@ -24,6 +24,8 @@ Progress = Callable[[int, int], None]
 """Called with (runs done, runs in the experiment) after each stored run."""
 
 MAX_POOL_RESTARTS = 2
+STOP_POLL_S = 0.5
+"""How often a running experiment asks ``stop`` while it waits for its workers."""
 
 
 StopRequested = Callable[[], bool]
@@ -102,6 +104,7 @@ def run(engine: Engine, experiment_id: int, jobs: list[Job], workers: int = 1, d
 
     if progress is not None:
         progress(report.already_done, report.total)
+
     def check_stop() -> None:
         if stop is not None and stop():
             raise Cancelled(f"stopped on request; {report.already_done + report.stored} runs are stored")
@@ -117,16 +120,20 @@ def run(engine: Engine, experiment_id: int, jobs: list[Job], workers: int = 1, d
                     check_stop()
                 continue
             futures: dict[Future, list[Job]] = {pool.submit(run_task, task): task for task in pending}
+            waiting = set(futures)
             try:
-                for future in as_completed(futures):
-                    task = futures[future]
-                    try:
-                        keep(future.result())
-                    except (BrokenProcessPool, *_lost_worker_errors()):
-                        raise
-                    except Exception as exc:  # the task itself failed: its runs are stored as failed
-                        keep(failed_outcomes(task, exc))
-                    pending.remove(task)
+                while waiting:
+                    finished, waiting = wait(waiting, timeout=STOP_POLL_S, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        task = futures[future]
+                        try:
+                            outcomes = future.result()
+                        except (BrokenProcessPool, *_lost_worker_errors()):
+                            raise
+                        except Exception as exc:  # the task itself failed: its runs are stored as failed
+                            outcomes = failed_outcomes(task, exc)
+                        keep(outcomes)
+                        pending.remove(task)
                     check_stop()
             except (BrokenProcessPool, *_lost_worker_errors()):
                 restarts += 1

@@ -35,6 +35,14 @@ class ComparisonView:
     def spec(self) -> dict:
         return json.loads(self.experiment.spec_json)
 
+    @property
+    def runs_expected(self) -> int:
+        return len(self.labels) * self.spec["replications"]
+
+    @property
+    def complete(self) -> bool:
+        return self.runs_done >= self.runs_expected
+
 
 def open_comparison(engine, name: str) -> ComparisonView:
     """Read a stored comparison experiment (complete or not) and compute its tables."""
@@ -45,7 +53,7 @@ def open_comparison(engine, name: str) -> ComparisonView:
     metrics = store.load_metrics(engine, experiment.id)
     if metrics.empty:
         raise ValueError(f"experiment '{name}' has no finished run yet")
-    series = store.load_series(engine, experiment.id)
+    series = store.load_series(engine, experiment.id, [name for name, _, _ in SERIES])
     bands = {name: series_bands(series, name) for name, _, _ in SERIES}
     return ComparisonView(experiment, labels, compare(metrics, labels), bands, len(metrics))
 
@@ -58,7 +66,7 @@ def summary_table(view: ComparisonView) -> pd.DataFrame:
         if column in table:
             table[column] = table[column] * factor
     table.insert(1, "label", table["indicator"].map(_TITLE))
-    table.insert(2, "unit", table["indicator"].map(lambda n: "% (difference: points)" if _KIND.get(n) == "pct" else
+    table.insert(2, "unit", table["indicator"].map(lambda n: "% (difference: percentage points)" if _KIND.get(n) == "pct" else
                                                    ("EUR" if _KIND.get(n) == "eur" else "people")))
     return table
 
@@ -97,6 +105,9 @@ def comparison_html(view: ComparisonView) -> str:
     bands_png = figures.png(figures.bands_figure(view.bands, SERIES[:4], view.labels))
     diffs_png = figures.png(figures.differences_figure(view.comparison.summary, HEADLINE[:8], view.labels))
     title = f"Scenario comparison: {' vs '.join(view.labels)}"
+    incomplete = "" if view.complete else (
+        f"<p><b>Incomplete: {view.runs_done} of {view.runs_expected} runs are finished</b>; the figures below use "
+        "those only.</p>")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>
@@ -106,7 +117,7 @@ th, td {{ border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-a
 small {{ color: #555; }} img {{ width: 100%; }} h1 {{ font-size: 16pt; }} h2 {{ font-size: 12pt; margin-top: 1em; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
-<p>Inclusion-pathways simulator, {datetime.now(UTC):%Y-%m-%d}. Each scenario was run {spec['replications']} times over
+{incomplete}<p>Inclusion-pathways simulator, {datetime.now(UTC):%Y-%m-%d}. Each scenario was run {spec['replications']} times over
 {spec['months']} months with the same random seeds (common random numbers, base seed {spec['seed']}), so that
 differences come from the policies, not from chance. The first scenario, <b>{html.escape(reference)}</b>, is the
 counterfactual. Rates are for people aged 20-64, averaged over the final 12 months.</p>
@@ -117,7 +128,7 @@ counterfactual. Rates are for people aged 20-64, averaged over the final 12 mont
 replication. A CI that includes zero means the model cannot tell the scenario from the counterfactual at this
 number of replications.</small></p>
 <h2>Spending and cost per additional person in work</h2>
-<table><tr><th>scenario</th><th>extra people in work</th><th>extra municipal spending over the run</th>
+<table><tr><th>scenario</th><th>extra people in work (final 12 months)</th><th>extra spending on the levers over the run</th>
 <th>cost per extra person in work</th></tr>{cost_rows}</table>
 <h2>Over time</h2>
 <img alt="indicators over time" src="data:image/png;base64,{base64.b64encode(bands_png).decode()}">
@@ -134,9 +145,11 @@ there are not calibrated.</small></p>
 def _number(value, kind: str, sign: bool = False) -> str:
     if value is None or pd.isna(value):
         return "no data"
+    if value in (float("inf"), float("-inf")):
+        return "unbounded"
     prefix = "+" if sign and value > 0 else ""
     if kind == "pct":
-        return f"{prefix}{value:.1f}" + (" pts" if sign else " %")
+        return f"{prefix}{value:.1f}" + (" points" if sign else " %")
     if kind == "eur":
         return f"{prefix}{value:,.0f} EUR"
     return f"{prefix}{value:,.1f}" if abs(value) < 100 else f"{prefix}{value:,.0f}"

@@ -279,12 +279,15 @@ def load_metrics(engine: Engine, experiment_id: int, names: Iterable[str] | None
     return wide.reset_index()
 
 
-def load_series(engine: Engine, experiment_id: int) -> pd.DataFrame:
+def load_series(engine: Engine, experiment_id: int, names: Iterable[str] | None = None) -> pd.DataFrame:
+    """Monthly series of the experiment's done runs, long format; ``names`` keeps only those series."""
     query = (
         select(Run.label, Run.replication, RunSeries.month, RunSeries.name, RunSeries.value)
         .join(RunSeries, RunSeries.run_id == Run.id)
         .where(Run.experiment_id == experiment_id, Run.status == "done")
     )
+    if names is not None:
+        query = query.where(RunSeries.name.in_(list(names)))
     with _session(engine) as session:
         return pd.DataFrame(session.exec(query).all(), columns=["label", "replication", "month", "name", "value"])
 
