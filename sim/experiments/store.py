@@ -239,12 +239,16 @@ def experiments(engine: Engine) -> pd.DataFrame:
         rows = []
         for experiment in found:
             statuses = session.exec(select(Run.status).where(Run.experiment_id == experiment.id)).all()
+            spec = json.loads(experiment.spec_json)
             rows.append({
-                "name": experiment.name, "kind": experiment.kind, "created_utc": experiment.created_utc,
+                "name": experiment.name, "kind": experiment.kind,
+                "scenarios": ", ".join(str(s.get("label")) for s in spec.get("scenarios", []))[:200],
+                "created_utc": experiment.created_utc,
                 "runs_done": statuses.count("done"), "runs_failed": statuses.count("failed"),
                 "code_version": experiment.code_version,
             })
-    return pd.DataFrame(rows, columns=["name", "kind", "created_utc", "runs_done", "runs_failed", "code_version"])
+    return pd.DataFrame(rows, columns=["name", "kind", "scenarios", "created_utc", "runs_done", "runs_failed",
+                                       "code_version"])
 
 
 def load_experiment(engine: Engine, name: str) -> Experiment:
