@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 from rich.text import Text
 
+from sim.limits import MAX_MONTHS, check_run_size
 from sim.scenario import ScenarioError, available, load
 
 app = typer.Typer(
@@ -30,7 +31,6 @@ if not console.is_terminal:  # files and pipes get the wide tables a terminal wo
     console.width = 160
 errors = Console(stderr=True)
 
-MAX_MONTHS = 1200
 MAX_MIGRANTS = 5_000_000
 
 
@@ -54,6 +54,7 @@ def run(
 
     try:
         params = load(scenario)
+        check_run_size(params, migrants, months)
     except ScenarioError as exc:
         fail(str(exc))
     if out is not None and not out.parent.resolve().is_dir():
@@ -409,6 +410,7 @@ def check(scenario: Annotated[str, typer.Argument(help="Scenario name or path.")
 
     try:
         params = load(scenario)
+        check_run_size(params, migrants, months)
     except ScenarioError as exc:
         fail(str(exc))
     console.print(f"{scenario}: valid ({params.meta.name}); sha256 {content_hash(params)}")

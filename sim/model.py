@@ -26,6 +26,7 @@ from sim.policies import PHASES, enabled_levers
 from sim.policies.programmes import ProgrammeOutcomes
 from sim.population import Population
 from sim.records import FirstFormalJob, Flows, MonthlyCounts
+from sim.limits import check_run_size
 from sim.scenario import Scenario, load
 from sim.states import N_LABOUR, N_STATUS
 
@@ -126,6 +127,7 @@ class CityModel(mesa.Model):
         self._base_rng = self.rng
         self._streams: dict[str, np.random.Generator] = {}
         self.params = scenario if isinstance(scenario, Scenario) else load(scenario)
+        check_run_size(self.params, migrants, 0)  # the warm-up alone must fit; callers check their horizon
         initial = self.params.population.initial_migrants
         self.initial_migrants = initial if migrants is None else int(migrants)
         self.scale = self.initial_migrants / initial if initial else 1.0

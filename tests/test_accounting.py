@@ -60,7 +60,7 @@ def check_invariants(model) -> None:
     assert np.all(pop.course_end_month[in_course] >= model.month - 1)
     # Ages: 18 at the youngest arrival, nobody past the exit age.
     age = model.month - pop.birth_month[rows]
-    assert age.min() >= 18 * 12 - 1 and age.max() <= model.params.outflow.exit_age_years * 12
+    assert np.all(age >= 18 * 12 - 1) and np.all(age <= model.params.outflow.exit_age_years * 12)
     assert np.all((pop.language[rows] >= 0) & (pop.language[rows] <= 1))
     # Free rows hold empty values, so whole-column sums are sums over people.
     free = ~alive

@@ -22,6 +22,7 @@ import numpy as np
 from sim.experiments.store import flatten
 from sim.model import CityModel, warm_up_key
 from sim.provenance import code_version, package_versions
+from sim.limits import check_run_size
 from sim.scenario import Scenario, content_hash, validate, with_overrides
 
 
@@ -69,6 +70,8 @@ def make_jobs(scenarios: list[tuple[str, Scenario, dict[str, Any]]], replication
     ``per_replication[r]`` (dotted-name overrides) applies to every scenario of replication
     r: a posterior draw of the calibrated parameters, shared like the seed.
     """
+    for _, scenario, _ in scenarios:
+        check_run_size(scenario, migrants, months)
     seeds = replication_seeds(root_seed, replications)
     jobs = []
     for replication, seed in enumerate(seeds):
