@@ -410,7 +410,6 @@ def check(scenario: Annotated[str, typer.Argument(help="Scenario name or path.")
 
     try:
         params = load(scenario)
-        check_run_size(params, migrants, months)
     except ScenarioError as exc:
         fail(str(exc))
     console.print(f"{scenario}: valid ({params.meta.name}); sha256 {content_hash(params)}")
