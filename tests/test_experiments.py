@@ -198,7 +198,7 @@ def test_a_task_that_raises_stores_its_runs_as_failed_and_the_rest_goes_on(tmp_p
     report = execute.run(engine, experiment.id, good + broken, workers=2)
     assert (report.stored, report.failed) == (2, 1)
     runs = store.load_runs(engine, experiment.id).set_index("label")
-    assert runs.loc["broken", "status"] == "failed" and "ValueError" in runs.loc["broken", "error"]
+    assert runs.loc["broken", "status"] == "failed" and "migrants: -5 is negative" in runs.loc["broken", "error"]
     # Running again retries the failed run only (it fails again, and replaces its row).
     again = execute.run(engine, experiment.id, good + broken, workers=1)
     assert (again.already_done, again.failed) == (2, 1)
