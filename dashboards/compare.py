@@ -12,7 +12,8 @@ from dashboards.widgets import NumberInput, ScenarioEditor, edited
 from sim.experiments import execute
 from sim.experiments.api import Settings, plan_compare
 from sim.experiments.report import open_comparison
-from sim.scenario import available, load
+from sim.scenario import ScenarioError, available, from_text, load
+from sim.scenario.loader import MAX_UPLOAD_BYTES
 
 PARTIAL_EVERY_S = 2.0
 """How often partial results are recomputed while runs arrive."""
@@ -22,6 +23,9 @@ chosen = solara.reactive(["liege/baseline", "liege/one_stop_shop"])
 edit_base = solara.reactive("")
 """A scenario to add in an edited form ('' for none)."""
 edit_overrides = solara.reactive({})
+uploaded = solara.reactive(None)
+"""(label, scenario) of a scenario file uploaded or pasted in the page, or None."""
+upload_error = solara.reactive("")
 replications = solara.reactive(20)
 months = solara.reactive(120)
 seed = solara.reactive(1)
@@ -46,6 +50,9 @@ def scenario_set() -> dict:
     if edit_base.value:
         base = settings.known(edit_base.value, options, "edited scenario")
         chosen_scenarios[f"{base} (edited)"] = edited(load(base), edit_overrides.value)
+    if uploaded.value is not None:
+        label, scenario = uploaded.value
+        chosen_scenarios[label] = scenario
     if not 2 <= len(chosen_scenarios) <= settings.MAX_SCENARIOS:
         raise ValueError(f"choose 2 to {settings.MAX_SCENARIOS} scenarios (now {len(chosen_scenarios)})")
     return chosen_scenarios
@@ -108,6 +115,45 @@ def cancel() -> None:
     status.set(f"Stopped: {done} of {total} runs are stored; run the comparison again to finish the rest.")
 
 
+def accept_upload(text: str, source: str) -> None:
+    """Validate a scenario file's text (size-limited, extending only a shipped scenario) and add it."""
+    try:
+        scenario = from_text(text, source=source)
+    except ScenarioError as exc:
+        upload_error.set(str(exc))
+        return
+    upload_error.set("")
+    uploaded.set((f"uploaded: {scenario.meta.name[:60]}", scenario))
+
+
+@solara.component
+def Upload():
+    solara.Markdown("**Or add your own scenario file** (TOML; it may `extends` a shipped scenario by name)")
+    text, set_text = solara.use_state("")
+
+    def dropped(file: dict) -> None:
+        if file["size"] > MAX_UPLOAD_BYTES:
+            upload_error.set(f"{file['name'][:60]}: larger than {MAX_UPLOAD_BYTES // 1000} kB")
+            return
+        try:
+            content = file["data"].decode("utf-8")
+        except UnicodeDecodeError:
+            upload_error.set(f"{file['name'][:60]}: not UTF-8 text")
+            return
+        accept_upload(content, source=file["name"][:60])
+
+    solara.FileDrop(label="Drop a .toml file here", on_file=dropped, lazy=False)
+    solara.InputTextArea("Or paste it here", value=text, on_value=set_text, rows=4, continuous_update=True)
+    with solara.Row():
+        solara.Button("Add this scenario", on_click=lambda: accept_upload(text, "pasted scenario"),
+                      disabled=not text.strip())
+        solara.Button("Remove it", on_click=lambda: uploaded.set(None), disabled=uploaded.value is None)
+    if upload_error.value:
+        solara.Error(upload_error.value)
+    elif uploaded.value is not None:
+        solara.Success(f"Added: {uploaded.value[0]}")
+
+
 @solara.component
 def Controls():
     def pick_city(name: str) -> None:
@@ -129,6 +175,7 @@ def Controls():
         solara.Markdown(f"**Edit {edit_base.value}**")
         base = settings.known(edit_base.value, options, "edited scenario")
         ScenarioEditor(load(base), base, edit_overrides)
+    Upload()
 
 
 @solara.component

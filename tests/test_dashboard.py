@@ -177,6 +177,29 @@ def test_bad_typed_values_are_refused_with_a_message(server, context):
     assert watched.problems() == []
 
 
+def test_a_pasted_scenario_file_is_validated_before_it_is_used(server, context):
+    watched = watch(context)
+    page = watched.page
+    open_page(watched, server, "compare", "Compare scenarios")
+    area = page.locator("textarea")
+    for bad, message in [
+        ('extends = "../../../etc/passwd"', "field 'extends' must name a shipped scenario"),
+        ('extends = "liege/baseline"\n[inflow]\nnewcomers_per_month = nan', "inflow.newcomers_per_month"),
+        ('extends = "liege/baseline"\n[policies.one_stop_shop]\nopening_hours = 3', "unknown field"),
+        ("[meta\nname = 'x'", "not valid TOML"),
+    ]:
+        area.fill(bad.replace("\\n", "\n"))
+        page.get_by_role("button", name="Add this scenario").click()
+        page.get_by_text(message).first.wait_for()
+    area.fill('extends = "liege/baseline"\n[meta]\nname = "Liège <b>plan</b> 2027"\n'
+              '[policies.mentoring]\nenabled = true\n')
+    page.get_by_role("button", name="Add this scenario").click()
+    page.get_by_text("Added: uploaded: Liège <b>plan</b> 2027").wait_for()  # shown as text, not markup
+    page.get_by_text("3 scenarios x 20 replications").wait_for()
+    screenshot(watched, "compare-uploaded")
+    assert watched.problems() == []
+
+
 def test_two_tabs_keep_independent_state(server, context):
     first, second = watch(context), watch(context)
     open_page(first, server, "", "Explore one run")

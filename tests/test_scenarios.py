@@ -98,3 +98,29 @@ def _assert_cli_fails_cleanly(path: Path, expected: str) -> None:
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0]
+
+
+def test_a_scenario_name_cannot_reach_outside_the_scenarios_folder():
+    for name in ("../calibration/fitted/eu27", "liege/../../calibration/fitted/eu27", "/etc/passwd"):
+        with pytest.raises(ScenarioError, match="outside|not found"):
+            load(name)
+
+
+def test_an_uploaded_scenario_is_size_limited_and_extends_only_shipped_scenarios():
+    from sim.scenario import from_text
+    from sim.scenario.loader import MAX_UPLOAD_BYTES
+
+    accepted = from_text('extends = "liege/baseline"\n[meta]\nname = "plan"\n[policies.mentoring]\nenabled = true\n')
+    assert accepted.policies.mentoring.enabled and accepted.meta.name == "plan"
+    assert accepted.inflow == load("liege/baseline").inflow
+    refused = {
+        'extends = "scenarios/liege/baseline.toml"': "must name a shipped scenario",
+        'extends = "../../etc/passwd"': "must name a shipped scenario",
+        "extends = 5": "must name a shipped scenario",
+        'calibration = "../../etc"': "field 'calibration' must be a preset name",
+        "x" * (MAX_UPLOAD_BYTES + 1): "larger than 100 kB",
+        "[meta": "not valid TOML",
+    }
+    for text, message in refused.items():
+        with pytest.raises(ScenarioError, match=message):
+            from_text(text)

@@ -23,6 +23,8 @@ FITTED_DIR = Path(__file__).resolve().parents[2] / "calibration" / "fitted"
 
 MAX_EXTENDS_DEPTH = 20
 MAX_FILE_BYTES = 1_000_000
+MAX_UPLOAD_BYTES = 100_000
+"""A scenario file is a few kB; an upload is refused above this."""
 
 
 class ScenarioError(ValueError):
@@ -43,7 +45,11 @@ def resolve(name_or_path: str | Path, base_dir: Path | None = None) -> Path:
             candidates.append(base_dir / path)
         candidates.append(path)
     else:
-        candidates.append(SCENARIO_DIR / f"{text}.toml")
+        named = (SCENARIO_DIR / f"{text}.toml").resolve()
+        if not named.is_relative_to(SCENARIO_DIR.resolve()):
+            raise ScenarioError(f"scenario name '{text[:80]}' points outside {SCENARIO_DIR}; name a shipped scenario "
+                                "(such as liege/baseline) or give a path ending in .toml")
+        candidates.append(named)
     for candidate in candidates:
         if candidate.is_file():
             return candidate.resolve()
@@ -60,6 +66,28 @@ def load(name_or_path: str | Path) -> Scenario:
     path = resolve(name_or_path)
     merged = _read_with_extends(path, chain=())
     return validate(merged, source=str(path))
+
+
+def from_text(text: str, source: str = "uploaded scenario") -> Scenario:
+    """A scenario typed or uploaded in the dashboard: size-limited, and it may extend only a
+    shipped scenario by name (never a path), so it reads no file but those."""
+    if len(text.encode()) > MAX_UPLOAD_BYTES:
+        raise ScenarioError(f"{source}: larger than {MAX_UPLOAD_BYTES // 1000} kB")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
+    parent = data.pop("extends", None)
+    calibration = data.pop("calibration", None)
+    if parent is not None:
+        if not isinstance(parent, str) or parent not in available():
+            shown = parent[:60] if isinstance(parent, str) else type(parent).__name__
+            raise ScenarioError(f"{source}: field 'extends' must name a shipped scenario (got {shown!r}; "
+                                f"allowed: {', '.join(available())})")
+        data = deep_merge(_read_with_extends(resolve(parent), chain=()), data)
+    if calibration is not None:
+        data = deep_merge(data, _fitted(Path(source), calibration))
+    return validate(data, source=source)
 
 
 def validate(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
