@@ -35,8 +35,14 @@ MAX_MIGRANTS = 5_000_000
 
 
 def fail(message: str) -> None:
-    errors.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    errors.print(f"error: {one_line(message)}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
+
+
+def one_line(text: str) -> str:
+    """The text with line breaks and other control characters escaped: an error stays one line
+    whatever a file or an argument contained."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 @app.command()
@@ -478,7 +484,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as exc:
-        errors.print(f"error: {exc.format_message()}", markup=False, highlight=False, soft_wrap=True)
+        errors.print(f"error: {one_line(exc.format_message())}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(130)

@@ -1,0 +1,227 @@
+"""Malformed scenario files and parameter values, generated (hypothesis): each gets a
+one-line error naming the field, exit code 2, no traceback, and nothing written to the
+results database."""
+
+import contextlib
+import io
+import json
+import math
+import re
+import sqlite3
+import sys
+import typing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pydantic import BaseModel
+
+from sim.cli import main
+from sim.scenario import Scenario, load
+
+BASE = load("liege/baseline").model_dump(mode="json")
+"""A complete valid scenario (no ``extends``): every mutation below makes it invalid."""
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def leaves(node: Any, path: tuple = ()) -> list[tuple[tuple, Any]]:
+    if isinstance(node, dict):
+        return [leaf for key, value in node.items() for leaf in leaves(value, (*path, key))]
+    if isinstance(node, list) and node and isinstance(node[0], dict):
+        return [leaf for i, value in enumerate(node) for leaf in leaves(value, (*path, i))]
+    return [(path, node)]
+
+
+LEAVES = leaves(BASE)
+TABLES = [path for path, _ in leaves(BASE)]  # a leaf's parent is a table
+
+
+def bad_values(value: Any) -> st.SearchStrategy:
+    """Values the leaf's field must refuse, whatever its range: wrong types, NaN, infinities, huge sizes."""
+    wrong_types = st.sampled_from(["text", "ünïcødé ☃", [1, 2], {"nested": 1}])
+    if isinstance(value, bool):
+        return st.one_of(wrong_types, st.sampled_from([1, 0.0]))
+    if isinstance(value, int | float):
+        refused = [math.nan, math.inf, -math.inf, 1e300, -1e300, True]
+        if isinstance(value, int):
+            refused += [1.5, 10**18]
+        return st.one_of(wrong_types, st.sampled_from(refused))
+    if isinstance(value, str):
+        return st.sampled_from([5, 2.5, True, [1], {"nested": 1}])
+    return wrong_types
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else ("inf" if value == math.inf else "-inf" if value == -math.inf else repr(value))
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return "{" + ", ".join(f"{toml_key(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
+
+
+def toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
+
+
+def toml_document(data: dict[str, Any]) -> str:
+    return "\n".join(f"{toml_key(k)} = {toml_value(v)}" for k, v in data.items()) + "\n"
+
+
+def with_leaf(data: Any, path: tuple, value: Any, delete: bool = False) -> Any:
+    data = json.loads(json.dumps(data))
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    if delete:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return data
+
+
+def cli(*args: str) -> tuple[int, str]:
+    """Run ``pathways ARGS`` in this process, as the console entry point does; (exit code, stderr)."""
+    stderr, stdout = io.StringIO(), io.StringIO()
+    argv, sys.argv = sys.argv, ["pathways", *args]
+    try:
+        with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
+            main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.argv = argv
+    return code, stderr.getvalue()
+
+
+def assert_one_line_error(code: int, stderr: str, *names: str) -> None:
+    assert code == 2, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in stderr, stderr
+    assert any(name in lines[0] for name in names), (names, lines[0])
+
+
+@SETTINGS
+@given(data=st.data())
+def test_a_wrong_value_anywhere_is_refused_naming_its_field(tmp_path_factory, data):
+    path, value = data.draw(st.sampled_from(LEAVES), label="field")
+    bad = data.draw(bad_values(value), label="value")
+    file = tmp_path_factory.mktemp("bad") / "scenario.toml"
+    file.write_text(toml_document(with_leaf(BASE, path, bad)), encoding="utf-8")
+    code, stderr = cli("check", str(file))
+    assert_one_line_error(code, stderr, ".".join(str(p) for p in path))
+
+
+@SETTINGS
+@given(data=st.data())
+def test_a_missing_field_is_named(tmp_path_factory, data):
+    path, _ = data.draw(st.sampled_from(LEAVES), label="field")
+    file = tmp_path_factory.mktemp("missing") / "scenario.toml"
+    file.write_text(toml_document(with_leaf(BASE, path, None, delete=True)), encoding="utf-8")
+    code, stderr = cli("check", str(file))
+    if required(path):
+        assert_one_line_error(code, stderr, ".".join(str(p) for p in path))
+    else:  # a field with a default (the levers, descriptions) may be left out
+        assert code == 0, stderr
+
+
+def required(path: tuple) -> bool:
+    """Whether the schema requires the field at ``path`` (no default)."""
+    model, info = Scenario, None
+    for part in path:
+        if isinstance(part, int):
+            continue
+        info = model.model_fields[part]
+        inner = typing.get_args(info.annotation)[0] if typing.get_args(info.annotation) else info.annotation
+        model = inner if isinstance(inner, type) and issubclass(inner, BaseModel) else model
+    return info.is_required()
+
+
+@SETTINGS
+@given(data=st.data(), key=st.text(min_size=1, max_size=30).filter(lambda k: k.strip() and "\x00" not in k))
+def test_an_unknown_field_is_named_with_the_allowed_ones(tmp_path_factory, data, key):
+    table = data.draw(st.sampled_from(TABLES), label="table")[:-1]
+    target = json.loads(json.dumps(BASE))
+    node = target
+    for part in table:
+        node = node[part]
+    if key in node:
+        return
+    node[key] = 1
+    file = tmp_path_factory.mktemp("unknown") / "scenario.toml"
+    file.write_text(toml_document(target), encoding="utf-8")
+    code, stderr = cli("check", str(file))
+    assert_one_line_error(code, stderr, "unknown field")
+    assert "allowed: " in stderr
+
+
+@SETTINGS
+@given(text=st.text(max_size=300))
+def test_arbitrary_text_never_gives_a_traceback(tmp_path_factory, text):
+    file = tmp_path_factory.mktemp("text") / "scenario.toml"
+    file.write_text(text, encoding="utf-8")
+    code, stderr = cli("check", str(file))
+    assert code == 2 and len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("depth, valid", [(3, True), (15, True), (25, False), (60, False)])
+def test_deep_extends_chains(tmp_path, depth, valid):
+    previous = "liege/baseline"
+    for i in range(depth):
+        (tmp_path / f"s{i}.toml").write_text(f'extends = "{previous}"\n')
+        previous = f"s{i}.toml"
+    code, stderr = cli("check", str(tmp_path / f"s{depth - 1}.toml"))
+    if valid:
+        assert code == 0, stderr
+    else:
+        assert_one_line_error(code, stderr, "field 'extends' is nested deeper than")
+
+
+BAD_OPTIONS = [
+    ("run", "liege/baseline", "--months", "nan"), ("run", "liege/baseline", "--months", "0"),
+    ("run", "liege/baseline", "--months", "99999"), ("run", "liege/baseline", "--migrants", "-3"),
+    ("run", "liege/baseline", "--seed", "1e3"), ("compare", "liege/baseline", "liege/mentoring", "--reps", "-1"),
+    ("compare", "liege/baseline", "liege/mentoring", "--workers", "0"), ("compare", "liege/baseline"),
+    ("sweep", "liege/baseline", "--param", "inflow.newcomers_per_month=abc"),
+    ("sweep", "liege/baseline", "--param", "no.such.field=0:1"), ("sweep", "liege/baseline", "--param", "x"),
+    ("run", "no/such/city"), ("run", "../../etc/passwd"), ("app", "--port", "70000"),
+]
+
+
+@pytest.mark.parametrize("args", BAD_OPTIONS, ids=lambda a: " ".join(a))
+def test_bad_options_get_one_line_and_exit_code_2(args, tmp_path):
+    code, stderr = cli(*args)
+    assert code == 2 and len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr, stderr
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_comparison_with_a_bad_file_writes_nothing_to_the_database(tmp_path_factory, data):
+    path, value = data.draw(st.sampled_from(LEAVES), label="field")
+    folder = tmp_path_factory.mktemp("nowrite")
+    file = folder / "scenario.toml"
+    file.write_text(toml_document(with_leaf(BASE, path, data.draw(bad_values(value)))), encoding="utf-8")
+    database = folder / "results.db"
+    database_url = f"sqlite:///{database}"
+    # A database that already holds results must keep them untouched.
+    assert cli("compare", "liege/baseline", "liege/mentoring", "--reps", "2", "--months", "2", "--migrants", "300",
+               "--db", database_url)[0] == 0
+    before = _rows(database)
+    code, stderr = cli("compare", "liege/baseline", str(file), "--reps", "2", "--db", database_url)
+    assert_one_line_error(code, stderr, ".".join(str(p) for p in path))
+    assert _rows(database) == before
+
+
+def _rows(database: Path) -> dict[str, int]:
+    with sqlite3.connect(database) as connection:
+        return {table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 (fixed names)
+                for table in ("experiment", "run", "runmetric", "runseries")}
