@@ -143,7 +143,10 @@ def export(experiment_name: str, folder: Path, db: str | None = None) -> list[Pa
     as CSV and Parquet files in ``folder``; return the files written."""
     engine = store.connect(db)
     experiment = store.load_experiment(engine, experiment_name)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(f"export: cannot create folder {folder} ({exc.strerror})") from None
     tables = {
         "runs": store.load_runs(engine, experiment.id).drop(columns=["scenario_json"], errors="ignore"),
         "metrics": store.load_metrics(engine, experiment.id),
@@ -157,9 +160,20 @@ def export(experiment_name: str, folder: Path, db: str | None = None) -> list[Pa
     for name, table in tables.items():
         for suffix in ("csv", "parquet"):
             path = folder / f"{name}.{suffix}"
-            if suffix == "csv":
-                table.to_csv(path, index=False)
-            else:
-                table.to_parquet(path, index=False)
+            _write_whole(path, lambda target: table.to_csv(target, index=False) if suffix == "csv"
+                         else table.to_parquet(target, index=False))
             written.append(path)
     return written
+
+
+def _write_whole(path: Path, write) -> None:
+    """Write a file completely or not at all: a partial file (a full disk) is removed, and the
+    error says where and why in one line."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        write(partial)
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise OSError(f"export: cannot write {path} ({exc.strerror or exc}); the results database is "
+                      "untouched") from None

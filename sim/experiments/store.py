@@ -9,6 +9,7 @@ replication): storing it twice is impossible, which is what makes resuming safe.
 
 import json
 import os
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,8 +24,33 @@ from sqlmodel import Field, Session, SQLModel, create_engine, select
 DEFAULT_DB = "sqlite:///results/pathways.db"
 
 
+RECONNECT_S = float(os.environ.get("PATHWAYS_DB_RECONNECT_S", "60"))
+"""How long a PostgreSQL write keeps retrying while the server is away (a restart, a network blip)."""
+SQLITE_BUSY_S = float(os.environ.get("PATHWAYS_DB_BUSY_S", "30"))
+"""How long a SQLite write waits for another program's write lock before giving up."""
+
+
 class StoreError(RuntimeError):
     """The database cannot be used; the message says why in one line."""
+
+    def __init__(self, message: str, retryable: bool = False):
+        super().__init__(message)
+        self.retryable = retryable
+        """The server was unreachable: the same action may succeed a little later."""
+
+
+def _retrying(engine: Engine, action):
+    """Run a database action, retrying with backoff for ``RECONNECT_S`` while a PostgreSQL
+    server is unreachable. Each action is one transaction that is safe to repeat."""
+    deadline, delay = time.monotonic() + RECONNECT_S, 0.2
+    while True:
+        try:
+            return action()
+        except StoreError as exc:
+            if not exc.retryable or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(2 * delay, 5.0)
 
 
 class Experiment(SQLModel, table=True):
@@ -123,7 +149,7 @@ def describe(engine: Engine) -> str:
 def _sqlite_connect(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None  # let the 'begin' hook issue BEGIN IMMEDIATE
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_S * 1000)}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -152,29 +178,35 @@ def _safe(url: str) -> str:
 def get_or_create_experiment(engine: Engine, name: str, kind: str, spec: dict[str, Any], code_version: str) -> Experiment:
     """The experiment of this name; a new one if none. The same name with another spec is an error."""
     spec_json = json.dumps(spec, sort_keys=True)
-    with _session(engine, writing=True) as session:
-        found = session.exec(select(Experiment).where(Experiment.name == name)).first()
-        if found is not None:
-            if found.spec_json != spec_json:
-                raise StoreError(
-                    f"experiment '{name}' already exists with different settings; choose another --name"
-                )
-            return found
-        experiment = Experiment(name=name, kind=kind, spec_json=spec_json, code_version=code_version,
-                                created_utc=datetime.now(UTC))
-        session.add(experiment)
-        session.commit()
-        session.refresh(experiment)
-        return experiment
+
+    def create() -> Experiment:
+        with _session(engine, writing=True) as session:
+            found = session.exec(select(Experiment).where(Experiment.name == name)).first()
+            if found is not None:
+                if found.spec_json != spec_json:
+                    raise StoreError(
+                        f"experiment '{name}' already exists with different settings; choose another --name"
+                    )
+                return found
+            experiment = Experiment(name=name, kind=kind, spec_json=spec_json, code_version=code_version,
+                                    created_utc=datetime.now(UTC))
+            session.add(experiment)
+            session.commit()
+            session.refresh(experiment)
+            return experiment
+
+    return _retrying(engine, create)
 
 
 def done_runs(engine: Engine, experiment_id: int) -> set[tuple[str, int]]:
     """(label, replication) of the runs already stored as done."""
-    with _session(engine) as session:
-        rows = session.exec(
-            select(Run.label, Run.replication).where(Run.experiment_id == experiment_id, Run.status == "done")
-        ).all()
-    return {(label, replication) for label, replication in rows}
+    def read() -> list:
+        with _session(engine) as session:
+            return session.exec(
+                select(Run.label, Run.replication).where(Run.experiment_id == experiment_id, Run.status == "done")
+            ).all()
+
+    return {(label, replication) for label, replication in _retrying(engine, read)}
 
 
 def store_run(engine: Engine, experiment_id: int, run: dict[str, Any], metrics: dict[str, float | None],
@@ -184,32 +216,35 @@ def store_run(engine: Engine, experiment_id: int, run: dict[str, Any], metrics: 
     A run already stored as done stays as it is (another driver got there first: the
     numbers are the same); a failed attempt is replaced by the new outcome.
     """
-    with _session(engine, writing=True) as session:
-        stale = session.exec(
-            select(Run).where(Run.experiment_id == experiment_id, Run.label == run["label"],
-                              Run.replication == run["replication"])
-        ).first()
-        if stale is not None:
-            if stale.status == "done":
-                return
-            for table in (RunMetric, RunSeries):
-                session.execute(delete(table).where(table.run_id == stale.id))
-            session.delete(stale)
+    def write() -> None:
+        with _session(engine, writing=True) as session:
+            stale = session.exec(
+                select(Run).where(Run.experiment_id == experiment_id, Run.label == run["label"],
+                                  Run.replication == run["replication"])
+            ).first()
+            if stale is not None:
+                if stale.status == "done":
+                    return
+                for table in (RunMetric, RunSeries):
+                    session.execute(delete(table).where(table.run_id == stale.id))
+                session.delete(stale)
+                session.flush()
+            record = Run(experiment_id=experiment_id, **run)
+            session.add(record)
             session.flush()
-        record = Run(experiment_id=experiment_id, **run)
-        session.add(record)
-        session.flush()
-        if metrics:
-            session.execute(insert(RunMetric), [{"run_id": record.id, "name": k, "value": v} for k, v in metrics.items()])
-        rows = [
-            {"run_id": record.id, "month": row["month"], "name": name, "value": value}
-            for row in series
-            for name, value in row.items()
-            if name != "month"
-        ]
-        if rows:
-            session.execute(insert(RunSeries), rows)
-        session.commit()
+            if metrics:
+                session.execute(insert(RunMetric), [{"run_id": record.id, "name": k, "value": v} for k, v in metrics.items()])
+            rows = [
+                {"run_id": record.id, "month": row["month"], "name": name, "value": value}
+                for row in series
+                for name, value in row.items()
+                if name != "month"
+            ]
+            if rows:
+                session.execute(insert(RunSeries), rows)
+            session.commit()
+
+    _retrying(engine, write)
 
 
 class _session:
@@ -226,7 +261,12 @@ class _session:
     def __exit__(self, kind, exc, traceback) -> bool:
         self.session.close()
         if isinstance(exc, OperationalError):
-            raise StoreError(f"database {_safe(str(self.engine.url))}: {_first_line(exc)}") from None
+            where = f"database {_safe(str(self.engine.url))}"
+            if "database is locked" in str(exc):
+                raise StoreError(f"{where} is locked: another program held its write lock for more than "
+                                 f"{SQLITE_BUSY_S:g} s; what was stored is kept: run the same command again") from None
+            raise StoreError(f"{where}: {_first_line(exc)}",
+                             retryable=self.engine.dialect.name == "postgresql") from None
         if isinstance(exc, SQLAlchemyError):
             raise StoreError(f"database error: {_first_line(exc)}") from None
         return False
