@@ -4,7 +4,7 @@
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench setup clean
+.PHONY: run test bench audit setup clean
 
 $(STAMP): pyproject.toml scripts/setup-venv.sh scripts/solara-assets.sh
 	bash scripts/setup-venv.sh
@@ -28,6 +28,12 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/scale.py
 	$(VENV)/bin/python benchmarks/compare.py
 	CHROMIUM=$$(bash scripts/setup-browser.sh) $(VENV)/bin/python benchmarks/dashboard.py
+	CHROMIUM=$$(bash scripts/setup-browser.sh) $(VENV)/bin/python benchmarks/load.py
+
+# Known vulnerabilities of the installed dependencies (needs PyPI's JSON API or api.osv.dev).
+audit: $(STAMP)
+	$(VENV)/bin/python -m pip install --quiet pip-audit
+	$(VENV)/bin/pip-audit --progress-spinner off
 
 clean:
 	rm -rf $(VENV) .pytest_cache

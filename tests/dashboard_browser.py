@@ -127,3 +127,50 @@ def screenshot(watched: Watched, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     watched.page.screenshot(path=path, full_page=True)
     return path
+
+
+@dataclass
+class LoadResult:
+    users: int
+    finished_s: list[float]
+    """Seconds from the first click to each user's finished comparison."""
+    page_load_s: list[float]
+    """Seconds to load the Runs page in another tab, sampled while the comparisons ran."""
+    seeds_shown: list[bool]
+    """Whether each user's page shows that user's own comparison (their own seed)."""
+    problems: list[str]
+
+
+def run_load(browser: Browser, server: Server, users: int, replications: int, months: int) -> LoadResult:
+    """``users`` people, each in their own browser context, start a comparison at once on the
+    Compare page; another person keeps loading the Runs page meanwhile."""
+    watched = []
+    for user in range(users):
+        one = watch(new_context(browser))
+        open_page(one, server, "compare", "Compare scenarios")
+        for label, value in (("Replications per scenario", replications), ("Months", months), ("Base seed", 100 + user)):
+            field = one.page.get_by_label(label, exact=True)
+            field.fill(str(value))
+            field.press("Enter")
+        one.page.get_by_text(f"2 scenarios x {replications} replications").wait_for()
+        watched.append(one)
+    probe = watch(new_context(browser))
+    total = 2 * replications
+    start = time.monotonic()
+    for one in watched:
+        one.page.get_by_role("button", name="Run comparison").click()
+    finished: dict[int, float] = {}
+    page_load = []
+    while len(finished) < users and time.monotonic() - start < 600:
+        for user, one in enumerate(watched):
+            if user not in finished and one.page.get_by_text(f"Done: {total} runs").count():
+                finished[user] = time.monotonic() - start
+        began = time.monotonic()
+        open_page(probe, server, "runs", "Stored experiments")
+        page_load.append(time.monotonic() - began)
+        probe.page.wait_for_timeout(300)
+    seeds = [one.page.get_by_text(f"base seed {100 + user}.").count() > 0 for user, one in enumerate(watched)]
+    problems = [p for one in (*watched, probe) for p in one.problems()]
+    for one in (*watched, probe):
+        one.page.context.close()
+    return LoadResult(users, [finished.get(u, float("inf")) for u in range(users)], page_load, seeds, problems)

@@ -16,7 +16,9 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from dashboards.results import safe_filename
-from tests.dashboard_browser import CHROMIUM_ARGS, chromium_path, new_context, open_page, screenshot, start_server, watch
+from tests.dashboard_browser import (
+    CHROMIUM_ARGS, chromium_path, new_context, open_page, run_load, screenshot, start_server, watch,
+)
 
 PAGES = [
     ("", "Explore one run"),
@@ -249,3 +251,13 @@ def _local_port(line: str) -> int:
 def _local_address(line: str) -> str:
     raw = line.split()[1].split(":")[0]
     return ".".join(str(int(raw[i:i + 2], 16)) for i in (6, 4, 2, 0))
+
+
+def test_five_users_comparing_at_once_each_get_their_own_results(server, browser):
+    """A bounded load test on loopback: 5 sessions start a comparison at the same moment (the
+    server runs 2 at a time, the rest wait in line) while a sixth keeps loading pages."""
+    load = run_load(browser, server, users=5, replications=3, months=12)
+    assert all(seconds < float("inf") for seconds in load.finished_s)  # every comparison finished
+    assert all(load.seeds_shown)  # each page shows its own comparison, not another user's
+    assert load.problems == []
+    assert len(load.page_load_s) >= 2 and max(load.page_load_s) < 15  # the server kept answering
