@@ -225,3 +225,17 @@ def _rows(database: Path) -> dict[str, int]:
     with sqlite3.connect(database) as connection:
         return {table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 (fixed names)
                 for table in ("experiment", "run", "runmetric", "runseries")}
+
+
+def test_names_that_look_like_sql_are_stored_as_text(tmp_path):
+    """Every query is parameterised (SQLModel): a hostile experiment name is just a name."""
+    database = tmp_path / "r.db"
+    hostile = "x'); DROP TABLE run; --"
+    code, stderr = cli("compare", "liege/baseline", "liege/mentoring", "--reps", "2", "--months", "2", "--migrants",
+                       "300", "--db", f"sqlite:///{database}", "--name", hostile)
+    assert code == 0, stderr
+    assert _rows(database)["run"] == 4
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT name FROM experiment").fetchall() == [(hostile,)]
+    code, stderr = cli("export", hostile, "--out", str(tmp_path / "out"), "--db", f"sqlite:///{database}")
+    assert code == 0, stderr
