@@ -30,10 +30,12 @@ bench: $(STAMP)
 	CHROMIUM=$$(bash scripts/setup-browser.sh) $(VENV)/bin/python benchmarks/dashboard.py
 	CHROMIUM=$$(bash scripts/setup-browser.sh) $(VENV)/bin/python benchmarks/load.py
 
-# Known vulnerabilities of the installed dependencies (needs PyPI's JSON API or api.osv.dev).
+# Known vulnerabilities of the installed dependencies (needs PyPI's JSON API or api.osv.dev);
+# --strict fails when a package cannot be audited, rather than passing silently.
 audit: $(STAMP)
-	$(VENV)/bin/python -m pip install --quiet pip-audit
-	$(VENV)/bin/pip-audit --progress-spinner off
+	test -x .audit-venv/bin/pip-audit || ($(VENV)/bin/python -m venv .audit-venv && .audit-venv/bin/pip install --quiet pip-audit)
+	$(VENV)/bin/python -m pip freeze --exclude-editable > .audit-requirements.txt
+	.audit-venv/bin/pip-audit --strict --progress-spinner off -r .audit-requirements.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -55,6 +55,8 @@ def scenario_set() -> dict:
         chosen_scenarios[label] = scenario
     if not 2 <= len(chosen_scenarios) <= settings.MAX_SCENARIOS:
         raise ValueError(f"choose 2 to {settings.MAX_SCENARIOS} scenarios (now {len(chosen_scenarios)})")
+    for scenario in chosen_scenarios.values():
+        settings.check_size(scenario, None, months.value)
     return chosen_scenarios
 
 
@@ -119,7 +121,8 @@ def accept_upload(text: str, source: str) -> None:
     """Validate a scenario file's text (size-limited, extending only a shipped scenario) and add it."""
     try:
         scenario = from_text(text, source=source)
-    except ScenarioError as exc:
+        settings.check_size(scenario, None, months.value)
+    except (ScenarioError, ValueError) as exc:
         upload_error.set(str(exc))
         return
     upload_error.set("")
@@ -132,17 +135,18 @@ def Upload():
     text, set_text = solara.use_state("")
 
     def dropped(file: dict) -> None:
-        if file["size"] > MAX_UPLOAD_BYTES:
+        data = file["file_obj"].read(MAX_UPLOAD_BYTES + 1)  # lazy: never more than the limit in memory
+        if file["size"] > MAX_UPLOAD_BYTES or len(data) > MAX_UPLOAD_BYTES:
             upload_error.set(f"{file['name'][:60]}: larger than {MAX_UPLOAD_BYTES // 1000} kB")
             return
         try:
-            content = file["data"].decode("utf-8")
+            content = data.decode("utf-8")
         except UnicodeDecodeError:
             upload_error.set(f"{file['name'][:60]}: not UTF-8 text")
             return
         accept_upload(content, source=file["name"][:60])
 
-    solara.FileDrop(label="Drop a .toml file here", on_file=dropped, lazy=False)
+    solara.FileDrop(label="Drop a .toml file here", on_file=dropped, lazy=True)
     solara.InputTextArea("Or paste it here", value=text, on_value=set_text, rows=4, continuous_update=True)
     with solara.Row():
         solara.Button("Add this scenario", on_click=lambda: accept_upload(text, "pasted scenario"),

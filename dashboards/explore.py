@@ -12,7 +12,6 @@ from dashboards import settings
 from dashboards.widgets import NumberInput, Plot, ScenarioEditor, Table, edited, record_frame
 from sim import figures
 from sim.experiments.compare import SERIES
-from sim.limits import check_run_size
 from sim.model import CityModel
 from sim.pathways import PathwayTracker
 from sim.scenario import ScenarioError, available, load
@@ -63,7 +62,7 @@ def reset() -> str:
     """Build the model from the controls (warm-up included), as they were when Reset was pressed."""
     name, edits, run_seed, size, months = preset.value, overrides.value, seed.value, migrants.value, horizon.value
     scenario = edited(load(settings.known(name, available(), "scenario")), edits)
-    check_run_size(scenario, size or None, months)
+    settings.check_size(scenario, size or None, months)
     with settings.SIMULATION_SLOTS:
         model = CityModel(scenario, rng=run_seed, migrants=size or None)
     if reset.is_current() and not settings.tab_closed():

@@ -9,7 +9,6 @@ from dashboards import settings
 from dashboards.widgets import NumberInput, Plot
 from sim import figures
 from sim.calibration.report import published_refugee_curve
-from sim.limits import check_run_size
 from sim.model import CityModel
 from sim.pathways import BREAKDOWNS, PathwayTracker, first_job_curves
 from sim.scenario import available, load
@@ -34,7 +33,7 @@ def simulate() -> None:
     """One run of the chosen scenario (as the controls were at the click), snapshotting everyone every month."""
     name, run_seed, horizon, size = scenario.value, seed.value, months.value, migrants.value
     scenario_params = load(settings.known(name, available(), "scenario"))
-    check_run_size(scenario_params, size or None, horizon)
+    settings.check_size(scenario_params, size or None, horizon)
     with settings.SIMULATION_SLOTS:
         model = CityModel(scenario_params, rng=run_seed, migrants=size or None)
         tracker = PathwayTracker()

@@ -97,6 +97,19 @@ def test_everyone_undocumented_works_undeclared_or_in_solidarity_activity_only()
     assert results["formal_employment_rate"] <= 0.05
 
 
+def test_zero_inflow_means_nobody_arrives_and_the_city_only_shrinks():
+    model = run_world("zero inflow")
+    assert all(row["newcomers"] == 0 for row in model.series)
+    people = [row["migrants"] for row in model.series]
+    assert all(later <= earlier for earlier, later in zip(people, people[1:])) and people[-1] < people[0]
+
+
+def test_a_single_migrant_gives_rates_of_zero_or_one_or_no_data():
+    results = run_world("a single migrant").results()
+    for name in ("employment_rate", "unemployment_rate", "formal_employment_rate"):
+        assert results[name] is None or 0.0 <= results[name] <= 1.0
+
+
 def test_nobody_gives_no_data_rather_than_numbers():
     results = run_world("nobody").results()
     assert results["employment_rate"] is None and results["unemployment_rate"] is None

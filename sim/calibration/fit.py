@@ -26,7 +26,9 @@ import numpy as np
 import pandas as pd
 import pyabc
 
-from sim.calibration.targets import CALIBRATION_DIR, FreeParameter, Target, free_parameters, metric_value, targets
+from sim.calibration.targets import (
+    CALIBRATION_DIR, FreeParameter, Target, free_parameters, metric_value, presets, targets,
+)
 from sim.model import CityModel
 from sim.scenario import load, validate, with_overrides
 
@@ -163,16 +165,23 @@ def write(fit: Fit, folder: Path = FITTED_DIR) -> tuple[Path, Path]:
     return fitted_path, posterior_path
 
 
+def posterior_path(preset: str) -> Path:
+    """A preset's posterior file; only the presets of ``free_parameters.toml`` have one."""
+    if preset not in presets():
+        raise ValueError(f"--posterior: '{preset[:60]}' is not a calibrated preset (allowed: {', '.join(presets())})")
+    return FITTED_DIR / f"{preset}-posterior.csv"
+
+
 def posterior_hash(preset: str) -> str:
     """SHA-256 of a preset's posterior file, so experiments drawing from it record which."""
-    path = FITTED_DIR / f"{preset}-posterior.csv"
+    path = posterior_path(preset)
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
 
 
 def posterior_draws(preset: str, seeds: list[int]) -> list[dict[str, float]]:
     """One posterior particle per seed (drawn by weight with that seed): for comparisons
     that carry parameter uncertainty, the same draw for every scenario of a replication."""
-    path = FITTED_DIR / f"{preset}-posterior.csv"
+    path = posterior_path(preset)
     if not path.is_file():
         raise ValueError(f"--posterior {preset}: no posterior found (run: pathways calibrate {preset})")
     particles = pd.read_csv(path)

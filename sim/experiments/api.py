@@ -79,9 +79,9 @@ def plan_compare(scenarios: list[str] | dict[str, Scenario], settings: Settings)
         draws = posterior_draws(settings.posterior, replication_seeds(settings.seed, settings.replications))
     spec = {**_spec(params, settings), "posterior": settings.posterior,
             "posterior_sha256": posterior_hash(settings.posterior) if settings.posterior else None}
-    engine = store.connect(settings.db)
-    experiment = _experiment(engine, "compare", spec, settings.name)
     jobs = make_jobs(params, settings.replications, settings.seed, settings.months, settings.migrants, draws)
+    engine = store.connect(settings.db)  # only once everything is checked: a refusal writes nothing
+    experiment = _experiment(engine, "compare", spec, settings.name)
     return Plan(engine, experiment, jobs, [label for label, _, _ in params])
 
 
@@ -105,9 +105,9 @@ def run_design(scenario: str, points: list[dict[str, Any]], kind: str, settings:
     params = [(f"p{i}", _override(base, point), point) for i, point in enumerate(points)]
     _check_size(len(points) * settings.replications)
     spec = {**_spec(params, settings), **extra_spec}
-    engine = store.connect(settings.db)
-    experiment = _experiment(engine, kind, spec, settings.name)
     jobs = make_jobs(params, settings.replications, settings.seed, settings.months, settings.migrants)
+    engine = store.connect(settings.db)  # only once everything is checked: a refusal writes nothing
+    experiment = _experiment(engine, kind, spec, settings.name)
     report = execute.run(engine, experiment.id, jobs, settings.workers, settings.dask, progress, stop)
     metrics = store.load_metrics(engine, experiment.id)
     if metrics.empty:
@@ -156,24 +156,21 @@ def export(experiment_name: str, folder: Path, db: str | None = None) -> list[Pa
         labels = [entry["label"] for entry in json.loads(experiment.spec_json)["scenarios"]]
         comparison = compare(tables["metrics"], labels)
         tables.update(comparison=comparison.summary, cost_per_job=comparison.cost_per_job, impact=comparison.impact)
-    written = []
-    for name, table in tables.items():
-        for suffix in ("csv", "parquet"):
-            path = folder / f"{name}.{suffix}"
-            _write_whole(path, lambda target: table.to_csv(target, index=False) if suffix == "csv"
-                         else table.to_parquet(target, index=False))
-            written.append(path)
-    return written
-
-
-def _write_whole(path: Path, write) -> None:
-    """Write a file completely or not at all: a partial file (a full disk) is removed, and the
-    error says where and why in one line."""
-    partial = path.with_name(f".{path.name}.partial")
+    partials: dict[Path, Path] = {}
     try:
-        write(partial)
+        for name, table in tables.items():
+            for suffix in ("csv", "parquet"):
+                path = folder / f"{name}.{suffix}"
+                partials[path] = partial = path.with_name(f".{path.name}.partial")
+                if suffix == "csv":
+                    table.to_csv(partial, index=False)
+                else:
+                    table.to_parquet(partial, index=False)
+    except OSError as exc:  # a full disk: no new file at all, earlier exports left as they were
+        for partial in partials.values():
+            partial.unlink(missing_ok=True)
+        raise OSError(f"export: cannot write {folder} ({exc.strerror or exc}); no file was written and the "
+                      "results database is untouched") from None
+    for path, partial in partials.items():
         partial.replace(path)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise OSError(f"export: cannot write {path} ({exc.strerror or exc}); the results database is "
-                      "untouched") from None
+    return list(partials)

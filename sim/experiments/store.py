@@ -9,6 +9,7 @@ replication): storing it twice is impossible, which is what makes resuming safe.
 
 import json
 import os
+import sys
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -24,10 +25,31 @@ from sqlmodel import Field, Session, SQLModel, create_engine, select
 DEFAULT_DB = "sqlite:///results/pathways.db"
 
 
-RECONNECT_S = float(os.environ.get("PATHWAYS_DB_RECONNECT_S", "60"))
-"""How long a PostgreSQL write keeps retrying while the server is away (a restart, a network blip)."""
-SQLITE_BUSY_S = float(os.environ.get("PATHWAYS_DB_BUSY_S", "30"))
-"""How long a SQLite write waits for another program's write lock before giving up."""
+def _seconds(variable: str, default: float) -> float:
+    """A duration from the environment, in seconds."""
+    text = os.environ.get(variable, "")
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1e6:
+        raise StoreError(f"{variable} must be a number of seconds from 0 (got {text[:40]!r})")
+    return value
+
+
+def reconnect_s() -> float:
+    """How long a PostgreSQL action keeps retrying while the server is away (``PATHWAYS_DB_RECONNECT_S``, 60)."""
+    return _seconds("PATHWAYS_DB_RECONNECT_S", 60.0)
+
+
+def sqlite_busy_s() -> float:
+    """How long a SQLite write waits for another program's write lock (``PATHWAYS_DB_BUSY_S``, 30)."""
+    return _seconds("PATHWAYS_DB_BUSY_S", 30.0)
+
+
+CONNECTION_LOST = ("08", "57P01", "57P02", "57P03")
+"""PostgreSQL error codes of a server that went away or is not there yet: connection
+exceptions (class 08), administrator shutdown, crash shutdown, cannot connect now."""
 
 
 class StoreError(RuntimeError):
@@ -40,15 +62,19 @@ class StoreError(RuntimeError):
 
 
 def _retrying(engine: Engine, action):
-    """Run a database action, retrying with backoff for ``RECONNECT_S`` while a PostgreSQL
-    server is unreachable. Each action is one transaction that is safe to repeat."""
-    deadline, delay = time.monotonic() + RECONNECT_S, 0.2
+    """Run a database action, retrying with backoff for ``reconnect_s()`` while a PostgreSQL
+    server is unreachable (said once on stderr). Each action is one transaction that is
+    safe to repeat: a run already stored is never stored again."""
+    deadline, delay, said = time.monotonic() + reconnect_s(), 0.2, False
     while True:
         try:
             return action()
         except StoreError as exc:
             if not exc.retryable or time.monotonic() + delay > deadline:
                 raise
+            if not said:
+                print(f"warning: {exc}; retrying for up to {reconnect_s():g} s", file=sys.stderr, flush=True)
+                said = True
             time.sleep(delay)
             delay = min(2 * delay, 5.0)
 
@@ -127,8 +153,9 @@ def connect(url: str | None = None) -> Engine:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"database folder {folder} cannot be created: {exc.strerror}") from None
+    connect_args = {"connect_timeout": 10} if parsed.get_backend_name() == "postgresql" else {}
     try:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise StoreError(f"database URL {_safe(url)!r} is not usable: {_first_line(exc)}") from None
     if engine.dialect.name == "sqlite":
@@ -149,7 +176,7 @@ def describe(engine: Engine) -> str:
 def _sqlite_connect(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None  # let the 'begin' hook issue BEGIN IMMEDIATE
     cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_S * 1000)}")
+    cursor.execute(f"PRAGMA busy_timeout={int(sqlite_busy_s() * 1000)}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -247,6 +274,15 @@ def store_run(engine: Engine, experiment_id: int, run: dict[str, Any], metrics: 
     _retrying(engine, write)
 
 
+def _connection_lost(exc: OperationalError, engine: Engine) -> bool:
+    """Whether a PostgreSQL error means the server is away (worth retrying), rather than a
+    real failure such as a full disk or a statement timeout."""
+    if engine.dialect.name != "postgresql":
+        return False
+    code = getattr(exc.orig, "sqlstate", None)
+    return exc.connection_invalidated or code is None or code.startswith(CONNECTION_LOST)
+
+
 class _session:
     """A session whose database errors become one-line StoreErrors; ``writing`` sessions
     take SQLite's write lock when they begin."""
@@ -264,9 +300,8 @@ class _session:
             where = f"database {_safe(str(self.engine.url))}"
             if "database is locked" in str(exc):
                 raise StoreError(f"{where} is locked: another program held its write lock for more than "
-                                 f"{SQLITE_BUSY_S:g} s; what was stored is kept: run the same command again") from None
-            raise StoreError(f"{where}: {_first_line(exc)}",
-                             retryable=self.engine.dialect.name == "postgresql") from None
+                                 f"{sqlite_busy_s():g} s; what was stored is kept: try again once it is free") from None
+            raise StoreError(f"{where}: {_first_line(exc)}", retryable=_connection_lost(exc, self.engine)) from None
         if isinstance(exc, SQLAlchemyError):
             raise StoreError(f"database error: {_first_line(exc)}") from None
         return False

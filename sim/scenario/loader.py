@@ -38,6 +38,8 @@ def resolve(name_or_path: str | Path, base_dir: Path | None = None) -> Path:
     against the extending file's folder first.
     """
     text = str(name_or_path)
+    if "\x00" in text or len(text) > 1000:
+        raise ScenarioError(f"scenario name or path '{text[:60]}...' is not usable (a NUL byte, or over 1000 characters)")
     candidates = []
     path = Path(text)
     if path.suffix == ".toml":
@@ -51,8 +53,11 @@ def resolve(name_or_path: str | Path, base_dir: Path | None = None) -> Path:
                                 "(such as liege/baseline) or give a path ending in .toml")
         candidates.append(named)
     for candidate in candidates:
-        if candidate.is_file():
-            return candidate.resolve()
+        try:
+            if candidate.is_file():
+                return candidate.resolve()
+        except OSError as exc:  # a name too long for the file system, a folder we may not enter
+            raise ScenarioError(f"scenario '{text[:80]}' cannot be read: {exc.strerror}") from None
     raise ScenarioError(f"scenario '{text}' not found (looked for {candidates[-1]}); available: {', '.join(available())}")
 
 
@@ -71,12 +76,13 @@ def load(name_or_path: str | Path) -> Scenario:
 def from_text(text: str, source: str = "uploaded scenario") -> Scenario:
     """A scenario typed or uploaded in the dashboard: size-limited, and it may extend only a
     shipped scenario by name (never a path), so it reads no file but those."""
-    if len(text.encode()) > MAX_UPLOAD_BYTES:
+    if len(text.encode("utf-8", errors="surrogatepass")) > MAX_UPLOAD_BYTES:
         raise ScenarioError(f"{source}: larger than {MAX_UPLOAD_BYTES // 1000} kB")
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ScenarioError(f"{source}: not valid Unicode text") from None
+    data = _parse(text, source)
     parent = data.pop("extends", None)
     calibration = data.pop("calibration", None)
     if parent is not None:
@@ -121,15 +127,25 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise ScenarioError(f"{path}: file is larger than {MAX_FILE_BYTES} bytes")
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ScenarioError(f"{path}: file is larger than {MAX_FILE_BYTES} bytes")
         with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+            return _parse(handle.read().decode("utf-8"), str(path))
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: not valid UTF-8 text") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot be read: {exc.strerror}") from None
+
+
+def _parse(text: str, source: str) -> dict[str, Any]:
+    """TOML text as data; every way it can be malformed becomes one ``ScenarioError``."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(f"{source}: not valid TOML: arrays or tables nested too deeply") from None
 
 
 def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
