@@ -5,6 +5,7 @@ resume completes the rest. (A killed driver and a killed worker: tests/test_expe
 
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -159,3 +160,20 @@ def test_a_full_disk_while_exporting(tmp_path):
     roomy = subprocess.run([sys.executable, "-m", "sim", "export", "exported", "--out", tmp_path / "roomy", "--db", db],
                            capture_output=True, text=True, timeout=120)
     assert roomy.returncode == 0 and (tmp_path / "roomy" / "monthly.parquet").stat().st_size > 0
+
+
+def test_a_laptop_that_sleeps_mid_experiment(tmp_path):
+    """The driver and its workers stopped (SIGSTOP, as a suspended laptop) for a few seconds,
+    then woken: the experiment picks up and finishes, every run stored once."""
+    db = f"sqlite:///{tmp_path}/sleep.db"
+    engine = store.connect(db)
+    command = [sys.executable, "-m", "sim", "compare", *PAIR, "--reps", "12", "--months", "24", "--migrants", "2000",
+               "--workers", "2", "--db", db, "--name", "slept"]
+    driver = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    wait_for_runs(engine, "slept", 2, driver)
+    os.killpg(driver.pid, signal.SIGSTOP)
+    time.sleep(3)
+    os.killpg(driver.pid, signal.SIGCONT)
+    _, err = driver.communicate(timeout=300)
+    assert driver.returncode == 0, err
+    assert_complete_without_duplicates(engine, "slept")
