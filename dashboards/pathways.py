@@ -10,7 +10,7 @@ from dashboards.widgets import NumberInput, Plot
 from sim import figures
 from sim.calibration.report import published_refugee_curve
 from sim.model import CityModel
-from sim.pathways import BREAKDOWNS, PathwayTracker, first_job_curves
+from sim.pathways import PathwayTracker, first_job_curves
 from sim.scenario import available, load
 
 scenario = solara.reactive("liege/baseline")
@@ -21,10 +21,13 @@ result = solara.reactive(None)
 tab = solara.reactive(0)
 kind = solara.reactive("labour")
 cohort = solara.reactive("present")
-breakdown = solara.reactive("reason")
+breakdown = solara.reactive("status at arrival")
 reason = solara.reactive("asylum")
 
 KINDS = {"labour": "labour state", "status": "legal status"}
+GROUPS = {"status at arrival": "reason", "sex": "sex", "education": "education"}
+"""Breakdowns of the time to a first declared job; the status one arrives with follows the
+reason of arrival (asylum seeker, work, family or study permit)."""
 COHORTS = {"present": "people in the city at month 0", "newcomers": "people who arrived in the first year"}
 
 
@@ -89,9 +92,10 @@ def Page():
                 Plot(figures.alluvial_figure(stages, f"{COHORTS[cohort.value]}, by {KINDS[kind.value]}"),
                      "pathways-flows")
         with solara.lab.Tab("Time to a first declared job"):
-            solara.ToggleButtonsSingle(value=breakdown, values=list(BREAKDOWNS))
-            Plot(figures.survival_figure(first_job_curves(model, breakdown.value, len(tracker.months)),
-                                         breakdown.value), "pathways-first-job")
+            solara.ToggleButtonsSingle(value=breakdown, values=list(GROUPS))
+            by = GROUPS[settings.known(breakdown.value, list(GROUPS), "breakdown")]
+            Plot(figures.survival_figure(first_job_curves(model, by, len(tracker.months)), breakdown.value),
+                 "pathways-first-job")
         with solara.lab.Tab("Employment by years since arrival"):
             solara.ToggleButtonsSingle(value=reason, values=["asylum", "work", "family", "study", "all"])
             by_year = model.results()["employment_rate_by_years_since_arrival"][reason.value]
