@@ -76,11 +76,53 @@ def run_comparison() -> str:
                                                  seed=seed.value, workers=settings.workers()))
     name = plan.experiment.name
     progress.set((0, len(plan.jobs)))
-    if not settings.EXPERIMENT_SLOTS.acquire(blocking=False):
-        status.set("Waiting for another comparison on this server to finish...")
-        while not settings.EXPERIMENT_SLOTS.acquire(timeout=0.5):
-            if not current():
-                return name
+    try:
+        if wait_for_slot(current):
+            try:
+                run_plan(plan, current)
+            finally:
+                settings.EXPERIMENT_SLOTS.release()
+    finally:
+        plan.engine.dispose()  # a long-running server opens one engine per comparison: close its connections
+    return name
+
+
+def wait_for_slot(current) -> bool:
+    """Take one of the server's comparison slots, saying so while waiting; False if the call stopped."""
+    if settings.EXPERIMENT_SLOTS.acquire(blocking=False):
+        return True
+    status.set("Waiting for another comparison on this server to finish...")
+    while not settings.EXPERIMENT_SLOTS.acquire(timeout=0.5):
+        if not current():
+            return False
+    return True
+
+
+def run_plan(plan, current) -> None:
+    """Run the planned comparison, showing progress and partial results while ``current()``."""
+    name = plan.experiment.name
+    last_partial = time.monotonic()
+
+    def report(done: int, total: int) -> None:
+        nonlocal last_partial
+        if not current():
+            return
+        progress.set((done, total))
+        status.set(f"{done} of {total} runs done")
+        if done and done < total and time.monotonic() - last_partial > PARTIAL_EVERY_S:
+            try:
+                view.set(open_comparison(plan.engine, name))
+            except Exception:  # noqa: BLE001 (a failed refresh must not fail the runs; the final one reports)
+                pass
+            last_partial = time.monotonic()
+
+    outcome = execute.run(plan.engine, plan.experiment.id, plan.jobs, settings.workers(), None, report,
+                          stop=lambda: not current())
+    if current():
+        view.set(open_comparison(plan.engine, name))
+        finished.set(True)
+        failed = f"; {outcome.failed} failed (see the Runs page)" if outcome.failed else ""
+        status.set(f"Done: {outcome.total - outcome.failed} runs{failed}, stored as experiment '{name}'.")
     last_partial = time.monotonic()
 
     def report(done: int, total: int) -> None:
@@ -99,13 +141,14 @@ def run_comparison() -> str:
     try:
         outcome = execute.run(plan.engine, plan.experiment.id, plan.jobs, settings.workers(), None, report,
                               stop=lambda: not current())
+        if current():
+            view.set(open_comparison(plan.engine, name))
+            finished.set(True)
+            failed = f"; {outcome.failed} failed (see the Runs page)" if outcome.failed else ""
+            status.set(f"Done: {outcome.total - outcome.failed} runs{failed}, stored as experiment '{name}'.")
     finally:
         settings.EXPERIMENT_SLOTS.release()
-    if current():
-        view.set(open_comparison(plan.engine, name))
-        finished.set(True)
-        failed = f"; {outcome.failed} failed (see the Runs page)" if outcome.failed else ""
-        status.set(f"Done: {outcome.total - outcome.failed} runs{failed}, stored as experiment '{name}'.")
+        plan.engine.dispose()  # a long-running server opens one engine per comparison: close its connections
     return name
 
 
