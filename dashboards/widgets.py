@@ -108,11 +108,19 @@ def Table(frame: pd.DataFrame, digits: int = 3):
 
 
 def record_frame(record: dict[str, Any]) -> pd.DataFrame:
-    """A nested record (a migrant, an enterprise) as a two-column table."""
+    """A nested record (a migrant, an enterprise) as a two-column table of readable text."""
     rows = []
     for key, value in record.items():
         if isinstance(value, dict):
             rows += [(f"{key}.{k}", v) for k, v in value.items()]
         else:
             rows.append((key, value))
-    return pd.DataFrame(rows, columns=["field", "value"]).astype({"value": str})
+    return pd.DataFrame([(field, _readable(value)) for field, value in rows], columns=["field", "value"])
+
+
+def _readable(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".")
+    return str(value)
