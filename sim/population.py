@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.states import Education, JobLevel, LabourState, LegalStatus, Reason, RecognitionState, Sex
+from sim.states import Education, LabourState, LegalStatus, Reason, RecognitionState, Sex
 
 #: Marks "no such month" in month columns (for example: no formal job yet).
 NO_MONTH = np.iinfo(np.int32).min
