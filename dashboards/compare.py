@@ -123,33 +123,6 @@ def run_plan(plan, current) -> None:
         finished.set(True)
         failed = f"; {outcome.failed} failed (see the Runs page)" if outcome.failed else ""
         status.set(f"Done: {outcome.total - outcome.failed} runs{failed}, stored as experiment '{name}'.")
-    last_partial = time.monotonic()
-
-    def report(done: int, total: int) -> None:
-        nonlocal last_partial
-        if not current():
-            return
-        progress.set((done, total))
-        status.set(f"{done} of {total} runs done")
-        if done and done < total and time.monotonic() - last_partial > PARTIAL_EVERY_S:
-            try:
-                view.set(open_comparison(plan.engine, name))
-            except Exception:  # noqa: BLE001 (a failed refresh must not fail the runs; the final one reports)
-                pass
-            last_partial = time.monotonic()
-
-    try:
-        outcome = execute.run(plan.engine, plan.experiment.id, plan.jobs, settings.workers(), None, report,
-                              stop=lambda: not current())
-        if current():
-            view.set(open_comparison(plan.engine, name))
-            finished.set(True)
-            failed = f"; {outcome.failed} failed (see the Runs page)" if outcome.failed else ""
-            status.set(f"Done: {outcome.total - outcome.failed} runs{failed}, stored as experiment '{name}'.")
-    finally:
-        settings.EXPERIMENT_SLOTS.release()
-        plan.engine.dispose()  # a long-running server opens one engine per comparison: close its connections
-    return name
 
 
 def cancel() -> None:

@@ -35,6 +35,7 @@ def server(tmp_path_factory):
     running = start_server(tmp_path_factory.mktemp("dashboard"))
     yield running
     running.stop()
+    assert "Traceback" not in running.log.read_text()  # no error escaped a page, in any test
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,7 @@ def test_pages_show_their_content(server, context):
     _type(page, "Months", "24")
     page.get_by_role("button", name="Simulate").click()
     page.locator(".figure-pathways-flows img").wait_for()
-    expect(page.get_by_role("button", name="Simulate")).to_be_enabled()
+    expect(page.get_by_role("button", name="Simulate")).to_be_enabled(timeout=60_000)
     screenshot(watched, "pathways-flows")
     _tab(page, "Time to a first declared job")
     page.locator(".figure-pathways-first-job img").wait_for()
@@ -110,6 +111,8 @@ def test_compare_runs_two_chosen_scenarios_and_exports(server, context, tmp_path
     page.get_by_role("button", name="Run comparison").click()
     page.locator(".figure-compare-bands img").wait_for()
     page.get_by_text("Done: 8 runs").wait_for()
+    expect(page.get_by_role("button", name="Run comparison")).to_be_enabled(timeout=60_000)  # the task has ended...
+    assert page.get_by_text("Could not finish").count() == 0  # ...and nothing went wrong after the last run
     screenshot(watched, "compare-over-time")
     _tab(page, "Differences")
     page.locator(".figure-compare-differences img").wait_for()
@@ -151,11 +154,13 @@ def test_cancel_keeps_the_stored_runs_and_running_again_finishes(server, context
     page.get_by_text(re.compile(r"^[1-9]\d* of 60 runs done")).wait_for()
     page.get_by_role("button", name="Cancel").click()
     page.get_by_text("Stopped:").wait_for()
-    expect(page.get_by_role("button", name="Run comparison")).to_be_enabled()
+    expect(page.get_by_role("button", name="Run comparison")).to_be_enabled(timeout=60_000)
     stopped_at = int(page.get_by_text("Stopped:").inner_text().split()[1])
     assert 1 <= stopped_at < 60
     page.get_by_role("button", name="Run comparison").click()
     page.get_by_text("Done: 60 runs").wait_for(timeout=180_000)
+    expect(page.get_by_role("button", name="Run comparison")).to_be_enabled(timeout=60_000)
+    assert page.get_by_text("Could not finish").count() == 0
     assert watched.problems() == []
 
 
