@@ -14,7 +14,7 @@ from sim import figures
 from sim.experiments.compare import SERIES
 from sim.model import CityModel
 from sim.pathways import PathwayTracker
-from sim.scenario import ScenarioError, available, load
+from sim.scenario import available, load
 from sim.sse import alive_enterprises
 
 
@@ -103,8 +103,8 @@ def Controls():
     NumberInput("Horizon, months", horizon.value, horizon.set, low=1, high=settings.MAX_MONTHS)
     solara.Markdown("**Policy levers** (a change applies at the next Reset)")
     try:
-        base = load(preset.value)
-    except ScenarioError as exc:
+        base = load(settings.known(preset.value, cities, "scenario"))
+    except ValueError as exc:  # ScenarioError is one
         solara.Error(str(exc))
         return
     ScenarioEditor(base, preset.value, overrides)
