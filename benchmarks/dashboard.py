@@ -19,7 +19,7 @@ from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.dashboard_browser import (  # noqa: E402
-    CHROMIUM_ARGS, chromium_path, new_context, open_page, start_server, watch,
+    CHROMIUM_ARGS, chromium_path, new_context, open_page, start_server, type_into, watch,
 )
 
 
@@ -36,9 +36,7 @@ def main() -> None:
                 watched = watch(new_context(browser))
                 page = watched.page
                 open_page(watched, server, "compare", "Compare scenarios")
-                field = page.get_by_label("Replications per scenario", exact=True)
-                field.fill(str(args.reps))
-                field.press("Enter")
+                type_into(page, "Replications per scenario", str(args.reps))
                 total = 2 * args.reps
                 page.get_by_text(f"2 scenarios x {args.reps} replications").wait_for()
                 start = time.monotonic()

@@ -204,11 +204,15 @@ def Page():
     with solara.Sidebar():
         Controls()
     solara.Markdown("## Compare scenarios")
-    problem = None
-    try:
-        labels = list(scenario_set())
-    except (ValueError, OSError) as exc:
-        problem, labels = str(exc), []
+    def describe() -> tuple[list[str], str | None]:
+        try:
+            return list(scenario_set()), None
+        except (ValueError, OSError) as exc:
+            return [], str(exc)
+
+    # Read the scenario files when the choice changes, not at every progress update.
+    labels, problem = solara.use_memo(describe, [city.value, tuple(chosen.value), edit_base.value,
+                                                 edit_overrides.value, uploaded.value, months.value])
     running = bool(run_comparison.pending)
     with solara.Row():
         solara.Button("Run comparison", on_click=run_comparison, disabled=running or problem is not None,

@@ -37,6 +37,11 @@ LABOUR_GROUPS: dict[str, tuple[LabourState, ...]] = {
 
 _LABOUR_GROUP_OF = {state: name for name, states in LABOUR_GROUPS.items() for state in states}
 _STATUS_NAMES = {status: status.name.lower().replace("_", " ") for status in LegalStatus if status != LegalStatus.GONE}
+_STAGE_BY_CODE = {
+    "labour": np.array([_LABOUR_GROUP_OF.get(state, LEFT) for state in LabourState], dtype=object),
+    "status": np.array([_STATUS_NAMES.get(status, LEFT) for status in LegalStatus], dtype=object),
+}
+"""Stage name by state code, so that a whole cohort is named with one array lookup."""
 
 BREAKDOWNS = {"reason": Reason, "sex": Sex, "education": Education}
 """Groups of the time to a first declared job: reason of arrival (the status one arrives
@@ -88,10 +93,7 @@ class PathwayTracker:
             at = np.minimum(np.searchsorted(ids, cohort), ids.size - 1)
             present = ids[at] == cohort if ids.size else np.zeros(cohort.size, dtype=bool)
             names = np.full(cohort.size, LEFT, dtype=object)
-            if kind == "labour":
-                names[present] = [_LABOUR_GROUP_OF[LabourState(c)] for c in codes[at[present]]]
-            else:
-                names[present] = [_STATUS_NAMES[LegalStatus(c)] for c in codes[at[present]]]
+            names[present] = _STAGE_BY_CODE[kind][codes[at[present]]]
             table[month] = names
         return pd.DataFrame(table, index=pd.Index(cohort, name="person_id"))
 

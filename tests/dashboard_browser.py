@@ -122,6 +122,13 @@ def open_page(watched: Watched, server: Server, path: str, heading: str) -> None
     watched.page.get_by_text(heading).first.wait_for()
 
 
+def type_into(page: Page, label: str, text: str) -> None:
+    """Type into a text field and commit it (Enter), as a person would."""
+    field = page.get_by_label(label, exact=True)
+    field.fill(text)
+    field.press("Enter")
+
+
 def screenshot(watched: Watched, name: str) -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
@@ -149,9 +156,7 @@ def run_load(browser: Browser, server: Server, users: int, replications: int, mo
         one = watch(new_context(browser))
         open_page(one, server, "compare", "Compare scenarios")
         for label, value in (("Replications per scenario", replications), ("Months", months), ("Base seed", 100 + user)):
-            field = one.page.get_by_label(label, exact=True)
-            field.fill(str(value))
-            field.press("Enter")
+            type_into(one.page, label, str(value))
         one.page.get_by_text(f"2 scenarios x {replications} replications").wait_for()
         watched.append(one)
     probe = watch(new_context(browser))

@@ -18,7 +18,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from dashboards.results import safe_filename
 from tests.dashboard_browser import (
-    CHROMIUM_ARGS, chromium_path, new_context, open_page, run_load, screenshot, start_server, watch,
+    CHROMIUM_ARGS, chromium_path, new_context, open_page, run_load, screenshot, start_server, type_into, watch,
 )
 
 PAGES = [
@@ -83,7 +83,7 @@ def test_pages_show_their_content(server, context):
     page.locator(".figure-calibration-curve img").wait_for()
 
     open_page(watched, server, "pathways", "Pathways through the city")
-    _type(page, "Months", "24")
+    type_into(page, "Months", "24")
     page.get_by_role("button", name="Simulate").click()
     page.locator(".figure-pathways-flows img").wait_for()
     expect(page.get_by_role("button", name="Simulate")).to_be_enabled(timeout=60_000)
@@ -105,8 +105,8 @@ def test_compare_runs_two_chosen_scenarios_and_exports(server, context, tmp_path
     page.get_by_role("option", name="liege/one_stop_shop").click()
     page.get_by_role("option", name="liege/mentoring").click()
     page.keyboard.press("Escape")
-    _type(page, "Replications per scenario", "4")
-    _type(page, "Months", "24")
+    type_into(page, "Replications per scenario", "4")
+    type_into(page, "Months", "24")
     page.get_by_text("2 scenarios x 4 replications: liege/baseline vs liege/mentoring").wait_for()
     page.get_by_role("button", name="Run comparison").click()
     page.locator(".figure-compare-bands img").wait_for()
@@ -146,9 +146,9 @@ def test_cancel_keeps_the_stored_runs_and_running_again_finishes(server, context
     watched = watch(context)
     page = watched.page
     open_page(watched, server, "compare", "Compare scenarios")
-    _type(page, "Replications per scenario", "30")
-    _type(page, "Months", "24")
-    _type(page, "Base seed", "11")
+    type_into(page, "Replications per scenario", "30")
+    type_into(page, "Months", "24")
+    type_into(page, "Base seed", "11")
     page.get_by_text("2 scenarios x 30 replications").wait_for()
     page.get_by_role("button", name="Run comparison").click()
     page.get_by_text(re.compile(r"^[1-9]\d* of 60 runs done")).wait_for()
@@ -168,18 +168,18 @@ def test_bad_typed_values_are_refused_with_a_message(server, context):
     watched = watch(context)
     page = watched.page
     open_page(watched, server, "compare", "Compare scenarios")
-    _type(page, "Replications per scenario", "abc")
+    type_into(page, "Replications per scenario", "abc")
     page.get_by_text("'abc' is not a whole number (allowed: 2 to 200)").wait_for()
-    _type(page, "Replications per scenario", "100000")
+    type_into(page, "Replications per scenario", "100000")
     page.get_by_text("100000 is out of range (allowed: 2 to 200)").wait_for()
     page.get_by_text("2 scenarios x 20 replications").wait_for()  # the refused values were not taken
 
     open_page(watched, server, "", "Explore one run")
     page.get_by_text("one stop shop").click()
-    _type(page, "capacity clients per month", "-5")
+    type_into(page, "capacity clients per month", "-5")
     page.get_by_text("policies.one_stop_shop.capacity_clients_per_month").first.wait_for()
     page.get_by_text("greater than or equal to 0").first.wait_for()
-    _type(page, "services knowledge gain", "nan")
+    type_into(page, "services knowledge gain", "nan")
     page.get_by_text("must be a finite number").wait_for()
     screenshot(watched, "explore-refused-values")
     assert watched.problems() == []
@@ -219,7 +219,7 @@ def test_two_tabs_keep_independent_state(server, context):
     first.page.get_by_text("month 1 of 120").wait_for()
     # The second tab saw nothing of the first tab's model...
     assert second.page.get_by_text("then press Reset to build the city").is_visible()
-    _type(second.page, "Random seed", "2")
+    type_into(second.page, "Random seed", "2")
     second.page.get_by_role("button", name="Reset").click()
     second.page.get_by_text("seed 2: month 0 of 120").wait_for()
     # ...and building its own left the first tab's alone: seed 1, one month run.
@@ -237,13 +237,6 @@ def test_download_names_cannot_leave_their_folder():
     for hostile in ("../../etc/passwd", "/abs/path", "a\\b", "..", "x" * 500):
         name = safe_filename(hostile)
         assert "/" not in name and "\\" not in name and not name.startswith(".") and 0 < len(name) <= 80
-
-
-def _type(page, label: str, text: str) -> None:
-    """Type into a text field and commit it (Enter), as a person would."""
-    field = page.get_by_label(label, exact=True)
-    field.fill(text)
-    field.press("Enter")
 
 
 def _tab(page, name: str) -> None:
