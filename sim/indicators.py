@@ -46,7 +46,7 @@ def rates(cells: np.ndarray) -> dict[str, float | None]:
     }
 
 
-def _rate_by(cells: np.ndarray, axis: int, enum) -> dict[str, float | None]:
+def rate_by(cells: np.ndarray, axis: int, enum) -> dict[str, float | None]:
     """Employment rate for each category along one axis of the counts (0 status, 2 sex, 3 education)."""
     counts = cells.sum(axis=tuple(a for a in range(cells.ndim) if a not in (axis, 1)))
     if axis > 1:
@@ -113,13 +113,13 @@ def final(model: "CityModel") -> dict[str, Any]:
         "employment_rate_non_eu_citizens": rates(citizens)["employment_rate"],
         "non_eu_citizens": {
             **rates(citizens),
-            "employment_rate_by_sex": _rate_by(citizens, 2, Sex),
+            "employment_rate_by_sex": rate_by(citizens, 2, Sex),
             "long_term_unemployed_share": _long_term_unemployed_share(model),
         },
         "employed_20_64": float(cells.sum(axis=(0, 2, 3))[IS_EMPLOYED].sum() / window),
-        "employment_rate_by_status": _rate_by(cells, 0, LegalStatus),
-        "employment_rate_by_sex": _rate_by(cells, 2, Sex),
-        "employment_rate_by_education": _rate_by(cells, 3, Education),
+        "employment_rate_by_status": rate_by(cells, 0, LegalStatus),
+        "employment_rate_by_sex": rate_by(cells, 2, Sex),
+        "employment_rate_by_education": rate_by(cells, 3, Education),
         "labour_state_shares": _shares(cells.sum(axis=(0, 2, 3)), LabourState),
         "legal_status_shares": _shares(cells.sum(axis=(1, 2, 3)), LegalStatus),
         "undocumented_count": int(np.count_nonzero(pop.status == LegalStatus.UNDOCUMENTED)),
@@ -129,6 +129,7 @@ def final(model: "CityModel") -> dict[str, Any]:
         else None,
         **_first_formal_job(model),
         "employment_rate_by_years_since_arrival": _by_years_since_arrival(by_years),
+        **({"nationals": model.nationals.indicators()} if model.nationals is not None else {}),
         "newcomers_total": int(monthly["newcomers"].sum()),
         "leavers_total": int(monthly["leavers"].sum()),
         "municipal_spending_eur": {
@@ -205,9 +206,14 @@ def _first_formal_job(model: "CityModel") -> dict[str, Any]:
 
 
 def _by_years_since_arrival(by_years: np.ndarray) -> dict[str, dict[str, float | None]]:
-    """Employment rate by completed years since arrival (1-10), by reason of arrival and overall."""
+    """Employment rate by completed years since arrival (1-10): by reason of arrival, by
+    reason and sex (``asylum_female``: T16 publishes refugees' curve by sex), and overall."""
     employed, total = by_years[1], by_years.sum(axis=0)
     years = range(1, MAX_YEARS_SINCE_ARRIVAL + 1)
-    out = {r.name.lower(): {str(y): ratio(employed[r, y], total[r, y]) for y in years} for r in Reason}
-    out["all"] = {str(y): ratio(employed[:, y].sum(), total[:, y].sum()) for y in years}
+    out = {r.name.lower(): {str(y): ratio(employed[r, :, y].sum(), total[r, :, y].sum()) for y in years} for r in Reason}
+    for r in Reason:
+        for s in Sex:
+            key = f"{r.name.lower()}_{s.name.lower()}"
+            out[key] = {str(y): ratio(employed[r, s, y], total[r, s, y]) for y in years}
+    out["all"] = {str(y): ratio(employed[..., y].sum(), total[..., y].sum()) for y in years}
     return out

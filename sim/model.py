@@ -33,7 +33,8 @@ from sim.states import N_LABOUR, N_STATUS
 Mechanism = Callable[["CityModel"], None]
 
 
-def _open_positions(model: "CityModel") -> None:
+def open_positions(model: "CityModel") -> None:
+    """Each employer opens this month's positions (``Employer.open_positions``)."""
     model.agents_by_type[Employer].do("open_positions")
 
 
@@ -54,7 +55,7 @@ BASELINE_MECHANISMS: dict[str, tuple[Mechanism, ...]] = {
     "language": (language.course_exits, language.course_enrolment, language.learning),
     "recognition": (recognition.services_knowledge, recognition.decisions, recognition.applications),
     "labour_market": (
-        _open_positions,
+        open_positions,
         labour_market.job_loss,
         labour_market.formal_hiring,
         labour_market.undeclared_hiring,
@@ -133,7 +134,7 @@ class CityModel(mesa.Model):
         self.scale = self.initial_migrants / initial if initial else 1.0
         """Factor applied to the scenario's absolute flows (newcomers per month)."""
         self.sectors = self.params.labour_market.sectors
-        self.mechanisms: list[Mechanism] = monthly_mechanisms(self.params, with_levers=False)
+        self.mechanisms: list[Mechanism] = self.month_mechanisms(with_levers=False)
         self.started = False
         self.month = -self.params.population.warmup_months
         """Model month: negative during warm-up, 0 at the start of the reported run."""
@@ -150,7 +151,9 @@ class CityModel(mesa.Model):
         self.programme_outcomes = ProgrammeOutcomes()
         self.municipality = Municipality(self, name=self.params.meta.city)
         self._create_employers()
-        initial_stock.populate(self, self.initial_migrants)
+        self.nationals: CityModel | None = None
+        """The nationals' comparison population (:mod:`sim.nationals`), from month 0."""
+        self.populate(self.initial_migrants)
         self.series: list[dict[str, Any]] = []
         """One row of cheap aggregates per reported month (``indicators.monthly_row``)."""
         for _ in range(self.params.population.warmup_months):
@@ -179,7 +182,20 @@ class CityModel(mesa.Model):
             self.rng = self.random_stream(setup)
             setup(self)
         self.rng = self._base_rng
-        self.mechanisms = monthly_mechanisms(self.params)
+        self.mechanisms = self.month_mechanisms(with_levers=True)
+        if self.scaled(self.params.nationals.comparison_people) > 0:
+            from sim.nationals import NationalsModel
+
+            seed = int(np.random.SeedSequence(self._seed, spawn_key=(zlib.crc32(b"nationals"),)).generate_state(1)[0])
+            self.nationals = NationalsModel(self.params, rng=seed, people=self.scaled(self.params.nationals.comparison_people))
+
+    def populate(self, n: int) -> None:
+        """The people already in the city when the warm-up begins."""
+        initial_stock.populate(self, n)
+
+    def month_mechanisms(self, with_levers: bool) -> list[Mechanism]:
+        """This model's monthly mechanisms in order (``monthly_mechanisms``)."""
+        return monthly_mechanisms(self.params, with_levers)
 
     def scaled(self, size: float) -> int:
         """A lever's size (places, clients, enterprises) for this model's population:
@@ -230,6 +246,8 @@ class CityModel(mesa.Model):
             raise RuntimeError("call start() before stepping a model created with start=False")
         self.advance_month()
         self.series.append(indicators.monthly_row(self))
+        if self.nationals is not None:
+            self.nationals.step()
 
     def run(self, months: int) -> None:
         for _ in range(months):

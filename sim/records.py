@@ -92,7 +92,7 @@ class MonthlyCounts:
 
     def __init__(self):
         self.cells: list[np.ndarray] = []
-        self.by_years: list[np.ndarray] = []  # (employed?, reason, completed years since arrival 0-10)
+        self.by_years: list[np.ndarray] = []  # (employed?, reason, sex, completed years since arrival 0-10)
 
     def record(self, pop: Population, month: int) -> None:
         # Whole-column arithmetic, with people outside ages 20-64 sent to a spill cell: at a
@@ -108,14 +108,17 @@ class MonthlyCounts:
         cell += outside * np.int16(n_cells)  # people outside 20-64 land past the cells we keep
         self.cells.append(np.bincount(cell, minlength=2 * n_cells)[:n_cells].reshape(self.SHAPE))
         # By months since arrival (cheaper than dividing everyone's by 12), then summed into years.
-        n_index = 2 * len(Reason) * (_MONTHS_TRACKED + 1)
+        groups = (2, len(Reason), len(Sex))
+        n_index = int(np.prod(groups)) * (_MONTHS_TRACKED + 1)
         index = employed(pop.labour).astype(np.int16) * np.int16(len(Reason)) + pop.reason
+        index *= len(Sex)
+        index += pop.sex
         index *= _MONTHS_TRACKED + 1
         index += np.minimum(month - pop.arrival_month, _MONTHS_TRACKED).astype(np.int16)
         index += outside * np.int16(n_index)
-        by_month = np.bincount(index, minlength=2 * n_index)[:n_index].reshape(2, len(Reason), _MONTHS_TRACKED + 1)
-        years = by_month[:, :, :_MONTHS_TRACKED].reshape(2, len(Reason), MAX_YEARS_SINCE_ARRIVAL + 1, 12)
-        self.by_years.append(years.sum(axis=3))
+        by_month = np.bincount(index, minlength=2 * n_index)[:n_index].reshape(*groups, _MONTHS_TRACKED + 1)
+        years = by_month[..., :_MONTHS_TRACKED].reshape(*groups, MAX_YEARS_SINCE_ARRIVAL + 1, 12)
+        self.by_years.append(years.sum(axis=-1))
 
     def window(self, months: int) -> tuple[np.ndarray, np.ndarray]:
         """Counts summed over the last ``months`` recorded months."""

@@ -30,7 +30,7 @@ def arrive(model: "CityModel", arrival_month: np.ndarray) -> np.ndarray:
     p, rng, n = model.params, model.rng, arrival_month.size
     pop = p.population
     reason = rng.choice(len(Reason), size=n, p=_shares(p.inflow.reason_shares, ("work", "family", "study", "asylum")))
-    female = draws.happens(rng, pop.share_female, n)
+    female = draws.happens(rng, np.where(reason == Reason.ASYLUM, pop.share_female_asylum, pop.share_female), n)
     age_years = np.clip(rng.normal(pop.age_at_arrival_mean_years, pop.age_at_arrival_sd_years, n), 18.0, 60.0)
     education = rng.choice(3, size=n, p=_shares(pop.education_shares, ("low", "medium", "high")))
     origin_sector = rng.choice(len(model.sectors), size=n, p=[s.origin_occupation_share for s in model.sectors])

@@ -8,10 +8,12 @@ opening in a sector drawn by ``elementary_application_weight`` — heavier for s
 sectors, which is the ethno-stratification of the guide's §1.1. The employer accepts
 with probability
 
-    logistic(hiring_logit[level] + language_weight * (language - requirement[level])
+    logistic(hiring_logit[level] + language_weight * min(language - requirement[level], 0)
              + referral_weight * referral - employer.discrimination_logit)
 
 where a referral comes through bridging ties (and, for elementary jobs, bonding ties).
+Language counts below the job's requirement only: fluency beyond what the job needs is
+no barrier to remove, so a fluent migrant and a national meet the same employer.
 An opening is filled once: when several accepted applicants hit the same opening, one is
 taken, so openings bind when applicants are many. Highly educated people in elementary
 jobs are over-qualified, and their unused qualification decays.
@@ -121,7 +123,7 @@ def _fill_openings(model: "CityModel", applicants: np.ndarray, level: JobLevel, 
     requirement = lm.language_requirement_skilled if skilled else lm.language_requirement_elementary
     logit = (
         base
-        + lm.language_weight_logit * (pop.language[applicants] - requirement)
+        + lm.language_weight_logit * np.minimum(pop.language[applicants] - requirement, 0.0)
         + lm.referral_weight_logit * referral(model, applicants, with_bonding=not skilled)
         - discrimination[employer]
     )

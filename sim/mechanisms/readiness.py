@@ -4,8 +4,9 @@ Guide §2.10: "Not all newcomers are ready to enter the labour market": trauma, 
 housing come first. Readiness recovers towards 1 at ``recovery_rate_per_month``, slower
 (``precarious_recovery_factor``) while one's status is precarious (asylum seekers,
 undocumented). Care duties (guide §2.5.1.2: childcare is a barrier) start and end at monthly rates by
-sex, so their share tends to start / (start + end); someone with care duties who is not
-working leaves the labour force. Whoever is free of every barrier searches.
+sex, so their share tends to start / (start + end); when they begin, someone in work gives
+up the job with ``care_duties_job_exit_probability``, and someone with care duties who is
+not working leaves the labour force. Whoever is free of every barrier searches.
 """
 
 from typing import TYPE_CHECKING
@@ -13,7 +14,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import draws
-from sim.states import LabourState, LegalStatus, Sex
+from sim.mechanisms.labour_market import leave_job
+from sim.states import MAINSTREAM_JOB_STATES, N_LABOUR, LabourState, LegalStatus, Sex, lookup
+
+CAN_LEAVE_FOR_CARE = lookup((*MAINSTREAM_JOB_STATES, LabourState.SELF_EMPLOYED, LabourState.UNDECLARED_WORK), N_LABOUR)
+"""Jobs one gives up alone; SSE places end through their programme or enterprise."""
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -39,6 +44,8 @@ def care_duties(model: "CityModel") -> None:
     starting = starting[~pop.care_duties[starting] & (pop.status[starting] != LegalStatus.GONE)]
     pop.care_duties[ending] = False
     pop.care_duties[starting] = True
+    working = starting[CAN_LEAVE_FOR_CARE[pop.labour[starting]]]
+    leave_job(model, working[draws.happens(rng, p.care_duties_job_exit_probability, working.size)])
 
 
 def labour_force(model: "CityModel") -> None:

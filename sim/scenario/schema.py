@@ -58,6 +58,9 @@ class Population(Section):
 
     initial_migrants: Annotated[int, Field(ge=0, le=5_000_000)]
     share_female: Fraction
+    """Share of women among newcomers for work, family and study."""
+    share_female_asylum: Fraction
+    """Share of women among asylum applicants: far fewer than among other newcomers."""
     age_at_arrival_mean_years: Annotated[float, Field(ge=18.0, le=60.0)]
     age_at_arrival_sd_years: Annotated[float, Field(ge=0.0, le=20.0)]
     education_shares: EducationShares
@@ -67,6 +70,8 @@ class Population(Section):
     care_duties_start_rate_female_per_month: RatePerMonth
     care_duties_start_rate_male_per_month: RatePerMonth
     care_duties_end_rate_per_month: RatePerMonth
+    care_duties_job_exit_probability: Fraction
+    """Chance that someone in work whose care duties begin gives up the job (guide §2.5.1.2)."""
     host_language_speakers_share: Fraction
     language_at_arrival_mean: Fraction
     learning_aptitude_sd: Annotated[float, Field(ge=0.0, le=2.0)]
@@ -229,6 +234,21 @@ class Welfare(Section):
     asylum_allowance_eur_per_month: EurPerMonth
 
 
+class Nationals(Section):
+    """The nationals' comparison population (:mod:`sim.nationals`; targets T02, T05, T09):
+    the same labour market, without the barriers that are the migrants' own."""
+
+    comparison_people: Annotated[int, Field(ge=0, le=1_000_000)]
+    """Nationals aged 20-64 simulated beside the scenario's migrants (0: none); rescaled
+    with the migrants like every size."""
+    education_shares: EducationShares
+    care_duties_start_rate_female_per_month: RatePerMonth
+    job_loss_factor: Annotated[float, Field(ge=0.0, le=10.0)]
+    """Nationals' job-loss rate relative to the migrants' (temporary contracts, T10)."""
+    bridging_ties: Annotated[float, Field(ge=0.0, le=100.0)]
+    """Ties to people in work outside one's household, which bring referrals."""
+
+
 class Impact(Section):
     """Assumptions of the monetised cost-benefit view (guide §3.2)."""
 
@@ -253,6 +273,7 @@ class Scenario(Section):
     undeclared: Undeclared
     outflow: Outflow
     welfare: Welfare
+    nationals: Nationals
     sse: SSEEconomy = SSEEconomy()
     policies: Policies = Policies()
     impact: Impact = Impact()

@@ -1,0 +1,129 @@
+"""The nationals' comparison population: the same labour market, without the migrants' barriers.
+
+Eurostat publishes every migrant figure beside the nationals' (T02, T05, T09), and the
+gap between them is what planners and unions read. The nationals here go through the
+model's own rules: care duties and the labour force, openings per 1,000 working-age
+people, the hiring rule, job loss, deskilling. They differ only where the guide says
+migrants face barriers of their own (§1.1): nationals are citizens (always authorised
+to work), speak the language, hold domestic qualifications that need no recognition,
+need no time to get ready, know people in work (``nationals.bridging_ties``), face no
+discrimination, and hold fewer temporary contracts (``nationals.job_loss_factor``,
+T10). Their education mix and women's care duties are their own
+(``nationals.education_shares``, ``nationals.care_duties_start_rate_female_per_month``).
+
+A :class:`NationalsModel` runs beside each :class:`~sim.model.CityModel` from month 0
+(its own warm-up first), stepping with it, with a seed drawn from the model's.
+"""
+
+from typing import Any
+
+import numpy as np
+
+from sim import draws
+from sim.indicators import rate_by, rates
+from sim.mechanisms import labour_market, outflow, readiness
+from sim.model import CityModel, Mechanism, open_positions
+from sim.scenario import Scenario, with_overrides
+from sim.scenario.policies import Policies, SSEEconomy
+from sim.states import Education, LabourState, LegalStatus, Reason, RecognitionState, Sex
+
+WORKING_LIFE_MONTHS = (20 * 12, 65 * 12)
+"""Nationals are followed from their 20th birthday to their 65th (the LFS band 20-64)."""
+
+
+def nationals_scenario(params: Scenario) -> Scenario:
+    """The scenario the nationals live under: the migrants' labour market, with the
+    nationals' own education, care duties and job security, and no discrimination."""
+    n = params.nationals
+    return with_overrides(params, {
+        "labour_market.discrimination_logit_penalty": 0.0,
+        "labour_market.job_loss_rate_per_month": min(1.0, params.labour_market.job_loss_rate_per_month * n.job_loss_factor),
+        "population.care_duties_start_rate_female_per_month": n.care_duties_start_rate_female_per_month,
+        **{f"population.education_shares.{level}": getattr(n.education_shares, level) for level in ("low", "medium", "high")},
+        "nationals.comparison_people": 0,  # nationals have no comparison population of their own
+        "policies": Policies().model_dump(mode="python"),  # levers are for migrants: nationals are the same in every scenario
+        "sse": SSEEconomy().model_dump(mode="python"),
+    })
+
+
+def coming_of_age(model: "NationalsModel") -> None:
+    """Young nationals reach 20 at the rate that keeps the working-age population steady."""
+    n = int(model.rng.poisson(model.initial_migrants / (WORKING_LIFE_MONTHS[1] - WORKING_LIFE_MONTHS[0])))
+    if n:
+        add_nationals(model, np.full(n, model.month - WORKING_LIFE_MONTHS[0], dtype=np.int32))
+    model.flows.newcomers += n
+
+
+def add_nationals(model: "NationalsModel", birth_month: np.ndarray) -> np.ndarray:
+    """Nationals born in the given months, with their barriers as they stand at their age."""
+    p, rng, n = model.params, model.rng, birth_month.size
+    female = draws.happens(rng, 0.5, n)
+    education = rng.choice(3, size=n, p=[getattr(p.population.education_shares, e) for e in ("low", "medium", "high")])
+    start = np.where(female, p.population.care_duties_start_rate_female_per_month,
+                     p.population.care_duties_start_rate_male_per_month)
+    care = draws.happens(rng, start / np.maximum(start + p.population.care_duties_end_rate_per_month, 1e-12), n)
+    return model.pop.add(
+        n,
+        status=LegalStatus.NATURALISED,
+        status_since_month=birth_month,
+        legal_since_month=birth_month,
+        labour=np.where(care, LabourState.INACTIVE, LabourState.SEARCHING),
+        labour_since_month=model.month,
+        reason=Reason.WORK,
+        sex=female.astype(np.int8),
+        care_duties=care,
+        education=education,
+        origin_sector=rng.choice(len(model.sectors), size=n, p=[s.origin_occupation_share for s in model.sectors]),
+        birth_month=birth_month,
+        arrival_month=birth_month,
+        recognition=np.where(education >= Education.MEDIUM, RecognitionState.RECOGNISED, RecognitionState.NOT_APPLIED),
+        skill=1.0,
+        language=1.0,
+        readiness=1.0,
+        services_knowledge=1.0,
+        bridging_ties=p.nationals.bridging_ties,
+    )
+
+
+NATIONALS_MECHANISMS: tuple[Mechanism, ...] = (
+    coming_of_age,
+    readiness.care_duties,
+    readiness.labour_force,
+    open_positions,
+    labour_market.job_loss,
+    labour_market.formal_hiring,
+    labour_market.undeclared_hiring,
+    labour_market.skill_decay,
+    outflow.ageing_out,
+)
+"""A national's month: no arrival, status, language, recognition, networks or levers."""
+
+
+class NationalsModel(CityModel):
+    """Nationals aged 20-64 under a scenario's labour market (module docstring).
+
+    Args:
+        scenario: the migrants' scenario; :func:`nationals_scenario` derives the nationals'.
+        rng: seed of the model's random generators.
+        people: nationals of working age at the start.
+    """
+
+    def __init__(self, scenario: Scenario, rng: int, people: int):
+        super().__init__(nationals_scenario(scenario), rng=rng, migrants=people)
+
+    def start(self, scenario: Scenario | None = None) -> None:
+        """Month 0: nothing opens for nationals (no SSE enterprises, no levers)."""
+        self.started = True
+        self.mechanisms = self.month_mechanisms(with_levers=True)
+
+    def populate(self, n: int) -> None:
+        ages = self.rng.integers(*WORKING_LIFE_MONTHS, size=n, dtype=np.int32)
+        add_nationals(self, self.month - ages)
+
+    def month_mechanisms(self, with_levers: bool) -> list[Mechanism]:
+        return list(NATIONALS_MECHANISMS)
+
+    def indicators(self) -> dict[str, Any]:
+        """The nationals' headline rates, averaged over the final 12 months like the migrants'."""
+        cells, _ = self.counts.window(min(12, len(self.counts.cells)))
+        return {**rates(cells), "employment_rate_by_sex": rate_by(cells, 2, Sex)}
