@@ -200,6 +200,8 @@ def years_since_arrival_figure(simulated: pd.DataFrame, published: pd.DataFrame,
 
     ``simulated``: columns year, mean and optionally p5/p95 (fractions);
     ``published``: columns year, value (fractions) and label.
+    Optional columns draw one line per sex: ``men`` and ``women`` in ``simulated``,
+    ``group`` (all, men or women) in ``published``.
     """
     fig = Figure(figsize=(8, 4), layout="constrained")
     ax = fig.subplots()
@@ -207,9 +209,15 @@ def years_since_arrival_figure(simulated: pd.DataFrame, published: pd.DataFrame,
         ax.fill_between(simulated["year"], 100 * simulated["p5"], 100 * simulated["p95"], color=PALETTE[0], alpha=0.2,
                         lw=0, label="model, 90 % band")
     ax.plot(simulated["year"], 100 * simulated["mean"], color=PALETTE[0], marker="o", label="model")
+    for colour, group in ((PALETTE[2], "men"), (PALETTE[4], "women")):
+        if group in simulated.columns:
+            ax.plot(simulated["year"], 100 * simulated[group], color=colour, ls="--", label=f"model, {group}")
     if not published.empty:
-        ax.scatter(published["year"], 100 * published["value"], color=PALETTE[1], marker="D", zorder=3,
-                   label="published")
+        groups = published["group"] if "group" in published else pd.Series("all", index=published.index)
+        for group, points in published.groupby(groups):
+            colour = {"men": PALETTE[2], "women": PALETTE[4]}.get(group, PALETTE[1])
+            ax.scatter(points["year"], 100 * points["value"], color=colour, marker="D", zorder=3,
+                       label="published" if group == "all" else f"published, {group}")
         for _, row in published.iterrows():
             ax.annotate(row["label"], (row["year"], 100 * row["value"]), textcoords="offset points", xytext=(5, -12),
                         fontsize=7)

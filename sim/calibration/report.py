@@ -18,7 +18,10 @@ from sim.calibration.targets import CALIBRATION_DIR, targets
 from sim.experiments.api import Settings, run_design
 
 REPORTS_DIR = CALIBRATION_DIR / "reports"
-CURVE_POINTS = {"T13": 5, "T14": 7, "T15": 8}
+CURVE_POINTS = {"T13": 5, "T14": 7, "T15": 8, "T16": 7, "T16-W": 7}
+"""Published points of the refugee curve: target id -> completed years since arrival."""
+CURVE_GROUPS = {"T16": "men", "T16-W": "women"}
+"""Points published for one sex; the others are for everyone."""
 
 
 @dataclass
@@ -52,14 +55,20 @@ def validate(preset: str, settings: Settings, progress=None) -> Validation:
         rows.append(row)
     curve = []
     for year in range(1, 11):
-        column = f"employment_rate_by_years_since_arrival.asylum.{year}"
-        values = metrics[column].dropna().to_numpy(dtype=float) if column in metrics else np.array([])
+        values = _values(metrics, f"employment_rate_by_years_since_arrival.asylum.{year}")
+        men = _values(metrics, f"employment_rate_by_years_since_arrival.asylum_male.{year}")
+        women = _values(metrics, f"employment_rate_by_years_since_arrival.asylum_female.{year}")
         curve.append({"year": year, "mean": values.mean() if values.size else np.nan,
                       "p5": np.percentile(values, 5) if values.size else np.nan,
-                      "p95": np.percentile(values, 95) if values.size else np.nan})
+                      "p95": np.percentile(values, 95) if values.size else np.nan,
+                      "men": men.mean() if men.size else np.nan, "women": women.mean() if women.size else np.nan})
     columns = ["id", "indicator", "group", "published", "source", "fitted", "note", "simulated", "low", "high",
                "error", "covered", "within_tolerance", "tolerance"]
     return Validation(preset, pd.DataFrame(rows, columns=columns), pd.DataFrame(curve), len(metrics), settings)
+
+
+def _values(metrics: pd.DataFrame, column: str) -> np.ndarray:
+    return metrics[column].dropna().to_numpy(dtype=float) if column in metrics else np.array([])
 
 
 def write(validation: Validation, folder: Path = REPORTS_DIR) -> Path:
@@ -97,28 +106,43 @@ def write(validation: Validation, folder: Path = REPORTS_DIR) -> Path:
         lines.append(f"| {row.id} | {row.indicator} | {row.group} | {row.note} |")
     lines += ["", "## Refugees' employment by years since arrival", "",
               f"![Refugee employment curve]({plot.name})", "",
-              "| years | simulated mean [90 %] | published |", "|---|---|---|"]
-    published = {CURVE_POINTS[r.id]: r.published for r in t.itertuples(index=False) if r.id in CURVE_POINTS}
+              "| years | simulated mean [90 %] | published | men | published, men | women | published, women |",
+              "|---|---|---|---|---|---|---|"]
+    points = published_curve(t)
     for row in validation.curve.itertuples(index=False):
-        lines.append(f"| {row.year} | {_pct(row.mean)} [{_pct(row.p5)}, {_pct(row.p95)}] | "
-                     f"{_pct(published[row.year]) if row.year in published else ''} |")
+        at = points[points.year == row.year]
+        cells = [_pct(row.mean) + f" [{_pct(row.p5)}, {_pct(row.p95)}]", _published(at, "all"),
+                 _pct(getattr(row, "men", None)), _published(at, "men"), _pct(getattr(row, "women", None)),
+                 _published(at, "women")]
+        lines.append(f"| {row.year} | " + " | ".join(cells) + " |")
     lines += ["", "Sources: `calibration/targets.csv`; how each figure is compared: `calibration/comparisons.toml`."]
     path = folder / f"{validation.preset}.md"
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
+def _published(points: pd.DataFrame, group: str) -> str:
+    values = points.loc[points.group == group, "value"]
+    return _pct(values.iloc[0]) if len(values) else ""
+
+
 def published_curve(table: pd.DataFrame) -> pd.DataFrame:
-    """The published points of the refugee curve (year, value, label) from a fit-report table."""
+    """The published points of the refugee curve (year, value, label, group: all, men or
+    women) from a fit-report table."""
     rows = table[table["id"].isin(list(CURVE_POINTS))]
+    groups = [CURVE_GROUPS.get(i, "all") for i in rows["id"]]
     return pd.DataFrame({"year": [CURVE_POINTS[i] for i in rows["id"]], "value": rows["published"].to_numpy(),
-                         "label": [f"{i} (IAB-BAMF-SOEP, DE)" for i in rows["id"]]})
+                         "label": [f"{i}{'' if g == 'all' else ', ' + g} (IAB-BAMF-SOEP, DE)"
+                                   for i, g in zip(rows["id"], groups)],
+                         "group": groups})
 
 
 def published_refugee_curve() -> pd.DataFrame:
-    """The published points of refugees' employment by years since arrival (EU-27 preset's targets)."""
+    """The published points of refugees' employment by years since arrival, men and women
+    together (EU-27 preset's targets)."""
     table = pd.DataFrame([{"id": t.id, "published": t.published} for t in targets("eu27") if t.id in CURVE_POINTS])
-    return published_curve(table)
+    curve = published_curve(table)
+    return curve[curve.group == "all"].reset_index(drop=True)
 
 
 def curve_figure(preset: str, table: pd.DataFrame, curve: pd.DataFrame):
