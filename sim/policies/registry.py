@@ -10,9 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sim.scenario.extensions import register_parameters
+
 if TYPE_CHECKING:
     from sim.model import CityModel
     from sim.scenario import Scenario
+    from sim.scenario.policies import Lever
 
 PHASES = (
     "arrival",
@@ -46,18 +49,34 @@ class LeverSpec:
     def is_enabled(self, params: "Scenario") -> bool:
         if self.enabled is not None:
             return self.enabled(params)
-        return bool(getattr(params.policies, self.name).enabled)
+        if self.name in params.policies.extensions:
+            return bool(params.policies.extensions[self.name].enabled)
+        lever = getattr(params.policies, self.name, None)
+        return bool(lever is not None and lever.enabled)
 
 
 LEVERS: list[LeverSpec] = []
 
 
-def register(spec: LeverSpec) -> LeverSpec:
-    """Add a lever; its phase must be one of ``PHASES``."""
+def register(spec: LeverSpec, parameters: "type[Lever] | None" = None) -> LeverSpec:
+    """Add a lever; its phase must be one of ``PHASES``.
+
+    A lever written outside the core passes ``parameters``, a subclass of
+    :class:`~sim.scenario.policies.Lever`: scenarios then switch it on and set it under
+    ``[policies.extensions.NAME]`` (:mod:`sim.scenario.extensions`; docs/extending.md).
+    """
     if spec.phase not in PHASES:
         raise ValueError(f"lever '{spec.name}': unknown phase '{spec.phase}' (allowed: {', '.join(PHASES)})")
     if any(existing.name == spec.name for existing in LEVERS):
         raise ValueError(f"lever '{spec.name}' is already registered")
+    if parameters is not None:
+        from sim.scenario.policies import Lever, Policies
+
+        if spec.name in Policies.model_fields:
+            raise ValueError(f"lever '{spec.name}': the name is taken by a field of [policies]")
+        if not (isinstance(parameters, type) and issubclass(parameters, Lever)):
+            raise ValueError(f"lever '{spec.name}': parameters must be a subclass of sim.scenario.policies.Lever")
+        register_parameters(spec.name, parameters)
     LEVERS.append(spec)
     return spec
 

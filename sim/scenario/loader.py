@@ -209,7 +209,8 @@ def _describe(exc: ValidationError) -> str:
     if len(shown) > 60:
         shown = shown[:57] + "..."
     where = f"field '{loc}'" if loc else "scenario"
-    return f"{where}: {first['msg'].lower()} (got {shown}){more}"
+    message = first["msg"][:1].lower() + first["msg"][1:]
+    return f"{where}: {message} (got {shown}){more}"
 
 
 def _allowed_fields(loc: tuple) -> list[str]:

@@ -8,7 +8,9 @@ them all.
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SerializeAsAny, ValidationError, field_validator, model_validator
+
+from sim.scenario.extensions import parameters_of
 
 from sim.scenario.types import EurPerMonth, Fraction, Months, RatePerMonth, Section
 
@@ -223,6 +225,28 @@ class Policies(Section):
     anti_discrimination: AntiDiscrimination = AntiDiscrimination()
     policy_budget_eur_per_year: Eur = 1e12
     """Cap on the municipality's yearly spending on the levers: once reached, no lever admits new participants that year."""
+    extensions: dict[str, SerializeAsAny[Lever]] = {}
+    """Parameters of levers registered by plugins (``sim.scenario.extensions``), by lever name."""
+
+    @field_validator("extensions", mode="before")
+    @classmethod
+    def _registered_extensions(cls, value):
+        """Each table must name a registered extension lever and pass its parameter class."""
+        if not isinstance(value, dict):
+            return value
+        typed = {}
+        for name, table in value.items():
+            parameters = parameters_of(str(name))
+            if isinstance(table, parameters):
+                typed[name] = table
+                continue
+            try:
+                typed[name] = parameters.model_validate(table)
+            except ValidationError as exc:
+                error = exc.errors()[0]
+                where = ".".join(str(part) for part in (name, *error["loc"]))
+                raise ValueError(f"{where}: {error['msg'].lower()}") from None
+        return typed
 
     @model_validator(mode="after")
     def _start_up_schedule(self):
