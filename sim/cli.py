@@ -439,6 +439,12 @@ def indicator_table(results: dict[str, Any]) -> Table:
         ("unemployment rate", _pct(results["unemployment_rate"])),
         ("over-qualification rate (tertiary)", _pct(results["overqualification_rate"])),
         ("undeclared share of work", _pct(results["undeclared_work_share"])),
+        *(
+            (f"nationals (comparison): {label}", _pct(results["nationals"][key]))
+            for label, key in (("employment", "employment_rate"), ("unemployment", "unemployment_rate"),
+                               ("over-qualification", "overqualification_rate"))
+            if "nationals" in results
+        ),
         ("undocumented people", results["undocumented_count"]),
         ("exploited workers", results["exploited_count"]),
         ("median months to first declared job", _num(results["median_months_to_first_formal_job"])),
