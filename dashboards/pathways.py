@@ -98,12 +98,12 @@ def Page():
                  "pathways-first-job")
         with solara.lab.Tab("Employment by years since arrival"):
             solara.ToggleButtonsSingle(value=reason, values=["asylum", "work", "family", "study", "all"])
-            by_year = model.results()["employment_rate_by_years_since_arrival"][reason.value]
+            by_year = model.results()["formal_employment_rate_by_years_since_arrival"][reason.value]
             simulated = pd.DataFrame({"year": [int(y) for y in by_year],
                                       "mean": [float("nan") if v is None else v for v in by_year.values()]})
             published = published_refugee_curve() if reason.value == "asylum" else published_refugee_curve().iloc[0:0]
             Plot(figures.years_since_arrival_figure(
-                simulated, published, f"employment rate by completed years since arrival: {reason.value} "
+                simulated, published, f"declared employment by completed years since arrival: {reason.value} "
                 "(final 12 months of the run)"), "pathways-years")
-            solara.Text("Published points: refugees in Germany (IAB-BAMF-SOEP), the calibration targets T13-T15.",
-                        style={"color": "#555"})
+            solara.Text("Declared work only, as the survey behind the published points records it. Published points: "
+                        "refugees in Germany (IAB-BAMF-SOEP), the calibration targets T13-T15.", style={"color": "#555"})

@@ -129,6 +129,7 @@ def final(model: "CityModel") -> dict[str, Any]:
         else None,
         **_first_formal_job(model),
         "employment_rate_by_years_since_arrival": _by_years_since_arrival(by_years),
+        "formal_employment_rate_by_years_since_arrival": _by_years_since_arrival(by_years, declared_only=True),
         **({"nationals": model.nationals.indicators()} if model.nationals is not None else {}),
         "newcomers_total": int(monthly["newcomers"].sum()),
         "leavers_total": int(monthly["leavers"].sum()),
@@ -205,10 +206,12 @@ def _first_formal_job(model: "CityModel") -> dict[str, Any]:
     }
 
 
-def _by_years_since_arrival(by_years: np.ndarray) -> dict[str, dict[str, float | None]]:
-    """Employment rate by completed years since arrival (1-10): by reason of arrival, by
-    reason and sex (``asylum_female``: T16 publishes refugees' curve by sex), and overall."""
-    employed, total = by_years[1], by_years.sum(axis=0)
+def _by_years_since_arrival(by_years: np.ndarray, declared_only: bool = False) -> dict[str, dict[str, float | None]]:
+    """Employment rate (any work, or ``declared_only``) by completed years since arrival
+    (1-10): by reason of arrival, by reason and sex (``asylum_female``: T16 publishes
+    refugees' curve by sex), and overall."""
+    employed = by_years[2] if declared_only else by_years[1] + by_years[2]
+    total = by_years.sum(axis=0)
     years = range(1, MAX_YEARS_SINCE_ARRIVAL + 1)
     out = {r.name.lower(): {str(y): ratio(employed[r, :, y].sum(), total[r, :, y].sum()) for y in years} for r in Reason}
     for r in Reason:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.population import NO_MONTH, Population
-from sim.states import N_LABOUR, N_STATUS, Education, Reason, Sex, employed
+from sim.states import N_LABOUR, N_STATUS, Education, LabourState, Reason, Sex, employed
 
 N_GROUPS = len(Reason) * len(Sex) * len(Education)
 MAX_YEARS_SINCE_ARRIVAL = 10
@@ -92,7 +92,7 @@ class MonthlyCounts:
 
     def __init__(self):
         self.cells: list[np.ndarray] = []
-        self.by_years: list[np.ndarray] = []  # (employed?, reason, sex, completed years since arrival 0-10)
+        self.by_years: list[np.ndarray] = []  # (work: none, undeclared, declared; reason, sex, years since arrival 0-10)
 
     def record(self, pop: Population, month: int) -> None:
         # Whole-column arithmetic, with people outside ages 20-64 sent to a spill cell: at a
@@ -108,9 +108,13 @@ class MonthlyCounts:
         cell += outside * np.int16(n_cells)  # people outside 20-64 land past the cells we keep
         self.cells.append(np.bincount(cell, minlength=2 * n_cells)[:n_cells].reshape(self.SHAPE))
         # By months since arrival (cheaper than dividing everyone's by 12), then summed into years.
-        groups = (2, len(Reason), len(Sex))
+        groups = (3, len(Reason), len(Sex))
         n_index = int(np.prod(groups)) * (_MONTHS_TRACKED + 1)
-        index = employed(pop.labour).astype(np.int16) * np.int16(len(Reason)) + pop.reason
+        work = employed(pop.labour)
+        index = work.astype(np.int16)  # 0 no work, 1 undeclared work, 2 declared work
+        index += work & (pop.labour != LabourState.UNDECLARED_WORK)
+        index *= len(Reason)
+        index += pop.reason
         index *= len(Sex)
         index += pop.sex
         index *= _MONTHS_TRACKED + 1

@@ -29,7 +29,8 @@ class Validation:
     preset: str
     table: pd.DataFrame
     curve: pd.DataFrame
-    """Asylum arrivals' employment rate by years since arrival: mean, p5, p95 per year."""
+    """Asylum arrivals' declared employment rate by years since arrival (as T13-T16 are
+    compared): mean, p5, p95 per year, and the means of men and women."""
     runs: int
     settings: Settings
 
@@ -55,9 +56,9 @@ def validate(preset: str, settings: Settings, progress=None) -> Validation:
         rows.append(row)
     curve = []
     for year in range(1, 11):
-        values = _values(metrics, f"employment_rate_by_years_since_arrival.asylum.{year}")
-        men = _values(metrics, f"employment_rate_by_years_since_arrival.asylum_male.{year}")
-        women = _values(metrics, f"employment_rate_by_years_since_arrival.asylum_female.{year}")
+        values = _values(metrics, f"formal_employment_rate_by_years_since_arrival.asylum.{year}")
+        men = _values(metrics, f"formal_employment_rate_by_years_since_arrival.asylum_male.{year}")
+        women = _values(metrics, f"formal_employment_rate_by_years_since_arrival.asylum_female.{year}")
         curve.append({"year": year, "mean": values.mean() if values.size else np.nan,
                       "p5": np.percentile(values, 5) if values.size else np.nan,
                       "p95": np.percentile(values, 95) if values.size else np.nan,
@@ -105,6 +106,8 @@ def write(validation: Validation, folder: Path = REPORTS_DIR) -> Path:
     for row in t[t.simulated.isna()].itertuples(index=False):
         lines.append(f"| {row.id} | {row.indicator} | {row.group} | {row.note} |")
     lines += ["", "## Refugees' employment by years since arrival", "",
+              "Declared work of arrivals seeking asylum (refugees, and the rejected who stayed), ages 20-64, "
+              "as the survey behind T13-T16 records it.", "",
               f"![Refugee employment curve]({plot.name})", "",
               "| years | simulated mean [90 %] | published | men | published, men | women | published, women |",
               "|---|---|---|---|---|---|---|"]
@@ -147,7 +150,7 @@ def published_refugee_curve() -> pd.DataFrame:
 
 def curve_figure(preset: str, table: pd.DataFrame, curve: pd.DataFrame):
     return figures.years_since_arrival_figure(
-        curve, published_curve(table), f"Arrivals seeking asylum: employment by years in the city ({preset})")
+        curve, published_curve(table), f"Arrivals seeking asylum: declared employment by years in the city ({preset})")
 
 
 def read(preset: str, folder: Path = REPORTS_DIR) -> tuple[pd.DataFrame, pd.DataFrame]:
