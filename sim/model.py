@@ -152,7 +152,7 @@ class CityModel(mesa.Model):
         self.municipality = Municipality(self, name=self.params.meta.city)
         self._create_employers()
         self.nationals: CityModel | None = None
-        """The nationals' comparison population (:mod:`sim.nationals`), from month 0."""
+        """The nationals' comparison population (:mod:`sim.nationals`), warmed up with the city."""
         self.populate(self.initial_migrants)
         self.series: list[dict[str, Any]] = []
         """One row of cheap aggregates per reported month (``indicators.monthly_row``)."""
@@ -161,6 +161,12 @@ class CityModel(mesa.Model):
         self.counts = MonthlyCounts()
         self.first_formal_job = FirstFormalJob(max_months=1200)
         self.flows = Flows()
+        if self.scaled(self.params.nationals.comparison_people) > 0:
+            # Warmed up here, so that scenarios starting from copies of this city share them.
+            from sim.nationals import NationalsModel
+
+            seed = int(np.random.SeedSequence(self._seed, spawn_key=(zlib.crc32(b"nationals"),)).generate_state(1)[0])
+            self.nationals = NationalsModel(self.params, rng=seed, people=self.scaled(self.params.nationals.comparison_people))
         if start:
             self.start()
 
@@ -183,11 +189,6 @@ class CityModel(mesa.Model):
             setup(self)
         self.rng = self._base_rng
         self.mechanisms = self.month_mechanisms(with_levers=True)
-        if self.scaled(self.params.nationals.comparison_people) > 0:
-            from sim.nationals import NationalsModel
-
-            seed = int(np.random.SeedSequence(self._seed, spawn_key=(zlib.crc32(b"nationals"),)).generate_state(1)[0])
-            self.nationals = NationalsModel(self.params, rng=seed, people=self.scaled(self.params.nationals.comparison_people))
 
     def populate(self, n: int) -> None:
         """The people already in the city when the warm-up begins."""
