@@ -58,8 +58,19 @@ def test_results_have_the_documented_keys_and_no_nan(liege_run):
     for rate in ("employment_rate", "unemployment_rate", "overqualification_rate", "undeclared_work_share"):
         assert 0.0 <= results[rate] <= 1.0
     curve = results["employment_rate_by_years_since_arrival"]
-    assert set(curve) == {"work", "family", "study", "asylum", "all"}
+    reasons = {"work", "family", "study", "asylum"}
+    assert set(curve) == reasons | {f"{r}_{s}" for r in reasons for s in ("male", "female")} | {"all"}
     assert list(curve["asylum"]) == [str(y) for y in range(1, 11)]
+    declared = results["formal_employment_rate_by_years_since_arrival"]
+    assert set(declared) == set(curve)
+    for group, by_year in curve.items():  # declared work is part of all work
+        for year, rate in by_year.items():
+            assert rate is None or declared[group][year] <= rate
+    # Men's and women's rates bracket the rate of both together.
+    for year in curve["asylum"]:
+        rates = [curve[f"asylum_{s}"][year] for s in ("male", "female")]
+        if None not in rates and curve["asylum"][year] is not None:
+            assert min(rates) - 1e-12 <= curve["asylum"][year] <= max(rates) + 1e-12
     assert len(results["monthly"]["employment_rate"]) == 60
     assert set(results["employment_rate_by_status"]) == {
         "asylum_seeker", "refugee", "undocumented", "temporary_permit", "long_term_resident", "naturalised"
