@@ -86,7 +86,7 @@ class Municipality(mesa.Agent):
     def budget_left_eur(self) -> float:
         """What this year's lever budget still allows."""
         spent = self.lever_spending_by_year.get(self.model.month // 12, 0.0)
-        return max(0.0, self.model.params.policies.policy_budget_eur_per_year - spent)
+        return max(0.0, self.model.scaled_eur(self.model.params.policies.policy_budget_eur_per_year) - spent)
 
     def can_fund(self) -> bool:
         """Whether this year's lever budget still allows admitting new participants."""

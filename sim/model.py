@@ -203,6 +203,11 @@ class CityModel(mesa.Model):
         scenario sizes are for the scenario's city, and ``migrants`` rescales them."""
         return max(0, int(round(size * self.scale)))
 
+    def scaled_eur(self, amount_eur: float) -> float:
+        """A city-wide amount (a service's running cost, the lever budget) for this model's
+        population, rescaled like sizes so that costs per person stay the scenario's."""
+        return amount_eur * self.scale
+
     def sector_index(self, name: str) -> int:
         return [s.name for s in self.sectors].index(name)
 

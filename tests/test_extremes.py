@@ -78,16 +78,17 @@ def test_no_vacancies_means_no_declared_hiring_without_levers():
 
 def test_no_budget_admits_nobody_and_pays_only_running_costs():
     """The yearly cap stops admissions (policies.policy_budget_eur_per_year); services that
-    exist keep their fixed running costs (staff, premises)."""
+    exist keep their fixed running costs (staff, premises), rescaled with the city's size."""
     model = run_world("no budget")
     results, p = model.results(), model.params.policies
     assert results["programme_outcomes"] == {}
     spent = {item: eur for item, eur in model.municipality.spending_eur.items() if eur > 0 and item != "social_assistance"}
     assert spent == {
-        "one_stop_shop": MONTHS * p.one_stop_shop.fixed_cost_eur_per_month,
-        "third_place": MONTHS * p.third_place.cost_eur_per_month,
-        "anti_discrimination": MONTHS * p.anti_discrimination.cost_eur_per_month,
+        "one_stop_shop": MONTHS * p.one_stop_shop.fixed_cost_eur_per_month * model.scale,
+        "third_place": MONTHS * p.third_place.cost_eur_per_month * model.scale,
+        "anti_discrimination": MONTHS * p.anti_discrimination.cost_eur_per_month * model.scale,
     }
+    assert model.scale < 1  # the run is smaller than the preset's city
 
 
 def test_everyone_undocumented_works_undeclared_or_in_solidarity_activity_only():

@@ -10,14 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+import ipykernel  # noqa: F401  (the kernel the notebooks run on: a test dependency, never skipped)
+import nbclient
+import nbformat
 import pytest
-
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
-
-from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402  (after the skips)
-from jupyter_client.manager import KernelManager  # noqa: E402
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))

@@ -457,10 +457,12 @@ def test_the_budget_cap_stops_admissions():
                  "policies__policy_budget_eur_per_year": 0.0}
     model = _run(months=12, migrants=3000, **overrides)
     assert model.programme_outcomes.summary() == {}
-    # With a cap of 100,000 a year: once the year's spending reaches it, nobody new enters
-    # until the next year (participants already in keep their place and its running cost).
+    # With a cap of 100,000 a year for 3,000 migrants: once the year's spending reaches it,
+    # nobody new enters until the next year (participants already in keep their place and
+    # its running cost). The cap is the scenario city's, rescaled like every size.
     cap = 100_000.0
     model = small_model(migrants=3000, **{**overrides, "policies__policy_budget_eur_per_year": cap})
+    cap *= model.scale
     entered, reached_in = [], None
     for month in range(15):
         model.step()

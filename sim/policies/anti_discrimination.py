@@ -23,7 +23,7 @@ def bind_contract_holders(model: "CityModel") -> None:
 
 
 def monitoring(model: "CityModel") -> None:
-    model.municipality.spend("anti_discrimination", model.params.policies.anti_discrimination.cost_eur_per_month)
+    model.municipality.spend("anti_discrimination", model.scaled_eur(model.params.policies.anti_discrimination.cost_eur_per_month))
 
 
 register(LeverSpec("anti_discrimination", "services", (monitoring,), setup=bind_contract_holders, priority=40))

@@ -27,7 +27,7 @@ def visits(model: "CityModel") -> None:
     # Not a client in the last referral_months (compare months: NO_MONTH must not overflow).
     rows = np.flatnonzero(pop.alive() & (pop.one_stop_shop_month < model.month - p.referral_months))
     rows = rows[((model.month - pop.arrival_month[rows]) < NEWCOMER_MONTHS) | (pop.services_knowledge[rows] < LOW_KNOWLEDGE)]
-    model.municipality.spend("one_stop_shop", p.fixed_cost_eur_per_month)
+    model.municipality.spend("one_stop_shop", model.scaled_eur(p.fixed_cost_eur_per_month))
     if rows.size == 0 or not model.municipality.can_fund():
         return
     clients = rows[model.rng.choice(rows.size, size=min(model.scaled(p.capacity_clients_per_month), rows.size), replace=False)]

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def visits(model: "CityModel") -> None:
     pop, p = model.pop, model.params.policies.third_place
-    model.municipality.spend("third_place", p.cost_eur_per_month)
+    model.municipality.spend("third_place", model.scaled_eur(p.cost_eur_per_month))
     rows = np.flatnonzero(pop.alive() & ~employed(pop.labour))
     if rows.size == 0:
         return
