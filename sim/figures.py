@@ -76,7 +76,8 @@ def differences_figure(summary: pd.DataFrame, indicators: Sequence[tuple[str, st
     others = list(labels[1:])
     shown = [entry for entry in indicators if entry[0] in set(summary["indicator"])]
     fig = Figure(figsize=(11, 0.4 * len(shown) * max(1, len(others)) + 1.2), layout="constrained")
-    ax = fig.subplots()
+    ax, text_ax = fig.subplots(1, 2, width_ratios=[3, 2], sharey=True)  # numbers beside the points, never clipped
+    text_ax.axis("off")
     ticks, names, y = [], [], 0
     for name, title, kind in shown:
         factor, unit = _scale(kind)
@@ -93,8 +94,8 @@ def differences_figure(summary: pd.DataFrame, indicators: Sequence[tuple[str, st
                 ax.errorbar(diff / extent, y, xerr=error, fmt="o", color=colour, capsize=3,
                             label=label if name == shown[0][0] else None)
                 interval = f"[{low:+,.2f}, {high:+,.2f}]" if error is not None else "(one pair: no interval)"
-                ax.annotate(f"{diff:+,.2f} {interval} {'percentage points' if kind == 'pct' else unit}", (1.01, y),
-                            xycoords=("axes fraction", "data"), fontsize=8, va="center")
+                text_ax.text(0.0, y, f"{diff:+,.2f} {interval} {'percentage points' if kind == 'pct' else unit}",
+                             fontsize=8, va="center")
             y += 1
         ticks.append((first + y - 1) / 2)
         names.append(title)
