@@ -428,7 +428,7 @@ def indicator_table(results: dict[str, Any]) -> Table:
     rows = [
         ("migrants in the city (18-64)", results["migrants"]),
         ("employment rate, 20-64", _pct(results["employment_rate"])),
-        ("  non-EU citizens (not naturalised)", _pct(results["employment_rate_non_eu_citizens"])),
+        ("  non-EU citizens with papers (as the LFS)", _pct(results["employment_rate_non_eu_citizens"])),
         ("  women", _pct(results["employment_rate_by_sex"]["female"])),
         ("  men", _pct(results["employment_rate_by_sex"]["male"])),
         *(

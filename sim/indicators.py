@@ -94,8 +94,11 @@ def final(model: "CityModel") -> dict[str, Any]:
     window = min(FINAL_WINDOW_MONTHS, len(model.counts.cells))
     cells, by_years = model.counts.window(window)
     headline = rates(cells)
+    # Eurostat's "non-EU citizens" as the labour force survey sees them: not naturalised,
+    # and with papers, since the survey samples households from registers and censuses
+    # that miss most people without them.
     citizens = cells.copy()
-    citizens[LegalStatus.NATURALISED] = 0
+    citizens[[LegalStatus.NATURALISED, LegalStatus.UNDOCUMENTED]] = 0
     pop = model.pop
     last = model.month - 1  # the last month run (model.month counts months done)
     working_age = np.flatnonzero(
@@ -152,9 +155,11 @@ def final(model: "CityModel") -> dict[str, Any]:
 
 
 def _long_term_unemployed_share(model: "CityModel") -> float | None:
-    """Searchers (not naturalised) searching for 12 months or more, over all such searchers (T12)."""
+    """Searchers (non-EU citizens with papers, as ``non_eu_citizens``) searching for 12 months
+    or more, over all such searchers (T12)."""
     pop = model.pop
     searching = (pop.labour == LabourState.SEARCHING) & (pop.status != LegalStatus.NATURALISED)
+    searching &= pop.status != LegalStatus.UNDOCUMENTED
     long_term = searching & (pop.labour_since_month <= model.month - 12)
     return ratio(np.count_nonzero(long_term), np.count_nonzero(searching))
 
