@@ -20,7 +20,8 @@ def test_liege_baseline_is_plausible_for_a_belgian_city(tmp_path):
     assert "employment rate, 20-64" in done.stdout and "Liège, baseline" in done.stdout
     results = json.loads(out.read_text())
     # Belgium 2023 (C-BE): 50.0 % of non-EU citizens aged 20-64 in work against 73.5 % of
-    # nationals. Before calibration (issue 5) we ask for a plausible band, not the figure.
+    # nationals. The Liège fit misses the first by several points (calibration/reports/
+    # liege.md), so this asks for a plausible band around it, not the figure.
     assert 0.40 < results["employment_rate_non_eu_citizens"] < 0.60
     assert results["employment_rate_by_sex"]["male"] > results["employment_rate_by_sex"]["female"]
     assert results["employment_rate_by_status"]["undocumented"] < results["employment_rate_by_status"]["long_term_resident"]
