@@ -53,7 +53,7 @@ def check_size(scenario, migrants: int | None, months: int) -> None:
     bound = people_upper_bound(scenario, migrants, months)
     if bound > MAX_PEOPLE:
         raise ValueError(f"scenario '{scenario.meta.name[:60]}': the run could hold up to {bound:,} people; the dashboard "
-                         f"runs at most {MAX_PEOPLE:,} (inflow.newcomers_per_month, months; use the command line for more)")
+                         f"runs at most {MAX_PEOPLE:,} (inflow.newcomers_per_month, nationals.comparison_people, months; use the command line for more)")
 
 
 def known(value: str, allowed: list[str], field: str) -> str:

@@ -15,12 +15,15 @@ MAX_MONTHS = 1200
 
 def people_upper_bound(scenario: Scenario, migrants: int | None, months: int) -> int:
     """People the run could hold at most: the initial stock plus every newcomer of the
-    warm-up and the run (inflows scale with ``migrants``, as in ``CityModel``)."""
+    warm-up and the run (inflows scale with ``migrants``, as in ``CityModel``), and the
+    nationals' comparison population."""
     initial = scenario.population.initial_migrants
     start = initial if migrants is None else migrants
     scale = start / initial if initial else 1.0
     arrivals = scenario.inflow.newcomers_per_month * scale * (scenario.population.warmup_months + months)
-    return int(start + arrivals)
+    # The nationals beside them, and their entries at 20 (one working life of 45 years renews them).
+    nationals = scenario.nationals.comparison_people * scale * (1 + (scenario.population.warmup_months + months) / 540)
+    return int(start + arrivals + nationals)
 
 
 def check_run_size(scenario: Scenario, migrants: int | None, months: int) -> None:
@@ -33,6 +36,6 @@ def check_run_size(scenario: Scenario, migrants: int | None, months: int) -> Non
     if bound > MAX_PEOPLE:
         raise ScenarioError(
             f"scenario '{scenario.meta.name}': the run could hold up to {bound:,} people (the initial migrants plus "
-            f"inflow.newcomers_per_month over {scenario.population.warmup_months} warm-up and {months} months), more "
-            f"than the limit of {MAX_PEOPLE:,}: lower population.initial_migrants, inflow.newcomers_per_month, "
-            "--migrants or --months")
+            f"inflow.newcomers_per_month over {scenario.population.warmup_months} warm-up and {months} months, and "
+            f"the nationals' comparison population), more than the limit of {MAX_PEOPLE:,}: lower "
+            "population.initial_migrants, inflow.newcomers_per_month, nationals.comparison_people, --migrants or --months")

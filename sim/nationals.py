@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from sim import draws
-from sim.indicators import rate_by, rates
+from sim.indicators import FINAL_WINDOW_MONTHS, rate_by, rates
 from sim.mechanisms import labour_market, outflow, readiness
 from sim.model import CityModel, Mechanism, open_positions
 from sim.scenario import Scenario, with_overrides
@@ -41,6 +41,7 @@ def nationals_scenario(params: Scenario) -> Scenario:
         "population.care_duties_start_rate_female_per_month": n.care_duties_start_rate_female_per_month,
         **{f"population.education_shares.{level}": getattr(n.education_shares, level) for level in ("low", "medium", "high")},
         "nationals.comparison_people": 0,  # nationals have no comparison population of their own
+        "outflow.exit_age_years": WORKING_LIFE_MONTHS[1] / 12,
         "policies": Policies().model_dump(mode="python"),  # levers are for migrants: nationals are the same in every scenario
         "sse": SSEEconomy().model_dump(mode="python"),
     })
@@ -125,5 +126,5 @@ class NationalsModel(CityModel):
 
     def indicators(self) -> dict[str, Any]:
         """The nationals' headline rates, averaged over the final 12 months like the migrants'."""
-        cells, _ = self.counts.window(min(12, len(self.counts.cells)))
+        cells, _ = self.counts.window(min(FINAL_WINDOW_MONTHS, len(self.counts.cells)))
         return {**rates(cells), "employment_rate_by_sex": rate_by(cells, 2, Sex)}

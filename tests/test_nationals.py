@@ -82,12 +82,14 @@ def test_asylum_arrivals_are_mostly_men():
 
 def test_care_duties_that_begin_end_jobs_at_the_scenario_probability():
     for probability in (0.0, 0.4):
-        model = small_model(migrants=20000, population__care_duties_job_exit_probability=probability,
-                            population__care_duties_start_rate_female_per_month=1.0)
+        model = small_model(migrants=20000)  # warmed up with the usual rates, then every free woman starts caring
+        model.params = with_overrides(model.params, {"population.care_duties_job_exit_probability": probability,
+                                                     "population.care_duties_start_rate_female_per_month": 1.0})
         pop = model.pop
         women_in_work = np.flatnonzero(CAN_LEAVE_FOR_CARE[pop.labour] & (pop.sex == Sex.FEMALE) & ~pop.care_duties)
         readiness.care_duties(model)
         starting = women_in_work[pop.care_duties[women_in_work]]
+        assert starting.size >= 500
         left = np.mean(~IS_EMPLOYED[pop.labour[starting]])
         # Every woman free of care starts caring (rate 1); a share `probability` of those in
         # work leave it: within 4 binomial standard errors of it (exactly 0 when it is 0).

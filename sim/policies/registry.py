@@ -69,9 +69,11 @@ def register(spec: LeverSpec, parameters: "type[Lever] | None" = None) -> LeverS
         raise ValueError(f"lever '{spec.name}': unknown phase '{spec.phase}' (allowed: {', '.join(PHASES)})")
     if any(existing.name == spec.name for existing in LEVERS):
         raise ValueError(f"lever '{spec.name}' is already registered")
-    if parameters is not None:
-        from sim.scenario.policies import Lever, Policies
+    from sim.scenario.policies import Lever, Policies
 
+    if parameters is None and spec.enabled is None and spec.name not in Policies.model_fields:
+        raise ValueError(f"lever '{spec.name}': no switch: pass parameters= (a Lever subclass) or enabled=")
+    if parameters is not None:
         if spec.name in Policies.model_fields:
             raise ValueError(f"lever '{spec.name}': the name is taken by a field of [policies]")
         if not (isinstance(parameters, type) and issubclass(parameters, Lever)):

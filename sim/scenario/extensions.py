@@ -10,6 +10,7 @@ a scenario or runs the model (the CLI, the dashboard, each worker) imports them,
 they inherit the environment. docs/extending.md walks through an example.
 """
 
+import hashlib
 import importlib
 import importlib.util
 import os
@@ -23,6 +24,9 @@ PARAMETERS: dict[str, type[BaseModel]] = {}
 """Parameter classes of the registered extension levers, by lever name."""
 
 _loaded: dict[str, ModuleType] = {}
+"""Imported plugins, by resolved file path or module name."""
+_failed: dict[str, str] = {}
+"""Plugins that could not be imported, with the one-line reason (not retried)."""
 
 
 class PluginError(ImportError):
@@ -38,26 +42,37 @@ def register_parameters(name: str, parameters: type[BaseModel]) -> None:
 def load_plugins() -> list[ModuleType]:
     """Import the plugins of ``PATHWAYS_PLUGINS`` (once each); return them."""
     for entry in filter(None, os.environ.get("PATHWAYS_PLUGINS", "").split(os.pathsep)):
-        if entry not in _loaded:
-            _loaded[entry] = _import(entry)
+        key = str(Path(entry).resolve()) if entry.endswith(".py") else entry
+        if key in _failed:
+            raise PluginError(_failed[key])
+        if key not in _loaded:
+            try:
+                _loaded[key] = _import(entry)
+            except PluginError as exc:
+                _failed[key] = str(exc)
+                raise
     return list(_loaded.values())
 
 
 def _import(entry: str) -> ModuleType:
+    if not entry.endswith(".py"):
+        try:
+            return importlib.import_module(entry)
+        except Exception as exc:
+            raise PluginError(f"PATHWAYS_PLUGINS: cannot import '{entry}': {type(exc).__name__}: {exc}") from None
+    path = Path(entry).resolve()
+    # One module name per file, so that its classes pickle by name to worker processes.
+    name = f"pathways_plugin_{path.stem}_{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
     try:
-        if entry.endswith(".py"):
-            path = Path(entry).resolve()
-            name = f"pathways_plugin_{path.stem}"
-            spec = importlib.util.spec_from_file_location(name, path)
-            if spec is None or spec.loader is None or not path.is_file():
-                raise FileNotFoundError(f"no file {path}")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module  # so that its classes pickle by name to worker processes
-            spec.loader.exec_module(module)
-            return module
-        return importlib.import_module(entry)
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None or not path.is_file():
+            raise FileNotFoundError(f"no file {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
     except Exception as exc:
-        sys.modules.pop(f"pathways_plugin_{Path(entry).stem}", None)
+        sys.modules.pop(name, None)
         raise PluginError(f"PATHWAYS_PLUGINS: cannot import '{entry}': {type(exc).__name__}: {exc}") from None
 
 
