@@ -163,11 +163,12 @@ def test_recognised_diplomas_open_skilled_jobs_and_unrecognised_ones_lead_below_
     assert (pop.labour[unrecognised] != LabourState.JOB_MATCHING_SKILLS).all()
     # Without ties there are no referrals, so each chance is the hiring rule's logistic:
     # skilled first for the recognised, elementary for everyone not hired at skilled level.
+    # Language 0.8 meets both requirements, so it neither helps nor hurts.
     lm = model.params.labour_market
     penalty = model.employers[0].discrimination_logit
 
     def chance(base, requirement):
-        return 1 / (1 + np.exp(-(base + lm.language_weight_logit * (0.8 - requirement) - penalty)))
+        return 1 / (1 + np.exp(-(base + lm.language_weight_logit * min(0.8 - requirement, 0.0) - penalty)))
 
     skilled = chance(lm.hiring_logit_skilled, lm.language_requirement_skilled)
     elementary = chance(lm.hiring_logit_elementary, lm.language_requirement_elementary)
