@@ -257,6 +257,7 @@ def app_command(
 ) -> None:
     """Start the dashboard (Solara) and print its local address; Ctrl-C stops it."""
     import socket
+    import signal
     import subprocess
 
     from sim.experiments import store
@@ -274,6 +275,8 @@ def app_command(
     command = [sys.executable, "-m", "solara", "run", "dashboards.app", "--host", host, "--port", str(port),
                "--production", "--no-open", "--log-level", "warning"]
     server = subprocess.Popen(command, env=env)
+    # A supervisor's SIGTERM (systemd, a container, a test) must stop the server too, not orphan it.
+    signal.signal(signal.SIGTERM, lambda *_: server.terminate())
     try:
         code = server.wait()
     except KeyboardInterrupt:  # the terminal sent the server Ctrl-C too: let it shut down cleanly
