@@ -51,29 +51,27 @@ def _difference_bound(p1, p2, n1, n2, sigmas=4.0):
     return sigmas * np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2 + 1e-12)
 
 
-def test_better_language_raises_the_hiring_chance():
-    model = small_model(migrants=20000, labour_market__language_weight_logit=4.0)
-    rows = _job_seekers(model)
-    fluent, beginners = _two_groups(model, rows)
-    model.pop.language[fluent], model.pop.language[beginners] = 0.8, 0.0
+def _hire_rates_by_language(model, language_a, language_b):
+    """Hiring rates of two random halves of the searchers, given these language levels."""
+    a, b = _two_groups(model, _job_seekers(model))
+    model.pop.language[a], model.pop.language[b] = language_a, language_b
     _open_many_positions(model)
     labour_market.formal_hiring(model)
-    high, low = _hire_rate(model, fluent), _hire_rate(model, beginners)
+    return _hire_rate(model, a), _hire_rate(model, b), a.size, b.size
+
+
+def test_better_language_raises_the_hiring_chance():
+    model = small_model(migrants=20000, labour_market__language_weight_logit=4.0)
+    high, low, n_high, n_low = _hire_rates_by_language(model, 0.8, 0.0)
     # Language counts below the elementary requirement (0.3) only: a logit gap of
     # 4.0 x 0.3 = 1.2, far larger than 4 standard errors at a thousand searchers a group.
-    assert high - low > _difference_bound(high, low, fluent.size, beginners.size)
+    assert high - low > _difference_bound(high, low, n_high, n_low)
 
 
 def test_fluency_beyond_the_requirement_adds_nothing():
-    model = small_model(migrants=20000)
-    rows = _job_seekers(model)
-    fluent, enough = _two_groups(model, rows)
-    model.pop.language[fluent], model.pop.language[enough] = 1.0, 0.3
-    _open_many_positions(model)
-    labour_market.formal_hiring(model)
-    a, b = _hire_rate(model, fluent), _hire_rate(model, enough)
+    a, b, n_a, n_b = _hire_rates_by_language(small_model(migrants=20000), 1.0, 0.3)
     # Both meet the elementary requirement: the same chance, so the gap stays within noise.
-    assert abs(a - b) < _difference_bound(a, b, fluent.size, enough.size)
+    assert abs(a - b) < _difference_bound(a, b, n_a, n_b)
 
 
 def test_referrals_through_bridging_ties_raise_the_hiring_chance():
