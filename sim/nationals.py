@@ -79,6 +79,7 @@ def add_nationals(model: "NationalsModel", birth_month: np.ndarray) -> np.ndarra
         arrival_month=birth_month,
         recognition=np.where(education >= Education.MEDIUM, RecognitionState.RECOGNISED, RecognitionState.NOT_APPLIED),
         skill=1.0,
+        field_mismatch=labour_market.graduate_mismatch(model, education),
         language=1.0,
         readiness=1.0,
         services_knowledge=1.0,

@@ -45,6 +45,7 @@ COLUMNS: dict[str, Column] = {
     "recognition": Column(np.int8, RecognitionState.NOT_APPLIED, "RecognitionState of the foreign diploma"),
     "recognition_due_month": Column(np.int32, NO_MONTH, "month the pending recognition is decided"),
     "skill": Column(np.float32, 0.0, "usable level of the qualification, 0-1; decays in jobs below it"),
+    "field_mismatch": Column(np.bool_, False, "a graduate whose field or level has no skilled openings in the city"),
     "language": Column(np.float32, 0.0, "host-language level, 0-1 (0.5 = CEFR B1)"),
     "aptitude": Column(np.float32, 1.0, "speed of language learning relative to the average"),
     "readiness": Column(np.float32, 0.0, "readiness to work, 0-1 (trauma, health, housing)"),

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import draws
+from sim.mechanisms.labour_market import graduate_mismatch
 from sim.states import LabourState, LegalStatus, Reason
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ def arrive(model: "CityModel", arrival_month: np.ndarray) -> np.ndarray:
         birth_month=arrival_month - np.round(age_years * 12).astype(np.int32),
         arrival_month=arrival_month,
         skill=1.0,
+        field_mismatch=graduate_mismatch(model, education),
         language=language,
         aptitude=aptitude,
         readiness=readiness,

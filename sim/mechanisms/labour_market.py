@@ -5,7 +5,9 @@ Hiring. Each month every employer opens positions (Poisson around its sector's r
 people whose foreign qualification is recognised and still usable apply to a *skilled*
 opening in their origin sector, and, failing that, everyone applies to an *elementary*
 opening in a sector drawn by ``elementary_application_weight`` — heavier for shortage
-sectors, which is the ethno-stratification of the guide's §1.1. The employer accepts
+sectors, which is the ethno-stratification of the guide's §1.1. A share of graduates
+(``graduate_mismatch_share``) hold a field or level with no skilled openings in the city
+and apply to elementary openings only: the over-qualification nationals show too (T09). The employer accepts
 with probability
 
     logistic(hiring_logit[level] + language_weight * min(language - requirement[level], 0)
@@ -59,13 +61,22 @@ def take_job(
 
 
 def skilled_eligible(model: "CityModel", rows: np.ndarray) -> np.ndarray:
-    """Whose qualification opens skilled positions: recognised, and not decayed below the threshold."""
+    """Whose qualification opens skilled positions: recognised, in demand here, and not
+    decayed below the threshold."""
     pop = model.pop
     return (
         (pop.education[rows] >= Education.MEDIUM)
         & (pop.recognition[rows] == RecognitionState.RECOGNISED)
+        & ~pop.field_mismatch[rows]
         & (pop.skill[rows] >= model.params.recognition.skill_threshold)
     )
+
+
+def graduate_mismatch(model: "CityModel", education: np.ndarray) -> np.ndarray:
+    """Which of these people are graduates whose field or level finds no skilled openings in
+    the city (``labour_market.graduate_mismatch_share``; structural, so drawn once for life)."""
+    share = model.params.labour_market.graduate_mismatch_share
+    return (education == Education.HIGH) & draws.happens(model.rng, share, education.size)
 
 
 def job_loss(model: "CityModel") -> None:

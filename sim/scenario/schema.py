@@ -179,6 +179,10 @@ class LabourMarket(Section):
     language_weight_logit: Logit
     language_requirement_elementary: Fraction
     language_requirement_skilled: Fraction
+    graduate_mismatch_share: Fraction
+    """Share of tertiary graduates whose field or level has no matching skilled openings in
+    the city: over-qualification that nationals show too (20.8 % of employed national
+    graduates, T09), beside the migrants' own barriers."""
     referral_weight_logit: Logit
     discrimination_logit_penalty: Logit
     job_loss_rate_per_month: RatePerMonth
