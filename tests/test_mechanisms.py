@@ -134,6 +134,18 @@ def test_asylum_seekers_work_only_after_the_waiting_period():
     assert work_authorised(model, seekers).all()
 
 
+def _acceptance_chances(model, language):
+    """The hiring rule's chances (skilled, elementary) for an applicant without ties."""
+    lm = model.params.labour_market
+    penalty = model.employers[0].discrimination_logit
+
+    def chance(base, requirement):
+        return 1 / (1 + np.exp(-(base + lm.language_weight_logit * min(language - requirement, 0.0) - penalty)))
+
+    return (chance(lm.hiring_logit_skilled, lm.language_requirement_skilled),
+            chance(lm.hiring_logit_elementary, lm.language_requirement_elementary))
+
+
 def test_openings_bind():
     model = small_model(migrants=20000)
     rows = _job_seekers(model)
@@ -152,6 +164,7 @@ def test_recognised_diplomas_open_skilled_jobs_and_unrecognised_ones_lead_below_
     rows = _job_seekers(model)
     pop.education[rows] = Education.HIGH
     pop.skill[rows] = 1.0
+    pop.field_mismatch[rows] = False
     pop.language[rows] = 0.8
     recognised, unrecognised = _two_groups(model, rows)
     pop.recognition[recognised] = RecognitionState.RECOGNISED
@@ -162,14 +175,7 @@ def test_recognised_diplomas_open_skilled_jobs_and_unrecognised_ones_lead_below_
     # Without ties there are no referrals, so each chance is the hiring rule's logistic:
     # skilled first for the recognised, elementary for everyone not hired at skilled level.
     # Language 0.8 meets both requirements, so it neither helps nor hurts.
-    lm = model.params.labour_market
-    penalty = model.employers[0].discrimination_logit
-
-    def chance(base, requirement):
-        return 1 / (1 + np.exp(-(base + lm.language_weight_logit * min(0.8 - requirement, 0.0) - penalty)))
-
-    skilled = chance(lm.hiring_logit_skilled, lm.language_requirement_skilled)
-    elementary = chance(lm.hiring_logit_elementary, lm.language_requirement_elementary)
+    skilled, elementary = _acceptance_chances(model, language=0.8)
     for group, state, expected in (
         (recognised, LabourState.JOB_MATCHING_SKILLS, skilled),
         (recognised, LabourState.JOB_BELOW_SKILLS, (1 - skilled) * elementary),
@@ -177,6 +183,31 @@ def test_recognised_diplomas_open_skilled_jobs_and_unrecognised_ones_lead_below_
     ):
         share = np.mean(pop.labour[group] == state)
         assert abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / group.size)
+
+
+def test_graduates_whose_field_finds_no_openings_work_below_their_skills():
+    model = small_model(migrants=20000)
+    pop = model.pop
+    # Drawn at arrival for graduates only, at the scenario's share: 4 binomial standard
+    # errors around it (some thousands of graduates in the stock).
+    share = model.params.labour_market.graduate_mismatch_share
+    graduates = pop.alive() & (pop.education == Education.HIGH)
+    assert not pop.field_mismatch[pop.alive() & ~graduates].any()
+    assert abs(pop.field_mismatch[graduates].mean() - share) < 4 * np.sqrt(share * (1 - share) / graduates.sum())
+    # Recognised graduates who meet every requirement: the mismatched half never gets a
+    # skilled job, however many openings there are; the matched half does.
+    rows = _job_seekers(model)
+    pop.education[rows], pop.skill[rows], pop.language[rows] = Education.HIGH, 1.0, 0.8
+    pop.recognition[rows] = RecognitionState.RECOGNISED
+    mismatched, matched = _two_groups(model, rows)
+    pop.field_mismatch[mismatched], pop.field_mismatch[matched] = True, False
+    _open_many_positions(model, per_employer=20_000)
+    labour_market.formal_hiring(model)
+    assert not (pop.labour[mismatched] == LabourState.JOB_MATCHING_SKILLS).any()
+    assert (pop.labour[mismatched] == LabourState.JOB_BELOW_SKILLS).any()
+    skilled, _ = _acceptance_chances(model, language=0.8)
+    share = np.mean(pop.labour[matched] == LabourState.JOB_MATCHING_SKILLS)
+    assert abs(share - skilled) < 4 * np.sqrt(skilled * (1 - skilled) / matched.size)
 
 
 def test_skills_decay_only_in_jobs_below_them():
