@@ -63,6 +63,15 @@ def test_fit_report_lists_every_target_and_draws_the_refugee_curve(tmp_path):
     measured = validation.table[validation.table.simulated.notna()]
     assert set(measured.id) >= {"T01", "T04", "T08", "T13"}
     assert (measured.low <= measured.simulated).all() and (measured.simulated <= measured.high).all()
+    # Every missed figure is listed again under "Missed, and why", with its recorded reason
+    # or an explicit "not explained yet"; hit ones are not.
+    section = text.split("## Missed, and why")[1].split("## Not compared")[0] if "## Missed, and why" in text else ""
+    for row in measured.itertuples(index=False):
+        if row.within_tolerance:
+            assert f"| {row.id} |" not in section
+        else:
+            reason = row.why_missed if isinstance(row.why_missed, str) else "not explained yet"
+            assert f"| {row.id} |" in section and reason in section
 
 
 def test_parameter_recovery():

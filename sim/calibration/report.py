@@ -42,7 +42,7 @@ def validate(preset: str, settings: Settings, progress=None) -> Validation:
     for target in targets(preset):
         row = {"id": target.id, "indicator": target.indicator, "group": target.group, "published": target.published,
                "source": target.source, "fitted": target.fit, "note": target.not_reachable or (
-                   f"input: {target.input}" if target.input else "")}
+                   f"input: {target.input}" if target.input else ""), "why_missed": target.why_missed}
         if target.metric is not None:
             values = metrics[target.metric].dropna().to_numpy(dtype=float) if target.metric in metrics else np.array([])
             if values.size:
@@ -63,8 +63,8 @@ def validate(preset: str, settings: Settings, progress=None) -> Validation:
                       "p5": np.percentile(values, 5) if values.size else np.nan,
                       "p95": np.percentile(values, 95) if values.size else np.nan,
                       "men": men.mean() if men.size else np.nan, "women": women.mean() if women.size else np.nan})
-    columns = ["id", "indicator", "group", "published", "source", "fitted", "note", "simulated", "low", "high",
-               "error", "covered", "within_tolerance", "tolerance"]
+    columns = ["id", "indicator", "group", "published", "source", "fitted", "note", "why_missed", "simulated", "low",
+               "high", "error", "covered", "within_tolerance", "tolerance"]
     return Validation(preset, pd.DataFrame(rows, columns=columns), pd.DataFrame(curve), len(metrics), settings)
 
 
@@ -102,6 +102,12 @@ def write(validation: Validation, folder: Path = REPORTS_DIR) -> Path:
             f"[{_pct(row.low)}, {_pct(row.high)}] | {100 * row.error:+.1f} pts | {100 * row.tolerance:.0f} pts | "
             f"{'yes' if row.covered else 'no'} | {'yes' if row.within_tolerance else '**no**'} | {'yes' if row.fitted else 'no'} |"
         )
+    missed = measured[~measured.within_tolerance.astype(bool)]
+    if len(missed):
+        lines += ["", "## Missed, and why", "", "| target | group | error | what the model lacks |", "|---|---|---|---|"]
+        for row in missed.itertuples(index=False):
+            why = row.why_missed if isinstance(row.why_missed, str) else "not explained yet"
+            lines.append(f"| {row.id} | {row.group} | {100 * row.error:+.1f} pts | {why} |")
     lines += ["", "## Not compared", "", "| target | indicator | group | why |", "|---|---|---|---|"]
     for row in t[t.simulated.isna()].itertuples(index=False):
         lines.append(f"| {row.id} | {row.indicator} | {row.group} | {row.note} |")

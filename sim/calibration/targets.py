@@ -26,6 +26,8 @@ class Target:
     fit: bool
     input: str | None
     not_reachable: str | None
+    why_missed: str | None = None
+    """What the model lacks to reach a compared figure, for the report to give if it misses."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ def targets(preset: str) -> list[Target]:
                 id=row["id"], indicator=row["indicator"], group=row["group"], geography=row["geography"],
                 year=row["year"], published=published, source=row["source"], metric=how.get("metric"),
                 tolerance=how.get("tolerance"), fit=bool(how.get("fit", False)), input=how.get("input"),
-                not_reachable=how.get("not_reachable"),
+                not_reachable=how.get("not_reachable"), why_missed=how.get("why_missed"),
             ))
     return out
 
