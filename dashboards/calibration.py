@@ -31,6 +31,11 @@ def Page():
     shown = measured[["id", "indicator", "group", "published", "simulated", "low", "high", "error", "tolerance",
                       "covered", "within_tolerance", "fitted", "source"]]
     Table(shown, digits=3)
+    missed = measured[~measured["within_tolerance"].astype(bool)]
+    if len(missed):
+        solara.Markdown("**Missed, and what the model lacks**")
+        Table(missed.assign(why_missed=missed["why_missed"].fillna("not explained yet"))[
+            ["id", "group", "published", "simulated", "error", "why_missed"]], digits=3)
     Plot(report.curve_figure(preset.value, table, curve), "calibration-curve")
     solara.Markdown("**Not compared, and why**")
     Table(table[table["simulated"].isna()][["id", "indicator", "group", "note"]])
