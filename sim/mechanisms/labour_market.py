@@ -7,8 +7,8 @@ opening in their origin sector, and, failing that, everyone applies to an *eleme
 opening in a sector drawn by ``elementary_application_weight`` — heavier for shortage
 sectors, which is the ethno-stratification of the guide's §1.1. A share of graduates
 (``graduate_mismatch_share``) hold a field or level with no skilled openings in the city
-and apply to elementary openings only: the over-qualification nationals show too (T09). The employer accepts
-with probability
+and apply to elementary openings only: the over-qualification nationals show too (T09).
+The employer accepts with probability
 
     logistic(hiring_logit[level] + language_weight * min(language - requirement[level], 0)
              + referral_weight * referral - employer.discrimination_logit)
