@@ -128,3 +128,18 @@ def test_simulator_returns_statistics_in_tolerance_units():
     assert set(stats) == {t.id for t in fitted}
     model_rate = stats["T01"] * next(t.tolerance for t in fitted if t.id == "T01")
     assert 0 < model_rate < 1
+
+
+def test_fitted_file_records_what_produced_it(tmp_path):
+    parameters = free_parameters("liege")
+    posterior = pd.DataFrame({p.name: [p.low, p.high] for p in parameters})
+    posterior["weight"] = [0.25, 0.75]
+    result = fitting.Fit("liege", parameters, posterior, simulations=300, wall_s=12.0, generations=3, epsilon=0.8,
+                         options="--population 100 --budget 300 --seed 7", code="0.1.0+gabc123")
+    fitted_path, _ = fitting.write(result, tmp_path)
+    header = fitted_path.read_text().splitlines()[0]
+    assert "pathways calibrate liege --population 100 --budget 300 --seed 7" in header and "0.1.0+gabc123" in header
+    values = {line.split(" = ")[0]: float(line.split(" = ")[1].split("#")[0])
+              for line in fitted_path.read_text().splitlines() if not line.startswith("#")}
+    for p in parameters:  # the weighted mean, a quarter of the way from the high end
+        assert values[p.name] == pytest.approx(0.25 * p.low + 0.75 * p.high, rel=1e-5)

@@ -30,6 +30,7 @@ from sim.calibration.targets import (
     CALIBRATION_DIR, FreeParameter, Target, free_parameters, metric_value, presets, targets,
 )
 from sim.model import CityModel
+from sim.provenance import code_version
 from sim.scenario import load, validate, with_overrides
 
 FITTED_DIR = CALIBRATION_DIR / "fitted"
@@ -45,6 +46,10 @@ class Fit:
     wall_s: float
     generations: int
     epsilon: float
+    options: str = ""
+    """The ``pathways calibrate`` options that produced it, for the fitted file's header."""
+    code: str = ""
+    """The code version that produced it (``provenance.code_version``)."""
 
     def mean(self) -> dict[str, float]:
         w = self.posterior["weight"].to_numpy()
@@ -142,7 +147,9 @@ def calibrate(
         generations_run = int(history.max_t) + 1
     posterior = frame.rename(columns=_dotted).reset_index(drop=True)
     posterior["weight"] = weights / weights.sum()
-    return Fit(preset, parameters, posterior, simulations, wall, generations_run, epsilon)
+    options = (f"--population {population} --budget {max_simulations} --generations {generations} "
+               f"--workers {workers} --migrants {migrants} --months {months} --seed {seed}")
+    return Fit(preset, parameters, posterior, simulations, wall, generations_run, epsilon, options, code_version())
 
 
 def write(fit: Fit, folder: Path = FITTED_DIR) -> tuple[Path, Path]:
@@ -150,7 +157,8 @@ def write(fit: Fit, folder: Path = FITTED_DIR) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     fitted_path, posterior_path = folder / f"{fit.preset}.toml", folder / f"{fit.preset}-posterior.csv"
     lines = [
-        f"# Calibrated by `pathways calibrate {fit.preset}` on {datetime.now(UTC):%Y-%m-%d}: ABC-SMC (pyabc),",
+        f"# Calibrated by `pathways calibrate {fit.preset}{' ' + fit.options if fit.options else ''}` on "
+        f"{datetime.now(UTC):%Y-%m-%d}{' with code ' + fit.code if fit.code else ''}: ABC-SMC (pyabc),",
         f"# {fit.simulations} simulations in {fit.generations} generations, {fit.wall_s:.0f} s; final epsilon "
         f"{fit.epsilon:.3g} (tolerance units).",
         f"# Posterior mean of each free parameter, with its 90 % posterior interval; the particles are in "
