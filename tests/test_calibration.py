@@ -143,3 +143,23 @@ def test_fitted_file_records_what_produced_it(tmp_path):
               for line in fitted_path.read_text().splitlines() if not line.startswith("#")}
     for p in parameters:  # the weighted mean, a quarter of the way from the high end
         assert values[p.name] == pytest.approx(0.25 * p.low + 0.75 * p.high, rel=1e-5)
+
+
+def test_report_gives_each_missed_target_its_reason_or_says_there_is_none(tmp_path):
+    def row(target, error, why):
+        return {"id": target, "indicator": "employment_rate_20_64", "group": "g", "published": 0.5, "source": "s",
+                "fitted": True, "note": "", "why_missed": why, "simulated": 0.5 + error, "low": 0.45 + error,
+                "high": 0.55 + error, "error": error, "covered": abs(error) < 0.05,
+                "within_tolerance": abs(error) <= 0.03, "tolerance": 0.03}
+
+    table = pd.DataFrame([row("X1", 0.01, None), row("X2", 0.10, "no such mechanism"), row("X3", -0.10, None)])
+    curve = pd.DataFrame({"year": [1], "mean": [0.3], "p5": [0.2], "p95": [0.4], "men": [0.35], "women": [0.25]})
+    text = report.write(report.Validation("eu27", table, curve, 2, Settings(months=12)), tmp_path).read_text()
+    missed = text.split("## Missed, and why")[1].split("## Not compared")[0]
+    assert "| X1 |" not in missed
+    assert "| X2 | g | +10.0 pts | no such mechanism |" in missed
+    assert "| X3 | g | -10.0 pts | not explained yet |" in missed
+    # A report stored before misses carried a reason still reads, with no reasons.
+    stored = pd.read_csv(tmp_path / "eu27.csv").drop(columns="why_missed")
+    stored.to_csv(tmp_path / "eu27.csv", index=False)
+    assert report.read("eu27", tmp_path)[0]["why_missed"].isna().all()

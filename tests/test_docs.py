@@ -1,10 +1,11 @@
-"""The documentation names every parameter the scenario files set."""
+"""The documentation names every parameter the scenario files set, and every person variable."""
 
 import tomllib
 from pathlib import Path
 
 import pytest
 
+from sim.population import COLUMNS
 from sim.scenario import load
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,3 +60,9 @@ def test_data_sources_names_every_city_override(city):
     section = city_section(DATA_SOURCES.read_text(encoding="utf-8"), city)
     missing = missing_from(section, dotted_names(overrides))
     assert not missing, f"the {city} section of docs/data-sources.md does not name: {', '.join(missing)}"
+
+
+def test_odd_describes_every_person_variable():
+    """The ODD's state variables (§2) must not drift from the population's columns."""
+    missing = missing_from((ROOT / "docs" / "ODD.md").read_text(), list(COLUMNS))
+    assert not missing, f"docs/ODD.md does not name: {', '.join(missing)}"

@@ -7,7 +7,7 @@ from sim.mechanisms import inflow, readiness
 from sim.mechanisms.readiness import CAN_LEAVE_FOR_CARE
 from sim.nationals import NationalsModel, nationals_scenario
 from sim.scenario import load, with_overrides
-from sim.states import IS_EMPLOYED, LegalStatus, Reason, Sex
+from sim.states import IS_EMPLOYED, Education, LegalStatus, Reason, Sex
 from tests.helpers import small_model
 
 
@@ -37,6 +37,12 @@ def test_nationals_are_citizens_with_domestic_qualifications_and_no_discriminati
     # Entries at 20 replace exits at 65: the size stays near 3,000 (Poisson noise of a few
     # dozen a year, plus the warm-up's; 10 % is far outside it).
     assert abs(alive.sum() - 3000) < 300
+    # Graduates' field mismatch is drawn for nationals too (T09), at the scenario's share:
+    # about 1,000 graduates, so 4 binomial standard errors are about 4 points.
+    share = model.params.labour_market.graduate_mismatch_share
+    graduates = alive & (pop.education == Education.HIGH)
+    assert not pop.field_mismatch[alive & ~graduates].any()
+    assert abs(pop.field_mismatch[graduates].mean() - share) < 4 * np.sqrt(share * (1 - share) / graduates.sum())
 
 
 def test_nationals_are_the_same_whatever_the_migrants_policies():

@@ -123,6 +123,7 @@ def calibrate(
     ``parameters`` and ``observed`` (published values by target id) default to the
     preset's; the parameter-recovery test passes its own.
     """
+    code = code_version()  # now, not after a fit that can outlast a commit
     parameters = parameters or free_parameters(preset)
     fitted = [t for t in targets(preset) if t.fit]
     if observed is not None:
@@ -149,7 +150,7 @@ def calibrate(
     posterior["weight"] = weights / weights.sum()
     options = (f"--population {population} --budget {max_simulations} --generations {generations} "
                f"--workers {workers} --migrants {migrants} --months {months} --seed {seed}")
-    return Fit(preset, parameters, posterior, simulations, wall, generations_run, epsilon, options, code_version())
+    return Fit(preset, parameters, posterior, simulations, wall, generations_run, epsilon, options, code)
 
 
 def write(fit: Fit, folder: Path = FITTED_DIR) -> tuple[Path, Path]:

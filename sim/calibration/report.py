@@ -164,7 +164,10 @@ def read(preset: str, folder: Path = REPORTS_DIR) -> tuple[pd.DataFrame, pd.Data
     table_path, curve_path = folder / f"{preset}.csv", folder / f"{preset}-curve.csv"
     if not table_path.exists() or not curve_path.exists():
         raise FileNotFoundError(f"no fit report for '{preset}' yet: run `pathways validate {preset}`")
-    return pd.read_csv(table_path), pd.read_csv(curve_path)
+    table = pd.read_csv(table_path)
+    if "why_missed" not in table:  # reports written before misses carried a reason
+        table["why_missed"] = None
+    return table, pd.read_csv(curve_path)
 
 
 def _pct(value: float | None) -> str:
