@@ -163,3 +163,14 @@ def test_report_gives_each_missed_target_its_reason_or_says_there_is_none(tmp_pa
     stored = pd.read_csv(tmp_path / "eu27.csv").drop(columns="why_missed")
     stored.to_csv(tmp_path / "eu27.csv", index=False)
     assert report.read("eu27", tmp_path)[0]["why_missed"].isna().all()
+
+
+def test_a_misspelt_key_in_comparisons_is_refused_by_name(tmp_path, monkeypatch):
+    from sim.calibration import targets as targets_module
+
+    (tmp_path / "targets.csv").write_text((CALIBRATION_DIR / "targets.csv").read_text())
+    text = (CALIBRATION_DIR / "comparisons.toml").read_text().replace("why_missed =", "why_mised =", 1)
+    (tmp_path / "comparisons.toml").write_text(text)
+    monkeypatch.setattr(targets_module, "CALIBRATION_DIR", tmp_path)
+    with pytest.raises(ValueError, match=r"unknown key 'why_mised' \(allowed: .*why_missed"):
+        targets_module.targets("eu27")

@@ -51,6 +51,11 @@ def free_parameters(preset: str) -> list[FreeParameter]:
     return [FreeParameter(**entry) for entry in table[preset]]
 
 
+COMPARISON_KEYS = {"metric", "scale", "tolerance", "fit", "presets", "value_index", "input", "not_reachable",
+                   "why_missed"}
+"""What a target's entry in comparisons.toml may say (the file's header explains each)."""
+
+
 def targets(preset: str) -> list[Target]:
     """The targets of a preset, in the order of targets.csv."""
     with (CALIBRATION_DIR / "comparisons.toml").open("rb") as handle:
@@ -61,6 +66,10 @@ def targets(preset: str) -> list[Target]:
             how = comparisons.get(row["id"])
             if how is None or preset not in how["presets"]:
                 continue
+            unknown = set(how) - COMPARISON_KEYS
+            if unknown:
+                raise ValueError(f"comparisons.toml [{row['id']}]: unknown key '{sorted(unknown)[0]}' "
+                                 f"(allowed: {', '.join(sorted(COMPARISON_KEYS))})")
             published = None
             if "metric" in how:
                 value = row["value"].split("/")[how.get("value_index", 0)]
