@@ -22,7 +22,7 @@ def people_upper_bound(scenario: Scenario, migrants: int | None, months: int) ->
     scale = start / initial if initial else 1.0
     arrivals = scenario.inflow.newcomers_per_month * scale * (scenario.population.warmup_months + months)
     # The nationals beside them, and their entries at 20 (one working life of 45 years renews them).
-    nationals = scenario.nationals.comparison_people * scale * (1 + (scenario.population.warmup_months + months) / 540)
+    nationals = scenario.nationals.people(scale) * (1 + (scenario.population.warmup_months + months) / 540)
     return int(start + arrivals + nationals)
 
 

@@ -244,13 +244,21 @@ class Nationals(Section):
 
     comparison_people: Annotated[int, Field(ge=0, le=1_000_000)]
     """Nationals aged 20-64 simulated beside the scenario's migrants (0: none); rescaled
-    with the migrants like every size."""
+    with the migrants like every size, down to a floor (``people``)."""
     education_shares: EducationShares
     care_duties_start_rate_female_per_month: RatePerMonth
     job_loss_factor: Annotated[float, Field(ge=0.0, le=10.0)]
     """Nationals' job-loss rate relative to the migrants' (temporary contracts, T10)."""
     bridging_ties: Annotated[float, Field(ge=0.0, le=100.0)]
     """Ties to people in work outside one's household, which bring referrals."""
+
+    def people(self, scale: float) -> int:
+        """Nationals to simulate beside migrants rescaled by ``scale``: rescaled like every
+        size, but never fewer than 3,000 (or ``comparison_people`` if that is fewer). Their
+        rates are what T02, T05, T09 and C-..-N compare: at 3,000 people a rate's binomial
+        standard error is under a point, while a large city run at a reduced size would
+        otherwise keep only a few dozen nationals (Barcelona at 3,000 migrants: 90)."""
+        return max(int(round(self.comparison_people * scale)), min(self.comparison_people, 3000))
 
 
 class Impact(Section):
