@@ -17,7 +17,7 @@ def test_nationals_run_beside_the_migrants_and_work_more():
     results = model.results()
     nationals, migrants = results["nationals"], results["non_eu_citizens"]
     assert model.nationals is not None and model.nationals.month == model.month
-    # About 800 nationals against 4,000 migrants: a gap of 10+ points in employment (no
+    # About 3,000 nationals (the floor) against 4,000 migrants: a gap of 10+ points in employment (no
     # language, recognition, status or discrimination barrier) is many standard errors wide.
     assert nationals["employment_rate"] > migrants["employment_rate"] + 0.05
     assert nationals["unemployment_rate"] < migrants["unemployment_rate"]
@@ -100,3 +100,11 @@ def test_care_duties_that_begin_end_jobs_at_the_scenario_probability():
         # Every woman free of care starts caring (rate 1); a share `probability` of those in
         # work leave it: within 4 binomial standard errors of it (exactly 0 when it is 0).
         assert abs(left - probability) <= 4 * np.sqrt(probability * (1 - probability) / starting.size)
+
+
+def test_nationals_keep_enough_people_at_a_reduced_size():
+    nationals = load("barcelona/baseline").nationals  # 6,000 nationals beside 200,000 migrants
+    assert nationals.people(3000 / 200_000) == 3000  # not 90: the floor
+    assert nationals.people(2.0) == 12_000  # above the floor, rescaled like every size
+    assert nationals.model_copy(update={"comparison_people": 1000}).people(0.01) == 1000  # never more than asked
+    assert nationals.model_copy(update={"comparison_people": 0}).people(1.0) == 0
