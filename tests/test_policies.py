@@ -245,15 +245,22 @@ def test_ephemeral_cohorts_are_women_of_the_stated_size_and_end_as_the_guide_say
 def test_reserved_procurement_keeps_fragile_enterprises_alive():
     # 20 existing cooperatives in a small city: without stable clients many run out of
     # cash within 5 years; 5 % of 50 million a year in reserved contracts (about €10,000 a
-    # month each) covers their costs, so more must survive in every seed.
+    # month each) covers their costs. Orders prevent closures for lack of cash, not those
+    # when a founder leaves, which common random numbers keep the same in both runs: so no
+    # seed may end with fewer enterprises, and over three seeds more must survive (a seed
+    # whose closures all came from departures shows no difference).
+    totals = {"without": 0, "with": 0}
     for seed in (1, 2, 3):
         without = _run(months=60, seed=seed, migrants=6000, sse__existing_enterprises=20)
         with_orders = _run(months=60, seed=seed, migrants=6000, sse__existing_enterprises=20,
                            **_enabled("reserved_procurement"))
         alive_without = without.results()["sse_enterprises_alive"]
         alive_with = with_orders.results()["sse_enterprises_alive"]
-        assert alive_with > alive_without
+        assert alive_with >= alive_without
         assert with_orders.municipality.orders_eur["sse_public_orders"] > 0
+        totals["without"] += alive_without
+        totals["with"] += alive_with
+    assert totals["with"] > totals["without"]
 
 
 def test_start_up_subsidy_follows_the_diomcoop_schedule():
