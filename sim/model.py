@@ -161,12 +161,13 @@ class CityModel(mesa.Model):
         self.counts = MonthlyCounts()
         self.first_formal_job = FirstFormalJob(max_months=1200)
         self.flows = Flows()
-        if self.params.nationals.people(self.scale) > 0:
+        nationals = self.params.nationals.people(self.scale)
+        if nationals > 0:
             # Warmed up here, so that scenarios starting from copies of this city share them.
             from sim.nationals import NationalsModel
 
             seed = int(np.random.SeedSequence(self._seed, spawn_key=(zlib.crc32(b"nationals"),)).generate_state(1)[0])
-            self.nationals = NationalsModel(self.params, rng=seed, people=self.params.nationals.people(self.scale))
+            self.nationals = NationalsModel(self.params, rng=seed, people=nationals)
         if start:
             self.start()
 
