@@ -1,6 +1,15 @@
-"""Random draws shared by the mechanisms. Every draw takes the model's generator."""
+"""Random draws shared by the mechanisms. Every draw takes a generator, or is keyed.
+
+Keyed draws (``keyed_uniform``) are a pure function of the run's seed, a name and
+integer keys (an enterprise's identity, a person's id, a month): they hold common random
+numbers across scenarios whatever else differs, because no other draw can shift them.
+"""
+
+import zlib
 
 import numpy as np
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 def duration_months(rng: np.random.Generator, mean_months: float, size: int, shape: float = 2.0) -> np.ndarray:
@@ -8,9 +17,11 @@ def duration_months(rng: np.random.Generator, mean_months: float, size: int, sha
 
     A gamma law of shape 2: waiting times for decisions are right-skewed and rarely
     immediate (BIBB reports 35-318 days across Länder for a mean of 111, target T21).
+    Rounded to the nearest month, so the mean wait is the scenario's (rounding up would add
+    half a month to every wait); a decision comes one month after filing at the earliest.
     """
     months = rng.gamma(shape, mean_months / shape, size)
-    return np.maximum(1, np.ceil(months)).astype(np.int32)
+    return np.maximum(1, np.rint(months)).astype(np.int32)
 
 
 def beta_with_mean(rng: np.random.Generator, mean: float, size: int, concentration: float = 4.0) -> np.ndarray:
@@ -66,3 +77,33 @@ def chosen_by_category(rng: np.random.Generator, probability: np.ndarray, catego
         return np.empty(0, dtype=np.int64)
     rows = chosen(rng, highest, category.size)
     return rows[happens(rng, probability[category[rows]] / highest, rows.size)]
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser: a bijective, well-mixed hash of 64-bit integers (Steele,
+    Lea & Flood 2014, the seeding function of Java's SplittableRandom)."""
+    with np.errstate(over="ignore"):
+        x = (x + np.uint64(0x9E3779B97F4A7C15)) & _MASK64
+        x = ((x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & _MASK64
+        x = ((x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & _MASK64
+        return x ^ (x >> np.uint64(31))
+
+
+def keyed_uniform(seed: int, name: str, *keys: int | np.ndarray) -> np.ndarray:
+    """Uniforms in [0, 1), one per element of the (broadcast) integer ``keys``.
+
+    A pure function of ``(seed, name, keys)``: the same enterprise in the same month of
+    the same seed gets the same draw in every scenario, however many enterprises, people
+    or draws come before it. ``name`` separates the uses (``"sse.founder_exit"``...).
+    """
+    x = _splitmix64(np.atleast_1d(np.asarray(seed % 2**64, dtype=np.uint64)) ^ np.uint64(zlib.crc32(name.encode())))
+    for key in keys:
+        x = _splitmix64(x ^ (np.asarray(key, dtype=np.int64).astype(np.uint64)))
+    return (x >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def unbiased_round(value: float, uniform: float) -> int:
+    """``value`` rounded down or up with the probabilities that keep its mean exact
+    (stochastic rounding): 2.3 is 3 with probability 0.3, else 2."""
+    whole = int(np.floor(value))
+    return whole + int(uniform < value - whole)

@@ -1,16 +1,16 @@
 """CityModel: a Mesa model of one city's migrant labour market, stepping monthly.
 
-Process overview (docs/ODD.md §3): each month the mechanisms of ``monthly_mechanisms``
-(the baseline's, and the enabled policy levers') run in order over the whole population,
-then the month's counts are recorded. Migrants
+Process overview (docs/ODD.md §3): each month the mechanisms of :mod:`sim.month` (the
+baseline's, the SSE's and the enabled policy levers') run in order over the whole
+population, then the month's counts are recorded. Migrants
 are NumPy columns (:mod:`sim.population`); employers and the municipality are Mesa agents
-(:mod:`sim.agents`). All randomness comes from the model's seeded generator ``self.rng``.
+(:mod:`sim.agents`). All randomness comes from the model's seed: each mechanism's own
+stream (``random_stream``), or draws keyed by an identity (``sim.draws.keyed_uniform``).
 """
 
 import hashlib
 import json
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,79 +18,16 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import indicators, initial_stock, sse
+from sim import draws, indicators, initial_stock, sse
 from sim.agents import Employer, Municipality
-from sim.mechanisms import inflow, labour_market, language, legal_status, networks, outflow, readiness, recognition
-from sim.mechanisms import welfare
-from sim.policies import PHASES, enabled_levers
+from sim.month import Mechanism, monthly_mechanisms
+from sim.policies import enabled_levers
 from sim.policies.programmes import ProgrammeOutcomes
 from sim.population import Population
 from sim.records import FirstFormalJob, Flows, MonthlyCounts
 from sim.limits import check_run_size
 from sim.scenario import Scenario, load
 from sim.states import N_LABOUR, N_STATUS
-
-Mechanism = Callable[["CityModel"], None]
-
-
-def open_positions(model: "CityModel") -> None:
-    """Each employer opens this month's positions (``Employer.open_positions``)."""
-    model.agents_by_type[Employer].do("open_positions")
-
-
-def _follow_up(model: "CityModel") -> None:
-    model.programme_outcomes.follow_up(model)
-
-
-BASELINE_MECHANISMS: dict[str, tuple[Mechanism, ...]] = {
-    "arrival": (inflow.arrivals,),
-    "status": (
-        legal_status.asylum_decisions,
-        legal_status.permit_reviews,
-        legal_status.long_term_residence,
-        legal_status.naturalisation,
-        legal_status.background_regularisation,
-    ),
-    "readiness": (readiness.recovery, readiness.care_duties, readiness.labour_force),
-    "language": (language.course_exits, language.course_enrolment, language.learning),
-    "recognition": (recognition.services_knowledge, recognition.decisions, recognition.applications),
-    "labour_market": (
-        open_positions,
-        labour_market.job_loss,
-        labour_market.formal_hiring,
-        labour_market.undeclared_hiring,
-        labour_market.skill_decay,
-    ),
-    "networks": (networks.bridging_ties,),
-    "outflow": (outflow.emigration, outflow.ageing_out),
-    "welfare": (welfare.social_assistance,),
-}
-"""The baseline month by phase (``sim.policies.PHASES`` gives the order)."""
-SSE_MECHANISMS: tuple[Mechanism, ...] = (sse.sse_economy, sse.sse_learning, sse.sse_activity)
-SSE_LEVERS = ("sse_transitional_jobs", "ephemeral_cooperatives", "start_up_support")
-
-
-def monthly_mechanisms(params: Scenario, with_levers: bool = True) -> list[Mechanism]:
-    """The month's mechanisms in order: the baseline's, then, in each phase, the enabled levers'.
-
-    Without levers (warm-up months) only the baseline runs.
-    """
-    levers = enabled_levers(params) if with_levers else []
-    sse_possible = with_levers and (
-        params.sse.existing_enterprises > 0 or any(getattr(params.policies, name).enabled for name in SSE_LEVERS)
-    )
-    steps: list[Mechanism] = []
-    for phase in PHASES:
-        steps += BASELINE_MECHANISMS.get(phase, ())
-        if phase == "economy" and sse_possible:
-            steps += SSE_MECHANISMS
-        for spec in levers:
-            if spec.phase == phase:
-                steps += spec.mechanisms
-    if levers:
-        steps.append(_follow_up)
-    return steps
-
 
 def warm_up_key(params: Scenario) -> str:
     """What the warm-up depends on: everything but the levers, the SSE and the labels.
@@ -199,10 +136,17 @@ class CityModel(mesa.Model):
         """This model's monthly mechanisms in order (``monthly_mechanisms``)."""
         return monthly_mechanisms(self.params, with_levers)
 
-    def scaled(self, size: float) -> int:
+    def scaled(self, size: float, item: str) -> int:
         """A lever's size (places, clients, enterprises) for this model's population:
-        scenario sizes are for the scenario's city, and ``migrants`` rescales them."""
-        return max(0, int(round(size * self.scale)))
+        scenario sizes are for the scenario's city, and ``migrants`` rescales them.
+
+        Rounded up or down at random, with the probabilities that keep the mean exact
+        (``draws.unbiased_round``), so that a lever of 3 cooperatives at a quarter of the
+        city has 0.75 of one on average rather than 1; the draw is keyed by ``item`` and
+        the month, so it is common to every scenario.
+        """
+        uniform = float(draws.keyed_uniform(self._seed, f"scaled.{item}", self.month)[0])
+        return max(0, draws.unbiased_round(size * self.scale, uniform))
 
     def scaled_eur(self, amount_eur: float) -> float:
         """A city-wide amount (a service's running cost, the lever budget) for this model's

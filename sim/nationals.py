@@ -22,7 +22,8 @@ import numpy as np
 from sim import draws
 from sim.indicators import FINAL_WINDOW_MONTHS, rate_by, rates
 from sim.mechanisms import labour_market, outflow, readiness
-from sim.model import CityModel, Mechanism, open_positions
+from sim.model import CityModel
+from sim.month import Mechanism, open_positions
 from sim.scenario import Scenario, with_overrides
 from sim.scenario.policies import Policies, SSEEconomy
 from sim.states import Education, LabourState, LegalStatus, Reason, RecognitionState, Sex

@@ -30,6 +30,7 @@ LABOUR_GROUPS: dict[str, tuple[LabourState, ...]] = {
     "undeclared work": (LabourState.UNDECLARED_WORK,),
     "SSE job or cooperative": (
         LabourState.SSE_TRANSITIONAL_JOB, LabourState.EPHEMERAL_COOP_MEMBER, LabourState.SSE_COOP_MEMBER,
+        LabourState.SOLIDARITY_ACTIVITY,
     ),
     "declared job": (LabourState.JOB_MATCHING_SKILLS, LabourState.JOB_BELOW_SKILLS, LabourState.SELF_EMPLOYED),
 }

@@ -22,10 +22,14 @@ _MONTHS_TRACKED = (MAX_YEARS_SINCE_ARRIVAL + 1) * 12
 
 @dataclass
 class Flows:
-    """People who entered and left the city in the current month."""
+    """What happened in the current month: people who entered and left the city, and
+    mainstream openings filled (every mainstream job starts by filling one)."""
 
     newcomers: int = 0
     leavers: int = 0
+    openings_filled: int = 0
+    self_employment_starts: int = 0
+    """People who set up alone this month (an ephemeral cohort's members whose trade pays)."""
 
 
 def group_index(pop: Population, rows: np.ndarray) -> np.ndarray:

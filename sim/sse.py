@@ -4,7 +4,26 @@ Guide §2.6.2: new SSE structures run by people who have yet to learn the host c
 market codes are fragile; stable clients (public orders, §2.6.1), premises (§2.7) and
 decreasing subsidies (Diomcoop, §2.10.2) keep them alive, and founder dependence (§4)
 threatens them. Each enterprise is a Mesa agent; its workers are migrants whose
-``sse_enterprise`` column holds its index.
+``sse_enterprise`` column holds its index, which is also its identity for its random
+draws (``draws.keyed_uniform``), so that common random numbers hold whatever other
+enterprises a scenario adds.
+
+The month of an enterprise, from its accounts (``sse_economy``):
+
+1. Its workers produce ``market_sales_eur_per_worker_month`` each at full productivity
+   (productivity rises with their language and bridging ties).
+2. Demand: its market clientele (``market_demand_eur_per_month``, what its founders'
+   trade sells), then the public orders offered to it (reserved procurement, a cohort's
+   municipal orders). A cooperative or collective whose demand exceeds its output first
+   hires: positions up to its capacity and what its cash can pay for three months,
+   filled through the hiring rule from the city's job seekers whose output pays their
+   wage.
+3. Output serves the clientele first, then the orders; orders beyond what it can deliver
+   are not placed (the city buys from ordinary suppliers).
+4. It pays its workers (authorised ones only: guide §5, a collective cannot pay members
+   without papers) and its fixed costs; a cash surplus beyond ``cash_reserve_months`` of
+   costs is distributed to its paid workers (a cooperative's return to members).
+5. It closes when its cash runs out, or when its founder leaves and it rests on them.
 """
 
 from dataclasses import dataclass, field
@@ -14,29 +33,57 @@ import mesa
 import numpy as np
 
 from sim import draws
-from sim.mechanisms.labour_market import leave_job, take_job
+from sim.mechanisms.jobs import declare_members, join_enterprise, leave_enterprise
+from sim.mechanisms.labour_market import hire_by_rule
 from sim.mechanisms.work_authorisation import work_authorised
-from sim.states import IS_SSE, Education, JobLevel, LabourState
+from sim.states import IS_SSE, LabourState
 
 if TYPE_CHECKING:
     from sim.model import CityModel
 
 KINDS = ("work_integration", "cooperative", "ephemeral_cooperative", "collective")
 REVENUE_SOURCES = ("market_sales", "public_orders", "subsidies", "donations")
+HIRING_KINDS = ("cooperative", "collective")
+"""Enterprises that hire to meet demand; work-integration places and cohorts are filled
+by their programme."""
+PROCUREMENT_KINDS = ("work_integration", "cooperative", "collective")
+"""Enterprises that may win reserved contracts (Directive 2014/24/EU art. 20: operators
+whose aim is the integration of disadvantaged persons); a cohort has its own orders."""
+HIRING_CASH_COVER_MONTHS = 3
+"""A position is opened only if the cash pays it for this long (assumption)."""
 
 
 @dataclass
 class Accounts:
-    """Money in and out, EUR, by source; ``month`` for the last month, ``total`` since founding."""
+    """Money in and out, EUR, by source; ``month`` for this month, ``total`` since founding."""
 
     month: dict[str, float] = field(default_factory=lambda: dict.fromkeys(REVENUE_SOURCES, 0.0))
     total: dict[str, float] = field(default_factory=lambda: dict.fromkeys(REVENUE_SOURCES, 0.0))
     costs_month: float = 0.0
     costs_total: float = 0.0
+    distributed_month: float = 0.0
+    distributed_total: float = 0.0
+    orders_not_placed_month: float = 0.0
+    """Orders offered that the enterprise could not deliver (not bought from it)."""
+    last_month: dict[str, float] = field(default_factory=lambda: dict.fromkeys(REVENUE_SOURCES, 0.0))
+    last_month_costs: float = 0.0
+
+    def open_month(self) -> None:
+        """A new month's books: last month's are kept for reading, this month's start at zero."""
+        self.last_month, self.last_month_costs = self.month, self.costs_month
+        self.month = dict.fromkeys(REVENUE_SOURCES, 0.0)
+        self.costs_month = self.distributed_month = self.orders_not_placed_month = 0.0
 
     def book(self, source: str, amount: float) -> None:
+        """Money in; it reaches the cash when the month's accounts close (``sse_economy``)."""
         self.month[source] += amount
         self.total[source] += amount
+
+    def pay(self, costs: float, distributed: float) -> None:
+        self.costs_month += costs
+        self.costs_total += costs
+        self.distributed_month += distributed
+        self.distributed_total += distributed
 
 
 class SSEEnterprise(mesa.Agent):
@@ -52,6 +99,8 @@ class SSEEnterprise(mesa.Agent):
         capacity: int,
         cash_eur: float,
         founder_dependence: float,
+        pay_eur_per_month: float,
+        market_demand_eur_per_month: float = 0.0,
         accepts_undocumented: bool = False,
         start_up_supported: bool = False,
     ):
@@ -64,7 +113,12 @@ class SSEEnterprise(mesa.Agent):
         self.founded_as = kind
         self.sector = sector
         self.capacity = capacity
+        """Most workers it can take (its premises and equipment)."""
         self.cash_eur = cash_eur
+        self.pay_eur_per_month = pay_eur_per_month
+        """What it pays each authorised worker before any distribution of a surplus."""
+        self.market_demand_eur_per_month = market_demand_eur_per_month
+        """Its clientele: what the market buys from it a month (EUR, at full delivery)."""
         self.founder_dependence = founder_dependence
         """0-1: how much the enterprise rests on its founder (guide §4 on governance)."""
         self.accepts_undocumented = accepts_undocumented
@@ -92,11 +146,13 @@ class SSEEnterprise(mesa.Agent):
             "founded_month": self.founded_month, "closed_month": self.closed_month,
             "workers": int(self.worker_rows().size), "capacity": self.capacity,
             "cash_eur": round(self.cash_eur, 2), "founder_dependence": round(self.founder_dependence, 3),
+            "market_demand_eur_per_month": round(self.market_demand_eur_per_month, 2),
             "accepts_undocumented": self.accepts_undocumented, "start_up_supported": self.start_up_supported,
             "revenue_last_month_eur": {k: round(v, 2) for k, v in self.accounts.month.items()},
             "revenue_since_founding_eur": {k: round(v, 2) for k, v in self.accounts.total.items()},
             "costs_last_month_eur": round(self.accounts.costs_month, 2),
             "costs_since_founding_eur": round(self.accounts.costs_total, 2),
+            "distributed_since_founding_eur": round(self.accounts.distributed_total, 2),
         }
 
     def worker_rows(self) -> np.ndarray:
@@ -104,24 +160,17 @@ class SSEEnterprise(mesa.Agent):
 
     def close(self) -> None:
         """The enterprise closes; its workers search again."""
-        rows = self.worker_rows()
-        leave_sse(self.model, rows)
+        leave_enterprise(self.model, self.worker_rows())
         self.closed_month = self.model.month
 
 
-def join(model: "CityModel", rows: np.ndarray, enterprise: SSEEnterprise, state: LabourState, wage: float) -> None:
-    """People start working in an SSE enterprise."""
-    take_job(model, rows, np.full(rows.size, -1, dtype=np.int32), JobLevel.ELEMENTARY, np.full(rows.size, state, np.int8))
+def output_eur_per_month(model: "CityModel", rows: np.ndarray) -> np.ndarray:
+    """What each of these workers produces a month, EUR at market prices: half at the
+    start, more with the host language (up to +50 %) and bridging ties (up to +50 %, the
+    clients and codes of the host market, guide §2.6.2). Assumption."""
     pop = model.pop
-    pop.sse_enterprise[rows] = enterprise.index
-    pop.wage_eur_per_month[rows] = wage
-    pop.exploited[rows] = False
-
-
-def leave_sse(model: "CityModel", rows: np.ndarray) -> None:
-    leave_job(model, rows)
-    model.pop.sse_enterprise[rows] = -1
-    model.pop.programme_end_month[rows] = np.iinfo(np.int32).min
+    productivity = 0.5 + 0.5 * pop.language[rows] + np.minimum(0.5, 0.02 * pop.bridging_ties[rows])
+    return productivity * model.params.sse.market_sales_eur_per_worker_month
 
 
 def sse_activity(model: "CityModel") -> None:
@@ -136,6 +185,12 @@ def alive_enterprises(model: "CityModel") -> list[SSEEnterprise]:
     return [e for e in model.sse_enterprises if e.alive]
 
 
+def open_books(model: "CityModel") -> None:
+    """The month's books open before anything is booked (union support, launch grants)."""
+    for enterprise in alive_enterprises(model):
+        enterprise.accounts.open_month()
+
+
 def public_share_of_costs(model: "CityModel", enterprise: SSEEnterprise) -> float:
     """Operating subsidy as a share of costs: Diomcoop's 95 % at first, 40 % three years
     later, then down to nothing (guide §2.10.2), linear in between."""
@@ -148,56 +203,113 @@ def public_share_of_costs(model: "CityModel", enterprise: SSEEnterprise) -> floa
     return s.share_after_three_years * (s.end_after_months - age) / max(s.end_after_months - 36, 1)
 
 
+def reserved_orders_eur_per_month(model: "CityModel") -> float:
+    """The city's purchases reserved for SSE enterprises this month (rescaled with the run)."""
+    procurement = model.params.policies.reserved_procurement
+    if not procurement.enabled:
+        return 0.0
+    return procurement.municipal_purchasing_eur_per_year * model.scale * procurement.reserved_share / 12
+
+
 def sse_economy(model: "CityModel") -> None:
-    """Each enterprise earns, pays, and closes when its cash runs out or its founder leaves."""
+    """Each enterprise produces, sells, hires, pays and closes (module docstring)."""
     enterprises = alive_enterprises(model)
     if not enterprises:
         return
-    p, pop, rng = model.params, model.pop, model.rng
-    rows = np.flatnonzero(pop.sse_enterprise >= 0)
-    index = pop.sse_enterprise[rows]
-    size = len(model.sse_enterprises)
-    workers = np.bincount(index, minlength=size)
-    language = np.bincount(index, weights=pop.language[rows], minlength=size)
-    bridging = np.bincount(index, weights=pop.bridging_ties[rows], minlength=size)
-    payroll = np.bincount(index, weights=pop.wage_eur_per_month[rows], minlength=size)
-    transitional = np.bincount(index, weights=pop.labour[rows] == LabourState.SSE_TRANSITIONAL_JOB, minlength=size)
+    p, pop = model.params, model.pop
     procurement = p.policies.reserved_procurement
-    orders_pool = (
-        procurement.municipal_purchasing_eur_per_year * model.scale * procurement.reserved_share / 12
-        if procurement.enabled
-        else 0.0
-    )
-    capacity_total = sum(e.capacity for e in enterprises)
+    pool = reserved_orders_eur_per_month(model)
+    eligible_capacity = sum(e.capacity for e in enterprises if e.kind in PROCUREMENT_KINDS)
     for enterprise in enterprises:
-        i = enterprise.index
-        enterprise.accounts.month = dict.fromkeys(REVENUE_SOURCES, 0.0)
-        n = workers[i]
-        productivity = 0.5 + 0.5 * (language[i] / n if n else 0.0) + min(0.5, 0.02 * (bridging[i] / n if n else 0.0))
-        enterprise.accounts.book("market_sales", n * p.sse.market_sales_eur_per_worker_month * productivity)
-        orders = enterprise.orders_due_eur_per_month + (orders_pool * enterprise.capacity / capacity_total if capacity_total else 0.0)
-        enterprise.accounts.book("public_orders", orders)
-        model.municipality.order("sse_public_orders", orders)
-        enterprise.accounts.book("donations", p.sse.donations_eur_per_month)
+        rows = enterprise.worker_rows()
+        output = float(output_eur_per_month(model, rows).sum())
+        reserved = pool * enterprise.capacity / eligible_capacity if enterprise.kind in PROCUREMENT_KINDS else 0.0
+        offered = enterprise.orders_due_eur_per_month + reserved
+        if enterprise.kind in HIRING_KINDS and enterprise.market_demand_eur_per_month + offered > output:
+            _hire_to_meet_demand(model, enterprise, rows, enterprise.market_demand_eur_per_month + offered - output)
+            rows = enterprise.worker_rows()
+            output = float(output_eur_per_month(model, rows).sum())
+        market = min(enterprise.market_demand_eur_per_month, output)
+        served = min(offered, output - market)
+        accounts = enterprise.accounts
+        accounts.orders_not_placed_month = offered - served
+        accounts.book("market_sales", market)
+        if served:
+            accounts.book("public_orders", served)
+            served_reserved = served * reserved / offered
+            model.municipality.order("sse_public_orders", served)
+            # The city pays reserved contracts above the market price: that premium is the lever's cost.
+            model.municipality.spend("reserved_procurement", served_reserved * procurement.price_premium_share)
+        accounts.book("donations", p.sse.donations_eur_per_month)
         if enterprise.kind == "work_integration" and p.policies.sse_transitional_jobs.enabled:
-            subsidy = transitional[i] * p.policies.sse_transitional_jobs.subsidy_eur_per_place_month
-            enterprise.accounts.book("subsidies", subsidy)
+            places = np.count_nonzero(pop.labour[rows] == LabourState.SSE_TRANSITIONAL_JOB)
+            subsidy = places * p.policies.sse_transitional_jobs.subsidy_eur_per_place_month
+            accounts.book("subsidies", subsidy)
             model.municipality.spend("sse_transitional_jobs", subsidy)
-        fixed = 0.0 if enterprise.in_third_place else p.sse.fixed_costs_eur_per_month
-        costs = float(payroll[i]) + fixed
-        subsidy = public_share_of_costs(model, enterprise) * costs
-        if subsidy:
-            enterprise.accounts.book("subsidies", subsidy)
-            model.municipality.spend("start_up_support", subsidy)
-        enterprise.accounts.costs_month = costs
-        enterprise.accounts.costs_total += costs
-        enterprise.cash_eur += sum(enterprise.accounts.month.values()) - costs
-    founder_leaves = draws.happens(rng, p.sse.founder_exit_rate_per_month, len(enterprises))
-    collapses = draws.happens(rng, np.array([e.founder_dependence for e in enterprises]), len(enterprises))
-    for enterprise, leaves, collapse in zip(enterprises, founder_leaves, collapses, strict=True):
+        _pay(model, enterprise, rows)
+    _closures(model, enterprises)
+
+
+def _hire_to_meet_demand(model: "CityModel", enterprise: SSEEnterprise, rows: np.ndarray, gap_eur: float) -> None:
+    """Open positions for demand beyond output (``gap_eur`` a month, in workers at mid
+    productivity: language B1, no ties), within capacity and what the cash pays for three
+    months; fill them through the hiring rule from the city's authorised job seekers, taking
+    only applicants whose output pays their wage net of the enterprise's subsidy, so that
+    a hire never makes its accounts worse."""
+    sse = model.params.sse
+    wanted = int(np.ceil(gap_eur / (0.75 * sse.market_sales_eur_per_worker_month)))
+    affordable = int(max(enterprise.cash_eur, 0.0) // (enterprise.pay_eur_per_month * HIRING_CASH_COVER_MONTHS))
+    positions = min(wanted, enterprise.capacity - rows.size, affordable)
+    if positions <= 0:
+        return
+    pop = model.pop
+    searching = np.flatnonzero(pop.labour == LabourState.SEARCHING)
+    searching = searching[work_authorised(model, searching)]
+    cost = enterprise.pay_eur_per_month * (1.0 - public_share_of_costs(model, enterprise))
+    searching = searching[output_eur_per_month(model, searching) >= cost]
+    hired = hire_by_rule(model, searching, positions, discrimination_logit=0.0)
+    join_enterprise(model, hired, enterprise, LabourState.SSE_COOP_MEMBER, enterprise.pay_eur_per_month)
+
+
+def _pay(model: "CityModel", enterprise: SSEEnterprise, rows: np.ndarray) -> None:
+    """Pay authorised workers and fixed costs, take the start-up subsidy, distribute a surplus."""
+    pop, sse = model.pop, model.params.sse
+    paid = rows[work_authorised(model, rows)]
+    declare_members(model, paid[pop.labour[paid] == LabourState.SOLIDARITY_ACTIVITY])
+    pop.wage_eur_per_month[rows] = 0.0
+    pop.wage_eur_per_month[paid] = enterprise.pay_eur_per_month
+    fixed = 0.0 if enterprise.in_third_place else sse.fixed_costs_eur_per_month
+    costs = paid.size * enterprise.pay_eur_per_month + fixed
+    subsidy = public_share_of_costs(model, enterprise) * costs
+    if subsidy:
+        enterprise.accounts.book("subsidies", subsidy)
+        model.municipality.spend("start_up_support", subsidy)
+    enterprise.cash_eur += sum(enterprise.accounts.month.values()) - costs
+    surplus = enterprise.cash_eur - sse.cash_reserve_months * costs
+    distributed = surplus if surplus > 0 and paid.size else 0.0
+    if distributed:
+        pop.wage_eur_per_month[paid] += np.float32(distributed / paid.size)
+        enterprise.cash_eur -= distributed
+    enterprise.accounts.pay(costs, distributed)
+
+
+def _closures(model: "CityModel", enterprises: list[SSEEnterprise]) -> None:
+    """Close enterprises out of cash, or whose founder leaves and takes them down.
+
+    The founder's exit and the collapse it brings are drawn per enterprise and month,
+    keyed by its identity: a scenario that keeps an enterprise alive longer does not move
+    any other enterprise's draws.
+    """
+    p = model.params.sse
+    index = np.array([e.index for e in enterprises])
+    leaves = draws.keyed_uniform(model._seed, "sse.founder_exit", index, model.month) < p.founder_exit_rate_per_month
+    collapse = draws.keyed_uniform(model._seed, "sse.collapse", index, model.month) < np.array(
+        [e.founder_dependence for e in enterprises]
+    )
+    for enterprise, gone, falls in zip(enterprises, leaves, collapse, strict=True):
         if enterprise.kind == "ephemeral_cooperative":
             continue  # a cohort runs its course: the ephemeral-cooperative lever ends it
-        if enterprise.cash_eur < 0 or (leaves and collapse):
+        if enterprise.cash_eur < 0 or (gone and falls):
             enterprise.close()
 
 
@@ -210,31 +322,19 @@ def sse_learning(model: "CityModel") -> None:
     pop.bridging_ties[rows] += p.bridging_gain_per_month
 
 
-def hire_into_sector(model: "CityModel", rows: np.ndarray, sector: int) -> None:
-    """Partner employers of a sector hire these people at elementary level (springboard, guide §2.8)."""
-    if rows.size == 0:
-        return
-    candidates = [e for e in model.employers if e.sector == sector]
-    pick = model.rng.integers(0, len(candidates), rows.size)
-    employer = np.array([e.index for e in candidates], dtype=np.int32)[pick]
-    pop = model.pop
-    state = np.where(pop.education[rows] == Education.LOW, LabourState.JOB_MATCHING_SKILLS, LabourState.JOB_BELOW_SKILLS)
-    take_job(model, rows, employer, JobLevel.ELEMENTARY, state.astype(np.int8))
-    pop.wage_eur_per_month[rows] = model.sectors[sector].elementary_wage_eur_per_month
-    pop.exploited[rows] = False
-
-
 def open_existing_enterprises(model: "CityModel") -> None:
-    """The SSE cooperatives already in the city at month 0, staffed from searchers."""
+    """The SSE cooperatives already in the city at month 0, each staffed to half its
+    capacity from authorised job seekers, with a clientele for what they produce."""
     p, pop = model.params.sse, model.pop
     weights = np.array([s.elementary_application_weight for s in model.sectors], dtype=float)
-    for _ in range(model.scaled(p.existing_enterprises)):
+    for _ in range(model.scaled(p.existing_enterprises, "sse.existing_enterprises")):
         sector = int(model.rng.choice(len(weights), p=weights / weights.sum()))
         enterprise = SSEEnterprise(
             model, "cooperative", sector, p.max_members, p.initial_cash_eur,
-            founder_dependence=float(model.rng.uniform(0.0, 1.0)),
+            founder_dependence=float(model.rng.uniform(0.0, 1.0)), pay_eur_per_month=p.member_pay_eur_per_month,
         )
         searching = np.flatnonzero(pop.labour == LabourState.SEARCHING)
         searching = searching[work_authorised(model, searching)]
         staff = searching[model.rng.choice(searching.size, size=min(p.max_members // 2, searching.size), replace=False)]
-        join(model, staff, enterprise, LabourState.SSE_COOP_MEMBER, p.member_pay_eur_per_month)
+        join_enterprise(model, staff, enterprise, LabourState.SSE_COOP_MEMBER, p.member_pay_eur_per_month)
+        enterprise.market_demand_eur_per_month = float(output_eur_per_month(model, staff).sum())

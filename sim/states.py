@@ -38,6 +38,7 @@ class LabourState(IntEnum):
     SELF_EMPLOYED = 10
     INACTIVE = 11  # out of the labour force: care duties (guide §2.5.1.2) or study
     GONE = 12
+    SOLIDARITY_ACTIVITY = 13  # unpaid activity in an SSE collective without the right to work (guide §5)
 
 
 class Reason(IntEnum):
@@ -111,7 +112,10 @@ SSE_STATES = (
     LabourState.SSE_TRANSITIONAL_JOB,
     LabourState.EPHEMERAL_COOP_MEMBER,
     LabourState.SSE_COOP_MEMBER,
+    LabourState.SOLIDARITY_ACTIVITY,
 )
+"""States of activity in an SSE enterprise: the solidarity-activity clock of OACAS runs in all
+of them, paid or not."""
 MAINSTREAM_JOB_STATES = (LabourState.JOB_MATCHING_SKILLS, LabourState.JOB_BELOW_SKILLS)
 
 

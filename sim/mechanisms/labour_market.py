@@ -26,38 +26,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import draws
+from sim.mechanisms.jobs import leave_job, take_job
 from sim.mechanisms.networks import referral
 from sim.mechanisms.work_authorisation import work_authorised
-from sim.states import IS_FORMAL_WORK, IS_MAINSTREAM_JOB, N_LABOUR, Education, JobLevel, LabourState, RecognitionState
+from sim.population import NO_MONTH
+from sim.states import IS_MAINSTREAM_JOB, N_LABOUR, Education, JobLevel, LabourState, RecognitionState
 
 if TYPE_CHECKING:
     from sim.model import CityModel
-
-
-def leave_job(model: "CityModel", rows: np.ndarray) -> None:
-    """People lose or leave their job and search again."""
-    pop = model.pop
-    pop.labour[rows] = LabourState.SEARCHING
-    pop.labour_since_month[rows] = model.month
-    pop.employer[rows] = -1
-    pop.job_level[rows] = -1
-    pop.wage_eur_per_month[rows] = 0.0
-    pop.exploited[rows] = False
-
-
-def take_job(
-    model: "CityModel", rows: np.ndarray, employers: np.ndarray, level: JobLevel | np.ndarray, state: np.ndarray
-) -> None:
-    """People start a job at the given employers (indices into ``model.employers``)."""
-    pop = model.pop
-    first_formal = IS_FORMAL_WORK[state] & (pop.first_formal_job_month[rows] == np.iinfo(np.int32).min)
-    first_formal &= work_authorised(model, rows)  # solidarity activity without papers is not declared work
-    model.first_formal_job.hired(pop, rows[first_formal], model.month)
-    pop.first_formal_job_month[rows[first_formal]] = model.month
-    pop.labour[rows] = state
-    pop.labour_since_month[rows] = model.month
-    pop.employer[rows] = employers
-    pop.job_level[rows] = level
 
 
 def skilled_eligible(model: "CityModel", rows: np.ndarray) -> np.ndarray:
@@ -90,8 +66,30 @@ def job_loss(model: "CityModel") -> None:
     leave_job(model, draws.chosen_by_category(model.rng, rate, model.pop.labour))
 
 
+PARTNER_PROGRAMMES = ("integrated_training", "sse_transitional_jobs")
+"""Programmes whose graduates get priority on their partner employers' openings (the
+``partner_programme`` column holds the position in this tuple)."""
+
+
+def give_partner_priority(model: "CityModel", rows: np.ndarray, programme: str, months: float) -> None:
+    """Graduates of ``programme`` apply first, with the programme's referral, to the
+    elementary openings of its sector for ``months`` (guide §2.8: the springboard).
+
+    A partner employer gives graduates priority on openings it has anyway: it opens none
+    for them, so every placement takes an opening someone else could have had.
+    """
+    pop = model.pop
+    pop.partner_programme[rows] = PARTNER_PROGRAMMES.index(programme)
+    pop.partner_priority_until_month[rows] = model.month + max(int(round(months)), 1) - 1
+
+
 def formal_hiring(model: "CityModel") -> None:
-    """Match authorised applicants to this month's openings (module docstring)."""
+    """Match authorised applicants to this month's openings (module docstring).
+
+    Order: skilled openings, then programme graduates with partner priority on their
+    programme's sector, then everyone else on elementary openings. Each applicant makes one
+    elementary application a month.
+    """
     pop = model.pop
     labour = pop.labour
     looking = np.flatnonzero((labour == LabourState.SEARCHING) | (labour == LabourState.UNDECLARED_WORK))
@@ -103,6 +101,16 @@ def formal_hiring(model: "CityModel") -> None:
     hired_now = np.zeros(pop.slots, dtype=bool)
     hired_now[hired] = True
     elementary = looking[~hired_now[looking]]
+    with_priority = pop.partner_priority_until_month[elementary] >= model.month
+    if with_priority.any():
+        graduates = elementary[with_priority]
+        programme = pop.partner_programme[graduates]
+        sector = np.array([model.sector_index(getattr(model.params.policies, name).sector) for name in PARTNER_PROGRAMMES])
+        placed = _fill_openings(model, graduates, JobLevel.ELEMENTARY, sector_of=sector[programme], vouched=True)
+        for code, name in enumerate(PARTNER_PROGRAMMES):
+            model.programme_outcomes.placed(name, np.count_nonzero(pop.partner_programme[placed] == code))
+        pop.partner_priority_until_month[placed] = NO_MONTH
+        elementary = elementary[~with_priority]
     weights = np.array([s.elementary_application_weight for s in model.sectors], dtype=float)
     sector_of = model.rng.choice(len(weights), size=elementary.size, p=weights / weights.sum())
     if model.params.policies.mentoring.enabled:
@@ -112,9 +120,45 @@ def formal_hiring(model: "CityModel") -> None:
     _fill_openings(model, elementary, JobLevel.ELEMENTARY, sector_of=sector_of)
 
 
-def _fill_openings(model: "CityModel", applicants: np.ndarray, level: JobLevel, sector_of: np.ndarray) -> np.ndarray:
+def acceptance_probability(
+    model: "CityModel", applicants: np.ndarray, level: JobLevel, discrimination_logit: float | np.ndarray,
+    vouched: bool = False,
+) -> np.ndarray:
+    """The hiring rule (module docstring): the chance an employer accepts each applicant.
+
+    ``vouched`` applicants come with a referral (a programme's partner); the others with
+    one through their ties.
+    """
+    lm, pop = model.params.labour_market, model.pop
+    skilled = level == JobLevel.SKILLED
+    base = lm.hiring_logit_skilled if skilled else lm.hiring_logit_elementary
+    requirement = lm.language_requirement_skilled if skilled else lm.language_requirement_elementary
+    referred = True if vouched else referral(model, applicants, with_bonding=not skilled)
+    logit = (
+        base
+        + lm.language_weight_logit * np.minimum(pop.language[applicants] - requirement, 0.0)
+        + lm.referral_weight_logit * referred
+        - discrimination_logit
+    )
+    return 1.0 / (1.0 + np.exp(-logit))
+
+
+def hire_by_rule(model: "CityModel", candidates: np.ndarray, positions: int, discrimination_logit: float) -> np.ndarray:
+    """Fill ``positions`` elementary openings of one employer outside the mainstream (an
+    SSE enterprise) from ``candidates``: they apply in random order, the hiring rule
+    accepts or not, and the first accepted get the positions."""
+    if positions <= 0 or candidates.size == 0:
+        return candidates[:0]
+    order = model.rng.permutation(candidates)[: 20 * positions]  # enough applicants to fill them, almost always
+    accept = acceptance_probability(model, order, JobLevel.ELEMENTARY, discrimination_logit)
+    return order[draws.happens(model.rng, accept, order.size)][:positions]
+
+
+def _fill_openings(
+    model: "CityModel", applicants: np.ndarray, level: JobLevel, sector_of: np.ndarray, vouched: bool = False
+) -> np.ndarray:
     """Each applicant tries one opening of the level in their sector; return who was hired."""
-    lm, rng, pop = model.params.labour_market, model.rng, model.pop
+    rng, pop = model.rng, model.pop
     employers = model.employers
     skilled = level == JobLevel.SKILLED
     # All openings of the level, as one list of slots grouped by sector.
@@ -130,15 +174,8 @@ def _fill_openings(model: "CityModel", applicants: np.ndarray, level: JobLevel, 
     slot = first_slot[sector_of] + (rng.random(applicants.size) * per_sector[sector_of]).astype(np.int64)
     employer = slots[slot]
     discrimination = np.array([e.discrimination_logit for e in employers])
-    base = lm.hiring_logit_skilled if skilled else lm.hiring_logit_elementary
-    requirement = lm.language_requirement_skilled if skilled else lm.language_requirement_elementary
-    logit = (
-        base
-        + lm.language_weight_logit * np.minimum(pop.language[applicants] - requirement, 0.0)
-        + lm.referral_weight_logit * referral(model, applicants, with_bonding=not skilled)
-        - discrimination[employer]
-    )
-    accepted = np.flatnonzero(draws.happens(rng, 1.0 / (1.0 + np.exp(-logit)), applicants.size))
+    accept = acceptance_probability(model, applicants, level, discrimination[employer], vouched)
+    accepted = np.flatnonzero(draws.happens(rng, accept, applicants.size))
     # One hire per opening: among accepted applicants to the same opening, a random one.
     order = rng.permutation(accepted)
     _, first = np.unique(slot[order], return_index=True)
@@ -147,6 +184,7 @@ def _fill_openings(model: "CityModel", applicants: np.ndarray, level: JobLevel, 
     filled = np.bincount(chosen, minlength=len(employers))
     for index in np.flatnonzero(filled):
         employers[index].openings[level] -= filled[index]
+    model.flows.openings_filled += rows.size
     if skilled:
         state = np.full(rows.size, LabourState.JOB_MATCHING_SKILLS, dtype=np.int8)
     else:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import draws
-from sim.sse import leave_sse
+from sim.mechanisms.jobs import leave_enterprise
 from sim.mechanisms.outflow import depart
 from sim.population import NO_MONTH
 from sim.states import IS_FORMAL_WORK, LabourState, LegalStatus, Reason
@@ -39,23 +39,23 @@ def change_status(model: "CityModel", rows: np.ndarray, status: LegalStatus) -> 
         pop.studying[rows] = False
         _lose_legal_activities(model, rows)
     else:
-        newly_legal = rows[was_undocumented]
-        pop.legal_since_month[newly_legal] = model.month
-        # Solidarity activity kept through regularisation becomes declared work now.
-        working = newly_legal[IS_FORMAL_WORK[pop.labour[newly_legal]] & (pop.first_formal_job_month[newly_legal] == NO_MONTH)]
-        model.first_formal_job.hired(pop, working, model.month)
-        pop.first_formal_job_month[working] = model.month
+        # Solidarity activity kept through regularisation becomes paid, declared work at the
+        # collective's next pay day (``sim.sse``).
+        pop.legal_since_month[rows[was_undocumented]] = model.month
 
 
 def _lose_legal_activities(model: "CityModel", rows: np.ndarray) -> None:
-    """Without papers: no declared job (except solidarity activity in an SSE enterprise
-    open to undocumented people, guide §2.10), no course or training."""
+    """Without papers: no declared job (an SSE collective open to undocumented people may
+    keep them, unpaid, in solidarity activity: guide §2.10, §5), no course or training."""
     pop = model.pop
     working = rows[IS_FORMAL_WORK[pop.labour[rows]]]
     # Indexed by the sse_enterprise column; its -1 ("none") reads the trailing False.
     open_to_undocumented = np.array([e.accepts_undocumented for e in model.sse_enterprises] + [False], dtype=bool)
     keeps = (pop.labour[working] == LabourState.SSE_COOP_MEMBER) & open_to_undocumented[pop.sse_enterprise[working]]
-    leave_sse(model, working[~keeps])
+    leave_enterprise(model, working[~keeps])
+    unpaid = working[keeps]
+    pop.labour[unpaid] = LabourState.SOLIDARITY_ACTIVITY
+    pop.wage_eur_per_month[unpaid] = 0.0
     learning = rows[(pop.labour[rows] == LabourState.LANGUAGE_COURSE) | (pop.labour[rows] == LabourState.INTEGRATED_TRAINING)]
     pop.labour[learning] = LabourState.SEARCHING
     pop.labour_since_month[learning] = model.month

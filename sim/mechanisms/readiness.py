@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import draws
-from sim.mechanisms.labour_market import leave_job
+from sim.mechanisms.jobs import leave_job
 from sim.states import MAINSTREAM_JOB_STATES, N_LABOUR, LabourState, LegalStatus, Sex, lookup
 
 CAN_LEAVE_FOR_CARE = lookup((*MAINSTREAM_JOB_STATES, LabourState.SELF_EMPLOYED, LabourState.UNDECLARED_WORK), N_LABOUR)

@@ -1,26 +1,36 @@
 """Ephemeral cooperatives (guide §2.8, Migracoop in Paris; Sunucoop in Pantin).
 
-Every ``cohort_interval_months`` a cohort of ``cohort_size`` searchers (women only by
-default, as Migracoop's aspiring women entrepreneurs) tests a trade together for
+Every ``cohort_interval_months`` cohorts of ``cohort_size`` searchers (women only by
+default, as Migracoop's aspiring women entrepreneurs) test a trade together for
 ``duration_months`` as a cooperative, with municipal orders as an outlet; cohorts
-alternate between the lever's sectors (one culinary, one textile). At the end the cohort
-becomes a lasting cooperative with ``lasting_cooperative_probability``; otherwise each
-member becomes self-employed with ``self_employment_probability`` or searches again with
-the ties, language and knowledge gained.
+alternate between the lever's sectors (one culinary, one textile). The number of cohorts
+scales with the run's size (one per interval at the scenario's size); a cohort keeps its
+size. The cohort is an SSE enterprise with its own accounts (``sim.sse``): its members'
+output sells to the municipal orders and to a clientele that it builds over the test
+(from nothing to what its members produce; assumption).
+
+At the end, what happens follows from the accounts and the members' own state:
+
+- the cohort carries on as a lasting cooperative if its last month's market sales and
+  donations cover its costs net of the start-up support it can get (Diomcoop's 95 %, when
+  that lever is on): a viable trade, or a supported one;
+- otherwise it closes, and a member whose own output, net of a self-employed worker's
+  contributions (``sse.self_employment_contribution_share``), pays at least the minimum
+  income (``welfare.social_assistance_eur_per_month``) goes on alone, self-employed; the
+  others search again with the ties, language and knowledge gained.
 """
 
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim import draws
-from sim.mechanisms.labour_market import take_job
+from sim.mechanisms.jobs import join_enterprise, take_job
 from sim.mechanisms.work_authorisation import work_authorised
 from sim.policies.programmes import admit
 from sim.policies.registry import LeverSpec, register
 from sim.policies.start_up_support import support_new_enterprise
-from sim.sse import SSEEnterprise, alive_enterprises, join
 from sim.population import NO_MONTH
+from sim.sse import SSEEnterprise, alive_enterprises, output_eur_per_month
 from sim.states import JobLevel, LabourState, Sex
 
 if TYPE_CHECKING:
@@ -30,12 +40,23 @@ if TYPE_CHECKING:
 def cohorts(model: "CityModel") -> None:
     p = model.params.policies.ephemeral_cooperatives
     for enterprise in alive_enterprises(model):
-        if enterprise.kind == "ephemeral_cooperative" and enterprise.ends_month <= model.month:
-            _conclude(model, enterprise)
+        if enterprise.kind == "ephemeral_cooperative":
+            if enterprise.ends_month <= model.month:
+                _conclude(model, enterprise)
+            else:
+                _build_clientele(model, enterprise)
     rows = np.flatnonzero(model.pop.labour == LabourState.EPHEMERAL_COOP_MEMBER)
     model.pop.bridging_ties[rows] += p.bridging_gain_per_month
     if model.month % max(1, round(p.cohort_interval_months)) == 0:
-        _start_cohort(model)
+        for _ in range(model.scaled(1, "ephemeral_cooperatives.cohorts")):
+            _start_cohort(model)
+
+
+def _build_clientele(model: "CityModel", cohort: SSEEnterprise) -> None:
+    """The clientele grows over the test, from nothing to what the members produce."""
+    p = model.params.policies.ephemeral_cooperatives
+    progress = min(1.0, (model.month - cohort.founded_month + 1) / max(p.duration_months, 1))
+    cohort.market_demand_eur_per_month = progress * float(output_eur_per_month(model, cohort.worker_rows()).sum())
 
 
 def _start_cohort(model: "CityModel") -> None:
@@ -44,36 +65,55 @@ def _start_cohort(model: "CityModel") -> None:
     candidates = candidates[work_authorised(model, candidates)]
     if p.women_only:
         candidates = candidates[pop.sex[candidates] == Sex.FEMALE]
+    if model.municipality.budget_left_eur() < p.cost_eur_per_cohort:
+        return
     members = admit(model, candidates, p.cohort_size)
     if members.size < 2:
         return
     number = sum(e.founded_as == "ephemeral_cooperative" for e in model.sse_enterprises)
     sector = model.sector_index(p.sectors[number % len(p.sectors)])
-    cohort = SSEEnterprise(model, "ephemeral_cooperative", sector, p.cohort_size, cash_eur=0.0, founder_dependence=0.0)
+    cohort = SSEEnterprise(model, "ephemeral_cooperative", sector, p.cohort_size, cash_eur=0.0, founder_dependence=0.0,
+                           pay_eur_per_month=model.params.sse.member_pay_eur_per_month)
     cohort.ends_month = model.month + int(round(p.duration_months))
     cohort.orders_due_eur_per_month = p.municipal_orders_eur_per_cohort / max(p.duration_months, 1)
-    join(model, members, cohort, LabourState.EPHEMERAL_COOP_MEMBER, model.params.sse.member_pay_eur_per_month)
+    join_enterprise(model, members, cohort, LabourState.EPHEMERAL_COOP_MEMBER, cohort.pay_eur_per_month)
     model.pop.programme_end_month[members] = cohort.ends_month
     model.municipality.spend("ephemeral_cooperatives", p.cost_eur_per_cohort)
     model.programme_outcomes.enter(model, "ephemeral_cooperatives", members)
 
 
+def viable(model: "CityModel", cohort: SSEEnterprise) -> bool:
+    """Whether the cohort's own sales carry its costs net of the start-up support it can
+    get, on last month's accounts (this month's books have just opened)."""
+    s = model.params.policies.start_up_support
+    supported = s.enabled and model.municipality.budget_left_eur() >= s.launch_grant_eur
+    public_share = s.initial_public_share if supported else 0.0
+    accounts = cohort.accounts
+    own = accounts.last_month["market_sales"] + accounts.last_month["donations"]
+    return cohort.worker_rows().size >= 2 and own >= (1.0 - public_share) * accounts.last_month_costs
+
+
 def _conclude(model: "CityModel", cohort: SSEEnterprise) -> None:
-    p = model.params.policies.ephemeral_cooperatives
+    pop = model.pop
     members = cohort.worker_rows()
     cohort.orders_due_eur_per_month = 0.0
-    if draws.happens(model.rng, p.lasting_cooperative_probability, 1)[0]:
+    if viable(model, cohort):
         cohort.kind = "cooperative"
         cohort.founder_dependence = float(model.rng.uniform(0.0, 1.0))
-        model.pop.labour[members] = LabourState.SSE_COOP_MEMBER
-        model.pop.programme_end_month[members] = NO_MONTH
+        cohort.market_demand_eur_per_month = float(output_eur_per_month(model, members).sum())
+        pop.labour[members] = LabourState.SSE_COOP_MEMBER
+        pop.programme_end_month[members] = NO_MONTH
         support_new_enterprise(model, cohort)
+        model.programme_outcomes.placed("ephemeral_cooperatives", members.size)
         return
+    earnings = output_eur_per_month(model, members) * (1.0 - model.params.sse.self_employment_contribution_share)
     cohort.close()
-    self_employed = members[draws.happens(model.rng, p.self_employment_probability, members.size)]
-    take_job(model, self_employed, np.full(self_employed.size, -1, dtype=np.int32), JobLevel.ELEMENTARY,
-             np.full(self_employed.size, LabourState.SELF_EMPLOYED, dtype=np.int8))
-    model.pop.wage_eur_per_month[self_employed] = model.params.sse.member_pay_eur_per_month
+    alone = members[earnings >= model.params.welfare.social_assistance_eur_per_month]
+    take_job(model, alone, np.full(alone.size, -1, dtype=np.int32), JobLevel.ELEMENTARY,
+             np.full(alone.size, LabourState.SELF_EMPLOYED, dtype=np.int8))
+    pop.wage_eur_per_month[alone] = earnings[earnings >= model.params.welfare.social_assistance_eur_per_month]
+    model.programme_outcomes.placed("ephemeral_cooperatives", alone.size)
+    model.flows.self_employment_starts += alone.size
 
 
 register(LeverSpec("ephemeral_cooperatives", "programmes", (cohorts,), priority=40))

@@ -5,8 +5,10 @@ a trade while practising it (Kokkola's INTEGRA, Grenzeloos, Sartoria Sociale). T
 offers ``places`` at a time for ``duration_months``; searchers below B1 with a legal
 presence are admitted (one-stop-shop referrals first). Attrition is lower than in the
 linear course (Kokkola's reason for the programme), the language gain per month is
-``language_gain_per_month`` and bridging ties grow as at work; a share of graduates is
-hired by the programme's partner employers in its sector.
+``language_gain_per_month`` and bridging ties grow as at work. Graduates then get
+priority, with the programme's referral, on the openings of its partner employers in its
+sector for ``partner_priority_months`` (``labour_market.give_partner_priority``): the
+hiring rule still decides, and each placement takes an opening from someone else.
 """
 
 from typing import TYPE_CHECKING
@@ -15,10 +17,9 @@ import numpy as np
 
 from sim import draws
 from sim.mechanisms.language import B1
-from sim.mechanisms.work_authorisation import work_authorised
+from sim.mechanisms.labour_market import give_partner_priority
 from sim.policies.programmes import admit
 from sim.policies.registry import LeverSpec, register
-from sim.sse import hire_into_sector
 from sim.states import LabourState, LegalStatus
 
 if TYPE_CHECKING:
@@ -36,9 +37,7 @@ def exits(model: "CityModel") -> None:
     pop.labour[leaving] = LabourState.SEARCHING
     pop.labour_since_month[leaving] = model.month
     pop.programme_end_month[leaving] = np.iinfo(np.int32).min
-    graduates = rows[graduating]
-    placed = graduates[draws.happens(model.rng, p.placement_probability, graduates.size)]
-    hire_into_sector(model, placed[work_authorised(model, placed)], model.sector_index(p.sector))
+    give_partner_priority(model, rows[graduating], "integrated_training", p.partner_priority_months)
 
 
 def admissions(model: "CityModel") -> None:
@@ -46,7 +45,8 @@ def admissions(model: "CityModel") -> None:
     in_training = np.count_nonzero(pop.labour == LabourState.INTEGRATED_TRAINING)
     candidates = np.flatnonzero(pop.labour == LabourState.SEARCHING)
     candidates = candidates[(pop.language[candidates] < B1) & (pop.status[candidates] != LegalStatus.UNDOCUMENTED)]
-    rows = admit(model, candidates, model.scaled(p.places) - in_training, unit_cost=p.cost_eur_per_place_month)
+    rows = admit(model, candidates, model.scaled(p.places, "integrated_training.places") - in_training,
+                 unit_cost=p.cost_eur_per_place_month)
     pop.labour[rows] = LabourState.INTEGRATED_TRAINING
     pop.labour_since_month[rows] = model.month
     pop.programme_end_month[rows] = model.month + np.int32(round(p.duration_months))

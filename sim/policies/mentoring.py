@@ -32,7 +32,7 @@ def matches(model: "CityModel") -> None:
     candidates = np.flatnonzero(pop.labour == LabourState.SEARCHING)
     # Mentoring is offered once (Duo for a Job's six months), not renewed.
     candidates = candidates[work_authorised(model, candidates) & (pop.mentored_until_month[candidates] == NO_MONTH)]
-    mentees = admit(model, candidates, model.scaled(p.places) - active, unit_cost=p.cost_eur_per_mentee)
+    mentees = admit(model, candidates, model.scaled(p.places, "mentoring.places") - active, unit_cost=p.cost_eur_per_mentee)
     pop.mentored_until_month[mentees] = model.month + np.int32(round(p.duration_months)) - 1
     model.municipality.spend("mentoring", mentees.size * p.cost_eur_per_mentee)
     model.programme_outcomes.enter(model, "mentoring", mentees)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import draws
-from sim.mechanisms.labour_market import leave_job
+from sim.mechanisms.jobs import leave_job
 from sim.policies.registry import LeverSpec, register
 from sim.states import LegalStatus
 

@@ -30,7 +30,8 @@ def visits(model: "CityModel") -> None:
     model.municipality.spend("one_stop_shop", model.scaled_eur(p.fixed_cost_eur_per_month))
     if rows.size == 0 or not model.municipality.can_fund():
         return
-    clients = rows[model.rng.choice(rows.size, size=min(model.scaled(p.capacity_clients_per_month), rows.size), replace=False)]
+    size = min(model.scaled(p.capacity_clients_per_month, "one_stop_shop.clients"), rows.size)
+    clients = rows[model.rng.choice(rows.size, size=size, replace=False)]
     pop.one_stop_shop_month[clients] = model.month
     pop.services_knowledge[clients] += (1.0 - pop.services_knowledge[clients]) * np.float32(p.services_knowledge_gain)
     model.municipality.spend("one_stop_shop", clients.size * p.cost_eur_per_client)

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.states import IS_EMPLOYED, N_LABOUR, LabourState
+from sim.mechanisms.work_authorisation import work_authorised
+from sim.states import IS_EMPLOYED, IS_FORMAL_WORK, N_LABOUR, LabourState
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -49,20 +50,29 @@ def admit(
 
 IN_MAINSTREAM_WORK = np.zeros(N_LABOUR, dtype=bool)
 IN_MAINSTREAM_WORK[[LabourState.JOB_MATCHING_SKILLS, LabourState.JOB_BELOW_SKILLS, LabourState.SELF_EMPLOYED]] = True
-COUNTS = ("followed", "still_in_city", "in_job_or_training", "in_mainstream_work")
+COUNTS = ("followed", "still_in_city", "in_job_or_training", "in_mainstream_work", "in_declared_work")
 
 
 class ProgrammeOutcomes:
-    """Entries into each lever and where the entrants are 6 and 12 months on.
+    """Entries into each lever, where the entrants are 6 and 12 months on, and placements.
 
     ``participants`` counts entries, ``people`` distinct persons (someone may enter twice).
     A programme that is itself a job (SSE places) counts as a job; ``in_mainstream_work``
-    (a mainstream job or self-employment) is the springboard outcome.
+    (a mainstream job or self-employment) is the springboard outcome; ``in_declared_work``
+    counts people (not shares) in declared work, the gross figure that a comparison sets
+    against the net change in people in work. ``placements`` counts the jobs a lever's own
+    channel gave: partner-priority hires, lasting cooperatives' members, cohort members
+    going on self-employed.
     """
 
     def __init__(self):
         self.entries: dict[str, list[np.ndarray]] = {}
         self.followed: dict[str, dict[int, np.ndarray]] = {}
+        self.placements: dict[str, int] = {}
+
+    def placed(self, lever: str, count: int) -> None:
+        if count:
+            self.placements[lever] = self.placements.get(lever, 0) + int(count)
 
     def enter(self, model: "CityModel", lever: str, rows: np.ndarray) -> None:
         if rows.size == 0:
@@ -83,24 +93,28 @@ class ProgrammeOutcomes:
                     continue
                 here = pop.person_id[due[0]] == due[1]
                 labour = pop.labour[due[0]]
+                declared = here & IS_FORMAL_WORK[labour] & work_authorised(model, due[0])
                 self.followed[lever][months] += [
                     due.shape[1],
                     np.count_nonzero(here),
                     np.count_nonzero(here & IN_JOB_OR_TRAINING[labour]),
                     np.count_nonzero(here & IN_MAINSTREAM_WORK[labour]),
+                    np.count_nonzero(declared),
                 ]
 
     def summary(self) -> dict[str, dict]:
         out = {}
         for lever, chunks in self.entries.items():
             entries = np.concatenate(chunks, axis=1)
-            lever_out: dict = {"participants": int(entries.shape[1]), "people": int(np.unique(entries[1]).size)}
-            for months, (due, here, job_or_training, mainstream) in self.followed[lever].items():
+            lever_out: dict = {"participants": int(entries.shape[1]), "people": int(np.unique(entries[1]).size),
+                               "placements": self.placements.get(lever, 0)}
+            for months, (due, here, job_or_training, mainstream, declared) in self.followed[lever].items():
                 lever_out[f"after_{months}_months"] = {
                     "followed": int(due),
                     "still_in_city": int(here),
                     "in_job_or_training_share": job_or_training / here if here else None,
                     "in_mainstream_work_share": mainstream / here if here else None,
+                    "in_declared_work": int(declared),
                 }
             out[lever] = lever_out
         return out

@@ -7,9 +7,9 @@ approved). Approval gives a temporary permit. Conditions:
 
 - ``oacas`` (France): ``oacas_activity_months`` of uninterrupted solidarity activity in
   the SSE; or ``oacas_presence_months`` of presence, ``oacas_short_activity_months`` of
-  activity and a job promise (drawn with ``job_promise_probability``).
+  activity and a job promise (``job_promise``).
 - ``arraigo`` (Spain): ``arraigo_presence_months`` of presence and work or training with
-  a contract offer (``job_promise_probability``).
+  a contract offer (``job_promise``).
 - ``one_off`` (Geneva's Opération Papyrus): during a window, ``one_off_presence_months``
   of presence, work and a basic language level.
 - ``prato`` (Prato protocol): exploited workers denounce their situation through the
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import draws
-from sim.mechanisms.labour_market import leave_job
+from sim.mechanisms.jobs import leave_job
 from sim.mechanisms.legal_status import change_status
 from sim.policies.programmes import IN_JOB_OR_TRAINING
 from sim.policies.registry import LeverSpec, register
@@ -35,6 +35,22 @@ if TYPE_CHECKING:
     from sim.scenario import Scenario
 
 
+def job_promise(model: "CityModel", rows: np.ndarray) -> np.ndarray:
+    """Who holds a job promise: people working for an employer (or an SSE enterprise) that
+    is willing to sign them a contract, a share ``job_promise_probability`` of such pairs.
+
+    Drawn once per (person, employer), keyed by both (``draws.keyed_uniform``): a promise
+    lasts as long as the job, and a new employer is a new chance, not a monthly redraw.
+    """
+    pop = model.pop
+    employer = pop.employer[rows].astype(np.int64)
+    enterprise = pop.sse_enterprise[rows].astype(np.int64)
+    has_one = (employer >= 0) | (enterprise >= 0)
+    who = np.where(employer >= 0, employer, len(model.employers) + enterprise)
+    uniform = draws.keyed_uniform(model._seed, "regularisation.job_promise", pop.person_id[rows], who)
+    return has_one & (uniform < model.params.policies.regularisation.job_promise_probability)
+
+
 def regularisations(model: "CityModel") -> None:
     pop, r = model.pop, model.params.policies.regularisation
     if r.regime == "prato":
@@ -42,7 +58,7 @@ def regularisations(model: "CityModel") -> None:
         return
     rows = np.flatnonzero(pop.status == LegalStatus.UNDOCUMENTED)
     presence = model.month - pop.arrival_month[rows]
-    promise = draws.happens(model.rng, r.job_promise_probability, rows.size)
+    promise = job_promise(model, rows)
     working = IN_JOB_OR_TRAINING[pop.labour[rows]]
     if r.regime == "oacas":
         activity = pop.sse_activity_months[rows]

@@ -1,23 +1,27 @@
 """SSE transitional jobs as a springboard (guide §2.8: Sandwich Brothers, Cannelle et Piment).
 
-Work-integration enterprises (``enterprises`` of them, in the lever's sector) hold
-``places`` transitional jobs of ``spell_months`` paid ``wage_eur_per_month``, funded by a
-municipal subsidy per occupied place and by their sales. Authorised searchers are
-admitted (one-stop-shop referrals first, then the longest unemployed); at the end of the
-spell a partner employer hires the graduate with ``partner_hiring_probability`` (Spain's
-insertion enterprises: 67.2 % exit to ordinary jobs, T25), the others search again with
-the language, ties and experience gained.
+Work-integration enterprises (``enterprises`` of them at the city's size, in the lever's
+sector, each with its share of the ``places``) hold transitional jobs of
+``spell_months`` paid ``wage_eur_per_month`` from their accounts: their sales, and a
+municipal subsidy per occupied place. An enterprise fills a free place only while its
+cash is positive. Authorised searchers are admitted (one-stop-shop referrals first, then
+the longest unemployed). At the end of the spell graduates search again with the
+language, ties and experience gained, and with priority, with the programme's referral,
+on the openings of its partner employers for ``partner_priority_months``
+(``labour_market.give_partner_priority``): Spain's insertion enterprises report 67.2 % of
+exits to ordinary jobs (T25), which the hiring rule must now reach on its own.
 """
 
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim import draws
+from sim.mechanisms.jobs import join_enterprise, leave_enterprise
+from sim.mechanisms.labour_market import give_partner_priority
 from sim.mechanisms.work_authorisation import work_authorised
 from sim.policies.programmes import admit
 from sim.policies.registry import LeverSpec, register
-from sim.sse import SSEEnterprise, alive_enterprises, hire_into_sector, join, leave_sse
+from sim.sse import SSEEnterprise, alive_enterprises
 from sim.states import LabourState
 
 if TYPE_CHECKING:
@@ -25,26 +29,26 @@ if TYPE_CHECKING:
 
 
 def open_enterprises(model: "CityModel") -> None:
-    p = model.params.policies.sse_transitional_jobs
-    sector = model.sector_index(p.sector)
-    enterprises = max(1, model.scaled(p.enterprises))
-    per_enterprise = -(-model.scaled(p.places) // enterprises)
-    for _ in range(enterprises):
+    """The enterprises keep the scenario's size whatever the run's size: their number scales."""
+    p, sse = model.params.policies.sse_transitional_jobs, model.params.sse
+    places_each = -(-p.places // p.enterprises)
+    for _ in range(model.scaled(p.enterprises, "sse_transitional_jobs.enterprises")):
         SSEEnterprise(
-            model, "work_integration", sector, per_enterprise, model.params.sse.initial_cash_eur,
-            founder_dependence=float(model.rng.uniform(0.0, 0.5)),
+            model, "work_integration", model.sector_index(p.sector), places_each, sse.initial_cash_eur,
+            founder_dependence=float(model.rng.uniform(0.0, 0.5)), pay_eur_per_month=p.wage_eur_per_month,
+            # Assumption: its business plan sells what its places produce at mid productivity.
+            market_demand_eur_per_month=places_each * 0.75 * sse.market_sales_eur_per_worker_month,
         )
 
 
 def spells(model: "CityModel") -> None:
-    """Spells end (partner hiring or back to search); free places are filled."""
+    """Spells end (graduates get partner priority); free places are filled."""
     pop, p = model.pop, model.params.policies.sse_transitional_jobs
     rows = np.flatnonzero(pop.labour == LabourState.SSE_TRANSITIONAL_JOB)
     ending = rows[pop.programme_end_month[rows] <= model.month]
-    leave_sse(model, ending)
-    hired = ending[draws.happens(model.rng, p.partner_hiring_probability, ending.size)]
-    hire_into_sector(model, hired, model.sector_index(p.sector))
-    enterprises = [e for e in alive_enterprises(model) if e.kind == "work_integration"]
+    leave_enterprise(model, ending)
+    give_partner_priority(model, ending, "sse_transitional_jobs", p.partner_priority_months)
+    enterprises = [e for e in alive_enterprises(model) if e.kind == "work_integration" and e.cash_eur > 0]
     occupied = np.bincount(pop.sse_enterprise[pop.sse_enterprise >= 0], minlength=len(model.sse_enterprises))
     candidates = np.flatnonzero(pop.labour == LabourState.SEARCHING)
     candidates = candidates[work_authorised(model, candidates)]
@@ -53,7 +57,7 @@ def spells(model: "CityModel") -> None:
         # Referrals first, then the longest unemployed.
         entrants = admit(model, candidates, int(free), waiting_since=pop.labour_since_month[candidates],
                          unit_cost=p.subsidy_eur_per_place_month)
-        join(model, entrants, enterprise, LabourState.SSE_TRANSITIONAL_JOB, p.wage_eur_per_month)
+        join_enterprise(model, entrants, enterprise, LabourState.SSE_TRANSITIONAL_JOB, p.wage_eur_per_month)
         pop.programme_end_month[entrants] = model.month + np.int32(round(p.spell_months))
         model.programme_outcomes.enter(model, "sse_transitional_jobs", entrants)
         candidates = candidates[pop.labour[candidates] == LabourState.SEARCHING]

@@ -4,18 +4,22 @@ New enterprises (lasting cooperatives from ephemeral cohorts, and migrant-led
 collectives that formalise) receive a launch grant (about €25,000 for Diomcoop) and an
 operating subsidy covering a decreasing share of their costs (95 % at first, 40 % three
 years later, none after ``end_after_months``; ``sim.sse.public_share_of_costs``). Each
-year ``new_collectives_per_year`` collectives of people in survival work, documented or
-not, are helped to formalise (Diomcoop, Mamas de Grigny, Barikama were started by people
-without permits, §2.10.1).
+year ``new_collectives_per_year`` collectives (at the scenario's size) of people in
+survival work, documented or not, are helped to formalise (Diomcoop, Mamas de Grigny,
+Barikama were started by people without permits, §2.10.1). A collective is an SSE
+enterprise like any other: its clientele is what its founders' trade sells, it pays its
+members from its accounts, and those without the right to work are unpaid members (§5)
+until they get it.
 """
 
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mechanisms.jobs import join_enterprise
 from sim.policies.programmes import admit
 from sim.policies.registry import LeverSpec, register
-from sim.sse import SSEEnterprise, join
+from sim.sse import SSEEnterprise, output_eur_per_month
 from sim.states import LabourState
 
 if TYPE_CHECKING:
@@ -29,7 +33,6 @@ def support_new_enterprise(model: "CityModel", enterprise: SSEEnterprise) -> Non
         return
     enterprise.start_up_supported = True
     enterprise.supported_since = model.month
-    enterprise.cash_eur += s.launch_grant_eur
     enterprise.accounts.book("subsidies", s.launch_grant_eur)
     model.municipality.spend("start_up_support", s.launch_grant_eur)
 
@@ -44,9 +47,11 @@ def collectives(model: "CityModel") -> None:
         sector = int(np.bincount(pop.origin_sector[members], minlength=len(model.sectors)).argmax())
         collective = SSEEnterprise(
             model, "collective", sector, s.collective_size, cash_eur=0.0,
-            founder_dependence=float(model.rng.uniform(0.3, 1.0)), accepts_undocumented=True,
+            founder_dependence=float(model.rng.uniform(0.3, 1.0)),
+            pay_eur_per_month=model.params.sse.member_pay_eur_per_month,
+            market_demand_eur_per_month=float(output_eur_per_month(model, members).sum()), accepts_undocumented=True,
         )
-        join(model, members, collective, LabourState.SSE_COOP_MEMBER, model.params.sse.member_pay_eur_per_month)
+        join_enterprise(model, members, collective, LabourState.SSE_COOP_MEMBER, collective.pay_eur_per_month)
         support_new_enterprise(model, collective)
         model.programme_outcomes.enter(model, "start_up_support", members)
 

@@ -17,12 +17,18 @@ if TYPE_CHECKING:
 
 
 def visits(model: "CityModel") -> None:
+    """The month's running cost, then the visits; a month the year's lever budget cannot pay
+    for, the place stays shut (no visits; SSE tenants keep their lease)."""
     pop, p = model.pop, model.params.policies.third_place
-    model.municipality.spend("third_place", model.scaled_eur(p.cost_eur_per_month))
+    cost = model.scaled_eur(p.cost_eur_per_month)
+    if model.municipality.budget_left_eur() < cost:
+        return
+    model.municipality.spend("third_place", cost)
     rows = np.flatnonzero(pop.alive() & ~employed(pop.labour))
     if rows.size == 0:
         return
-    visitors = rows[model.rng.choice(rows.size, size=min(model.scaled(p.visitors_per_month), rows.size), replace=False)]
+    size = min(model.scaled(p.visitors_per_month, "third_place.visitors"), rows.size)
+    visitors = rows[model.rng.choice(rows.size, size=size, replace=False)]
     pop.bridging_ties[visitors] += p.bridging_ties_per_visit
     pop.services_knowledge[visitors] += (1.0 - pop.services_knowledge[visitors]) * np.float32(p.services_knowledge_gain)
 

@@ -6,6 +6,10 @@ their rights and the services (knowledge of services rises), and an exploited wo
 leaves or contests the exploitative job with ``exploitation_exit_probability``. The union
 also supports the city's SSE enterprises (guide §2.2 partnerships), and union contact
 makes denunciation under the Prato protocol more likely (``policies.regularisation``).
+
+Costs: the contact points' running cost (``cost_eur_per_point_per_month``, staff and
+premises) is the lever's, paid by the city that funds them; the cash support to SSE
+enterprises is the union's own money (``TradeUnion.spending_eur``).
 """
 
 from typing import TYPE_CHECKING
@@ -14,7 +18,7 @@ import mesa
 import numpy as np
 
 from sim import draws
-from sim.mechanisms.labour_market import leave_job
+from sim.mechanisms.jobs import leave_job
 from sim.policies.registry import LeverSpec, register
 from sim.sse import alive_enterprises
 from sim.states import LabourState, LegalStatus
@@ -32,24 +36,30 @@ class TradeUnion(mesa.Agent):
         super().__init__(model)
         self.contact_points = contact_points
         self.people_reached = 0
+        self.spending_eur = 0.0
+        """The union's own money given to SSE enterprises since the start."""
 
     def outreach(self) -> None:
         model, p = self.model, self.model.params.policies.union_contact_points
         pop = model.pop
+        cost = model.scaled_eur(self.contact_points * p.cost_eur_per_point_per_month)
+        if model.municipality.budget_left_eur() < cost:
+            return  # the year's lever budget no longer pays the contact points
+        model.municipality.spend("union_contact_points", cost)
         rows = np.flatnonzero(pop.alive() & ~pop.union_informed)
         priority = np.where(pop.exploited[rows], 0, 2)
         precarious = (pop.labour[rows] == LabourState.UNDECLARED_WORK) | (pop.status[rows] == LegalStatus.UNDOCUMENTED)
         priority[precarious & ~pop.exploited[rows]] = 1
         order = np.lexsort((model.rng.random(rows.size), priority))
-        reached = rows[order[: model.scaled(self.contact_points * p.contacts_per_point_per_month)]]
+        reached = rows[order[: model.scaled(self.contact_points * p.contacts_per_point_per_month, "union.contacts")]]
         pop.union_informed[reached] = True
         pop.services_knowledge[reached] += (1.0 - pop.services_knowledge[reached]) * np.float32(p.services_knowledge_gain)
         exploited = reached[pop.exploited[reached]]
         leave_job(model, exploited[draws.happens(model.rng, p.exploitation_exit_probability, exploited.size)])
         self.people_reached += reached.size
         for enterprise in alive_enterprises(model):
-            enterprise.cash_eur += p.sse_support_cash_eur_per_month
             enterprise.accounts.book("donations", p.sse_support_cash_eur_per_month)
+            self.spending_eur += p.sse_support_cash_eur_per_month
 
 
 def open_contact_points(model: "CityModel") -> None:

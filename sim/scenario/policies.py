@@ -44,8 +44,9 @@ class IntegratedTraining(Lever):
     dropout_rate_per_month: RatePerMonth = 0.01
     """Lower than the linear course's: the guide's Kokkola case names attrition as the problem solved."""
     language_gain_per_month: Fraction = 0.045
-    placement_probability: Fraction = 0.5
-    """Chance that a graduate is hired by a partner employer of the programme's sector."""
+    partner_priority_months: Months = 3
+    """How long graduates apply first, with the programme's referral, to the openings of
+    its partner employers in its sector (assumption: one quarter of job search)."""
     sector: str = "catering"
     cost_eur_per_place_month: Eur = 900.0
 
@@ -55,8 +56,10 @@ class SSETransitionalJobs(Lever):
 
     places: Places = 40
     spell_months: Months = 12
-    partner_hiring_probability: Fraction = 0.5
-    """Chance a graduate is hired by a partner employer (Spain's insertion enterprises: 67.2 % exit to ordinary jobs, T25)."""
+    partner_priority_months: Months = 3
+    """How long graduates apply first, with the programme's referral, to the openings of
+    its partner employers in its sector (assumption; Spain's insertion enterprises report
+    67.2 % of exits to ordinary jobs, T25, which this must reach through the hiring rule)."""
     wage_eur_per_month: EurPerMonth = 1500.0
     subsidy_eur_per_place_month: Eur = 800.0
     enterprises: Annotated[int, Field(ge=1, le=1000)] = 2
@@ -74,8 +77,6 @@ class EphemeralCooperatives(Lever):
     """Cohorts alternate between these (Migracoop: one culinary, one textile)."""
     women_only: bool = True
     municipal_orders_eur_per_cohort: Eur = 15_000.0
-    lasting_cooperative_probability: Fraction = 0.3
-    self_employment_probability: Fraction = 0.2
     bridging_gain_per_month: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
     cost_eur_per_cohort: Eur = 30_000.0
 
@@ -85,6 +86,11 @@ class ReservedProcurement(Lever):
 
     municipal_purchasing_eur_per_year: Eur = 50_000_000.0
     reserved_share: Fraction = 0.05
+    """Share of purchases offered to SSE enterprises; what they cannot deliver is bought
+    from ordinary suppliers."""
+    price_premium_share: Fraction = 0.1
+    """What reserved contracts cost above the market price, as a share of the orders the SSE
+    delivers: the lever's cost to the city (assumption: slower, less experienced suppliers)."""
 
 
 class StartUpSupport(Lever):
@@ -167,7 +173,10 @@ class UnionContactPoints(Lever):
     exploitation_exit_probability: Fraction = 0.3
     """Chance that an informed exploited worker leaves or contests the exploitative job."""
     sse_support_cash_eur_per_month: Eur = 500.0
-    """Union support to each SSE enterprise (guide §2.2 partnerships)."""
+    """Union support to each SSE enterprise (guide §2.2 partnerships), from the union's own funds."""
+    cost_eur_per_point_per_month: Eur = 2_500.0
+    """Running cost of a contact point paid by the city that funds it: a half-time advisor
+    and a room (assumption)."""
 
 
 class MunicipalIdCard(Lever):
@@ -199,6 +208,12 @@ class SSEEconomy(Section):
     """Rent and running costs; zero for enterprises housed in a third place."""
     donations_eur_per_month: Eur = 300.0
     initial_cash_eur: Eur = 10_000.0
+    cash_reserve_months: Annotated[float, Field(ge=0.0, le=120.0)] = 6.0
+    """Cash an enterprise keeps, in months of costs; a surplus beyond it is distributed to
+    its paid workers (a cooperative's return to members; assumption)."""
+    self_employment_contribution_share: Fraction = 0.22
+    """Share of a self-employed worker's sales that goes to social contributions and costs
+    (France's micro-entrepreneur rate for services, about 22 %; used for every country, assumption)."""
     founder_exit_rate_per_month: RatePerMonth = 0.01
     """Monthly chance the founder leaves; the enterprise then closes with its founder dependence (§4)."""
     max_members: Annotated[int, Field(ge=1, le=1000)] = 20
