@@ -35,8 +35,9 @@ import numpy as np
 from sim import draws
 from sim.mechanisms.jobs import declare_members, join_enterprise, leave_enterprise
 from sim.mechanisms.labour_market import hire_by_rule
+from sim.mechanisms.language import A2
 from sim.mechanisms.work_authorisation import work_authorised
-from sim.states import IS_SSE, LabourState
+from sim.states import IS_SSE, LabourState, LegalStatus
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -49,6 +50,8 @@ by their programme."""
 PROCUREMENT_KINDS = ("work_integration", "cooperative", "collective")
 """Enterprises that may win reserved contracts (Directive 2014/24/EU art. 20: operators
 whose aim is the integration of disadvantaged persons); a cohort has its own orders."""
+DISADVANTAGED_STATUSES = (LegalStatus.ASYLUM_SEEKER, LegalStatus.REFUGEE, LegalStatus.TEMPORARY_PERMIT,
+                          LegalStatus.UNDOCUMENTED)
 HIRING_CASH_COVER_MONTHS = 3
 """A position is opened only if the cash pays it for this long (assumption)."""
 
@@ -211,6 +214,20 @@ def reserved_orders_eur_per_month(model: "CityModel") -> float:
     return procurement.municipal_purchasing_eur_per_year * model.scale * procurement.reserved_share / 12
 
 
+def qualifies_for_reserved_contracts(model: "CityModel", enterprises: list[SSEEnterprise]) -> list[bool]:
+    """Directive 2014/24/EU art. 20: an integration enterprise whose workers are at least
+    ``min_disadvantaged_share`` disadvantaged (``ReservedProcurement.min_disadvantaged_share``
+    says whom the model counts); an enterprise without workers yet qualifies by its purpose."""
+    pop, share = model.pop, model.params.policies.reserved_procurement.min_disadvantaged_share
+    rows = np.flatnonzero(pop.sse_enterprise >= 0)
+    disadvantaged = np.isin(pop.status[rows], DISADVANTAGED_STATUSES) | (pop.language[rows] < A2)
+    size = len(model.sse_enterprises)
+    workers = np.bincount(pop.sse_enterprise[rows], minlength=size)
+    counted = np.bincount(pop.sse_enterprise[rows], weights=disadvantaged, minlength=size)
+    return [e.kind in PROCUREMENT_KINDS and (workers[e.index] == 0 or counted[e.index] >= share * workers[e.index])
+            for e in enterprises]
+
+
 def sse_economy(model: "CityModel") -> None:
     """Each enterprise produces, sells, hires, pays and closes (module docstring)."""
     enterprises = alive_enterprises(model)
@@ -219,11 +236,14 @@ def sse_economy(model: "CityModel") -> None:
     p, pop = model.params, model.pop
     procurement = p.policies.reserved_procurement
     pool = reserved_orders_eur_per_month(model)
-    eligible_capacity = sum(e.capacity for e in enterprises if e.kind in PROCUREMENT_KINDS)
-    for enterprise in enterprises:
+    eligible = [e.kind in PROCUREMENT_KINDS for e in enterprises]
+    if pool:
+        eligible = qualifies_for_reserved_contracts(model, enterprises)
+    eligible_capacity = sum(e.capacity for e, ok in zip(enterprises, eligible, strict=True) if ok)
+    for enterprise, may_win in zip(enterprises, eligible, strict=True):
         rows = enterprise.worker_rows()
         output = float(output_eur_per_month(model, rows).sum())
-        reserved = pool * enterprise.capacity / eligible_capacity if enterprise.kind in PROCUREMENT_KINDS else 0.0
+        reserved = pool * enterprise.capacity / eligible_capacity if may_win else 0.0
         offered = enterprise.orders_due_eur_per_month + reserved
         if enterprise.kind in HIRING_KINDS and enterprise.market_demand_eur_per_month + offered > output:
             _hire_to_meet_demand(model, enterprise, rows, enterprise.market_demand_eur_per_month + offered - output)

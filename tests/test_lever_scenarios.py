@@ -20,17 +20,6 @@ NOT_LEVERS = {"policy_budget_eur_per_year", "extensions"}
 LEVERS = tuple(name for name in Policies.model_fields if name not in NOT_LEVERS)
 FILE_NAMES = {"regularisation": "regularisation_through_work"}
 
-# Shipped before this test, each of these switches on a second lever that its regime
-# relies on (OACAS counts activity in collectives that start-up support founds; the
-# Prato protocol works through union contact points). They fail the one-lever rule until
-# the extra lever moves to the combined scenarios; strict, so the mark must go then.
-BUNDLED = {
-    ("liege", "regularisation"): "also switches on union_contact_points",
-    ("paris", "regularisation"): "also switches on start_up_support",
-    ("barcelona", "regularisation"): "also switches on start_up_support",
-}
-
-
 def file_name(lever: str) -> str:
     return FILE_NAMES.get(lever, lever)
 
@@ -43,9 +32,7 @@ def scenario(name: str):
 def cases():
     for city in CITIES:
         for lever in LEVERS:
-            reason = BUNDLED.get((city, lever))
-            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-            yield pytest.param(city, lever, marks=marks, id=f"{city}/{file_name(lever)}")
+            yield pytest.param(city, lever, id=f"{city}/{file_name(lever)}")
 
 
 def test_the_levers_are_the_policy_tables():

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 B1 = 0.5
 """The language level most employers and vocational courses ask for."""
+A2 = 0.33
+"""CEFR A2 on the same 0-1 scale (the default basic level of the one-off regime)."""
 
 
 def course_enrolment(model: "CityModel") -> None:

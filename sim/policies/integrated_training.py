@@ -2,8 +2,9 @@
 
 Instead of language first, then a trade, then a job, participants learn the language of
 a trade while practising it (Kokkola's INTEGRA, Grenzeloos, Sartoria Sociale). The lever
-offers ``places`` at a time for ``duration_months``; searchers below B1 with a legal
-presence are admitted (one-stop-shop referrals first). Attrition is lower than in the
+offers ``places`` at a time for ``duration_months``; it admits, as Finland's integration
+training, searchers below B1 with a residence permit (not asylum seekers) who arrived at
+most ``max_months_since_arrival`` ago (one-stop-shop referrals first). Attrition is lower than in the
 linear course (Kokkola's reason for the programme), the language gain per month is
 ``language_gain_per_month`` and bridging ties grow as at work. Graduates then get
 priority, with the programme's referral, on the openings of its partner employers in its
@@ -44,7 +45,9 @@ def admissions(model: "CityModel") -> None:
     pop, p = model.pop, model.params.policies.integrated_training
     in_training = np.count_nonzero(pop.labour == LabourState.INTEGRATED_TRAINING)
     candidates = np.flatnonzero(pop.labour == LabourState.SEARCHING)
-    candidates = candidates[(pop.language[candidates] < B1) & (pop.status[candidates] != LegalStatus.UNDOCUMENTED)]
+    permit = ~np.isin(pop.status[candidates], (LegalStatus.ASYLUM_SEEKER, LegalStatus.UNDOCUMENTED))
+    recent = model.month - pop.arrival_month[candidates] <= p.max_months_since_arrival
+    candidates = candidates[(pop.language[candidates] < B1) & permit & recent]
     rows = admit(model, candidates, model.scaled(p.places, "integrated_training.places") - in_training,
                  unit_cost=p.cost_eur_per_place_month)
     pop.labour[rows] = LabourState.INTEGRATED_TRAINING

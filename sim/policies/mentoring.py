@@ -1,6 +1,8 @@
 """Mentoring (guide §2.8.1, Duo for a Job): a mentor from the same trade for some months.
 
-``places`` mentees at a time, for ``duration_months``. A mentee's job applications carry
+``places`` mentees at a time, for ``duration_months``, among whom Duo for a Job admits:
+legally resident job seekers aged ``min_age_years`` to ``max_age_years`` (18-33), who
+were never mentored. A mentee's job applications carry
 the mentor's referral with ``referral_probability`` (``mechanisms.networks.referral``) and
 go to the mentor's trade, the mentee's origin sector (``mechanisms.labour_market``); the
 mentor also pushes a diploma-recognition application. Duo for a Job reports that 3 of 4
@@ -12,7 +14,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import draws
-from sim.mechanisms.work_authorisation import work_authorised
 from sim.policies.programmes import admit
 from sim.policies.registry import LeverSpec, register
 from sim.population import NO_MONTH
@@ -30,8 +31,11 @@ def matches(model: "CityModel") -> None:
     pop, p = model.pop, model.params.policies.mentoring
     active = np.count_nonzero(pop.mentored_until_month >= model.month)
     candidates = np.flatnonzero(pop.labour == LabourState.SEARCHING)
+    age_years = (model.month - pop.birth_month[candidates]) / 12
+    resident = ~np.isin(pop.status[candidates], (LegalStatus.ASYLUM_SEEKER, LegalStatus.UNDOCUMENTED))
     # Mentoring is offered once (Duo for a Job's six months), not renewed.
-    candidates = candidates[work_authorised(model, candidates) & (pop.mentored_until_month[candidates] == NO_MONTH)]
+    candidates = candidates[resident & (age_years >= p.min_age_years) & (age_years <= p.max_age_years)
+                            & (pop.mentored_until_month[candidates] == NO_MONTH)]
     mentees = admit(model, candidates, model.scaled(p.places, "mentoring.places") - active, unit_cost=p.cost_eur_per_mentee)
     pop.mentored_until_month[mentees] = model.month + np.int32(round(p.duration_months)) - 1
     model.municipality.spend("mentoring", mentees.size * p.cost_eur_per_mentee)

@@ -4,8 +4,9 @@ Work-integration enterprises (``enterprises`` of them at the city's size, in the
 sector, each with its share of the ``places``) hold transitional jobs of
 ``spell_months`` paid ``wage_eur_per_month`` from their accounts: their sales, and a
 municipal subsidy per occupied place. An enterprise fills a free place only while its
-cash is positive. Authorised searchers are admitted (one-stop-shop referrals first, then
-the longest unemployed). At the end of the spell graduates search again with the
+cash is positive. It admits authorised searchers in social exclusion, as Spain's insertion
+enterprises (Ley 44/2007 art. 2.1): unemployed for ``min_months_unemployed`` or on social
+assistance (one-stop-shop referrals first, then the longest unemployed). At the end of the spell graduates search again with the
 language, ties and experience gained, and with priority, with the programme's referral,
 on the openings of its partner employers for ``partner_priority_months``
 (``labour_market.give_partner_priority``): Spain's insertion enterprises report 67.2 % of
@@ -18,6 +19,7 @@ import numpy as np
 
 from sim.mechanisms.jobs import join_enterprise, leave_enterprise
 from sim.mechanisms.labour_market import give_partner_priority
+from sim.mechanisms.welfare import ASSISTED_STATUSES
 from sim.mechanisms.work_authorisation import work_authorised
 from sim.policies.programmes import admit
 from sim.policies.registry import LeverSpec, register
@@ -51,7 +53,9 @@ def spells(model: "CityModel") -> None:
     enterprises = [e for e in alive_enterprises(model) if e.kind == "work_integration" and e.cash_eur > 0]
     occupied = np.bincount(pop.sse_enterprise[pop.sse_enterprise >= 0], minlength=len(model.sse_enterprises))
     candidates = np.flatnonzero(pop.labour == LabourState.SEARCHING)
-    candidates = candidates[work_authorised(model, candidates)]
+    excluded = (model.month - pop.labour_since_month[candidates] >= p.min_months_unemployed)
+    excluded |= np.isin(pop.status[candidates], ASSISTED_STATUSES)
+    candidates = candidates[work_authorised(model, candidates) & excluded]
     for enterprise in enterprises:
         free = enterprise.capacity - occupied[enterprise.index]
         # Referrals first, then the longest unemployed.

@@ -44,6 +44,9 @@ class IntegratedTraining(Lever):
     dropout_rate_per_month: RatePerMonth = 0.01
     """Lower than the linear course's: the guide's Kokkola case names attrition as the problem solved."""
     language_gain_per_month: Fraction = 0.045
+    max_months_since_arrival: Months = 36
+    """Admits people who arrived at most this long ago: Finland's integration training is
+    for immigrants whose first permit is at most three years old (Act 681/2023)."""
     partner_priority_months: Months = 3
     """How long graduates apply first, with the programme's referral, to the openings of
     its partner employers in its sector (assumption: one quarter of job search)."""
@@ -56,6 +59,11 @@ class SSETransitionalJobs(Lever):
 
     places: Places = 40
     spell_months: Months = 12
+    min_months_unemployed: Months = 12
+    """Admits the long-term unemployed, or people on social assistance: Spain's insertion
+    enterprises take job seekers in social exclusion (Ley 44/2007 art. 2.1: minimum-income
+    recipients, or those without it for lack of residence); France's IAE, people out of work
+    for 24 months or on RSA."""
     partner_priority_months: Months = 3
     """How long graduates apply first, with the programme's referral, to the openings of
     its partner employers in its sector (assumption; Spain's insertion enterprises report
@@ -75,7 +83,9 @@ class EphemeralCooperatives(Lever):
     duration_months: Months = 5
     sectors: Annotated[list[str], Field(min_length=1, max_length=10)] = ["catering", "manufacturing"]
     """Cohorts alternate between these (Migracoop: one culinary, one textile)."""
-    women_only: bool = True
+    women_only: bool = False
+    """Migracoop addresses "entrepreneurs et entrepreneuses"; a cohort may be women only
+    (Sunucoop in Pantin: nine women)."""
     municipal_orders_eur_per_cohort: Eur = 15_000.0
     bridging_gain_per_month: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
     cost_eur_per_cohort: Eur = 30_000.0
@@ -88,6 +98,12 @@ class ReservedProcurement(Lever):
     reserved_share: Fraction = 0.05
     """Share of purchases offered to SSE enterprises; what they cannot deliver is bought
     from ordinary suppliers."""
+    min_disadvantaged_share: Fraction = 0.3
+    """Only enterprises with at least this share of disadvantaged workers may win reserved
+    contracts (Directive 2014/24/EU art. 20: 30 %); the model counts as disadvantaged a
+    worker without a permanent status (asylum seeker, refugee, temporary permit, undocumented)
+    or below A2 in the host language (assumption: the Directive leaves the definition to
+    each country)."""
     price_premium_share: Fraction = 0.1
     """What reserved contracts cost above the market price, as a share of the orders the SSE
     delivers: the lever's cost to the city (assumption: slower, less experienced suppliers)."""
@@ -122,10 +138,20 @@ class Mentoring(Lever):
 
     places: Places = 50
     duration_months: Months = 6
+    min_age_years: Annotated[float, Field(ge=16.0, le=70.0)] = 18.0
+    max_age_years: Annotated[float, Field(ge=16.0, le=70.0)] = 33.0
+    """Duo for a Job's mentees are 18 to 33 (annual reports 2020 and 2021), legally resident
+    job seekers (refugees, permit holders, long-term residents, citizens of migrant origin)."""
     referral_probability: Fraction = 0.5
     """Chance that each job application of a mentee carries the mentor's referral."""
     recognition_application_boost: Fraction = 0.5
     cost_eur_per_mentee: Eur = 1_500.0
+
+    @model_validator(mode="after")
+    def _age_window(self):
+        if self.min_age_years > self.max_age_years:
+            raise ValueError("mentoring.min_age_years must not exceed max_age_years")
+        return self
 
 
 Regime = Literal["none", "oacas", "arraigo", "one_off", "prato"]
