@@ -64,3 +64,13 @@ def test_city_ships_a_scenario_enabling_exactly_that_lever(city, lever):
     assert lever_scenario.model_dump(exclude=outside) == baseline.model_dump(exclude=outside), (
         f"{name} changes more than its lever's table"
     )
+
+
+@pytest.mark.parametrize("city", CITIES)
+def test_the_combined_package_holds_each_lever_as_its_own_scenario_does(city):
+    # A planner sets the combined package beside the single levers: each lever the package
+    # switches on must have the same parameters as in the lever's own scenario.
+    package = scenario(f"{city}/combined").policies
+    for lever in LEVERS:
+        if getattr(package, lever) != scenario(f"{city}/baseline").policies.__getattribute__(lever):
+            assert getattr(package, lever) == getattr(scenario(f"{city}/{file_name(lever)}").policies, lever), lever
