@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim import public_finances
 from sim.mechanisms import welfare
 from sim.provenance import provenance
 from sim.records import MAX_YEARS_SINCE_ARRIVAL, WORKING_AGE_MONTHS, kaplan_meier_median
@@ -146,6 +147,7 @@ def final(model: "CityModel") -> dict[str, Any]:
         "formal_earnings_eur": float(sum(row["formal_earnings_eur"] for row in model.series)),
         "public_revenue_eur": model.params.impact.public_revenue_share_of_formal_earnings
         * float(sum(row["formal_earnings_eur"] for row in model.series)),
+        **public_finances.indicators(model),
         "regularisations_total": model.regularisations,
         **_sse(model),
         "programme_outcomes": model.programme_outcomes.summary(),

@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from sim.scenario.policies import Policies, SSEEconomy
+from sim.scenario.public_finances import PublicFinances
 from sim.scenario.types import EurPerMonth, Fraction, Logit, Months, NonNegative, RatePerMonth, Section
 
 class EducationShares(Section):
@@ -289,6 +290,7 @@ class Scenario(Section):
     sse: SSEEconomy = SSEEconomy()
     policies: Policies = Policies()
     impact: Impact = Impact()
+    public_finances: PublicFinances = PublicFinances()
 
     @model_validator(mode="after")
     def _policy_sectors_exist(self):
