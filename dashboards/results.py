@@ -29,6 +29,13 @@ def ComparisonResults(view: ComparisonView, running: bool = False):
     solara.Text(f"{' vs '.join(view.labels)}: {view.runs_done} of {view.runs_expected} runs, {spec['months']} months, "
                 f"base seed {spec['seed']}{note}. The first scenario is the counterfactual.",
                 style={"font-weight": "500"})
+    # The figure a council reads first, above the tabs.
+    with solara.Column(classes=["city-net-cost"]):
+        solara.Markdown("**The city's own net cost per additional person in work** (its spending on the levers, "
+                        "minus its share of the social assistance saved and of the extra taxes and contributions, "
+                        "over the run / extra people in work over the final 12 months; 95 % bootstrap interval; "
+                        "negative: a net gain for the city)")
+        Table(view.comparison.city_cost_per_job, digits=1)
     with solara.lab.Tabs(value=tab):
         with solara.lab.Tab("Over time"):
             Plot(figures.bands_figure(view.bands, SERIES, view.labels), "compare-bands")
@@ -42,6 +49,9 @@ def ComparisonResults(view: ComparisonView, running: bool = False):
             Table(view.comparison.cost_per_job, digits=1)
             solara.Markdown("**Monetised impact over the run, EUR** (guide §3.2)")
             Table(view.comparison.impact, digits=1)
+            solara.Markdown("**Who pays, who gains**: the same by level of government (city, region, national, "
+                            "EU funds, and their total), EUR")
+            Table(view.comparison.impact_by_level, digits=1)
         with solara.lab.Tab("Export"):
             stem = safe_filename(view.experiment.name)
             solara.Markdown("The table as CSV, or a one-page report to send (opens offline; print it to PDF from "

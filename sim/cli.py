@@ -93,16 +93,19 @@ def compare(
     dask: Dask = None, db: DbOption = None, name: Name = None, out: Out = None,
     posterior: Annotated[str | None, typer.Option(help="Draw the calibrated parameters of this preset from its posterior, one draw per replication.")] = None,
 ) -> None:
-    """Compare scenarios over replications with common random numbers: means, 90 % bands,
-    paired differences from the first with 95 % confidence intervals, cost per extra
-    person in work, and a social-impact summary."""
+    """Compare scenarios over replications with common random numbers: first the city's own
+    net cost per additional person in work, then means, 90 % bands, paired differences from
+    the first with 95 % confidence intervals, cost per extra person in work, and a
+    social-impact summary, in total and by level of government."""
     from sim.experiments.api import Settings, run_compare
 
     settings = Settings(reps, months, seed, migrants, workers, dask, db, name, posterior)
     experiment, comparison, report = _guarded(lambda progress: run_compare(scenarios, settings, progress))
+    console.print(city_cost_table(comparison))
     console.print(comparison_table(comparison, scenarios))
     console.print(cost_table(comparison))
     console.print(impact_table(comparison))
+    console.print(impact_by_level_table(comparison))
     console.print(f"Experiment '{experiment.name}' in {_db_label(db)}.")
     _finish(experiment.name, out, db, report)
 
@@ -370,6 +373,45 @@ def comparison_table(comparison, scenarios: list[str]) -> Table:
         diff = "" if row.scenario == scenarios[0] else (
             f"{_fmt(row.diff, kind, True)} [{_fmt(row.diff_low, kind, True)}, {_fmt(row.diff_high, kind, True)}]")
         table.add_row(label, row.scenario, f"{_fmt(row.mean, kind)} [{_fmt(row.p5, kind)}, {_fmt(row.p95, kind)}]", diff)
+    return table
+
+
+CITY_COST_TITLE = "The city's own net cost per additional person in work"
+
+
+def city_cost_table(comparison) -> Table:
+    """The figure a council reads first: what the city itself pays, net, per extra person in work."""
+    table = Table(title=f"{CITY_COST_TITLE} (its lever spending, minus its share of assistance saved and of extra "
+                        "taxes and contributions, over the run / extra people in work over the final 12 months)")
+    for column in ("scenario", "extra people in work", "city's net cost, EUR", "EUR per extra person [95 % CI]"):
+        table.add_column(column, justify="right")
+    for row in comparison.city_cost_per_job.itertuples(index=False):
+        if row.city_net_cost_eur != row.city_net_cost_eur:
+            cost = "no data (stored before the split by level)"
+        elif row.city_net_cost_per_extra_person_eur != row.city_net_cost_per_extra_person_eur:
+            cost = "not defined (no extra jobs)"
+        else:
+            cost = f"{row.city_net_cost_per_extra_person_eur:,.0f} [{_cell_eur(row.low)}, {_cell_eur(row.high)}]"
+        table.add_row(row.scenario, f"{row.extra_people_in_work:,.1f}", _cell_eur(row.city_net_cost_eur), cost)
+    return table
+
+
+def _cell_eur(value: float) -> str:
+    if value != value:
+        return "no data"
+    if value in (float("inf"), float("-inf")):
+        return "unbounded"
+    return "0" if abs(value) < 0.5 else f"{value:,.0f}"  # no "-0"
+
+
+def impact_by_level_table(comparison) -> Table:
+    table = Table(title="Who pays, who gains: against the counterfactual, over the run, EUR, by level of government")
+    for column in ("scenario", "level", "extra lever spending", "assistance saved", "extra revenue", "net benefit [95 % CI]"):
+        table.add_column(column, justify="right")
+    for row in comparison.impact_by_level.itertuples(index=False):
+        table.add_row(row.scenario, row.level, _cell_eur(row.extra_lever_spending_eur),
+                      _cell_eur(row.social_assistance_saved_eur), _cell_eur(row.extra_revenue_eur),
+                      f"{_cell_eur(row.net_benefit_eur)} [{_cell_eur(row.net_low)}, {_cell_eur(row.net_high)}]")
     return table
 
 

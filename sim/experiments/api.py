@@ -155,7 +155,9 @@ def export(experiment_name: str, folder: Path, db: str | None = None) -> list[Pa
     if experiment.kind == "compare" and not tables["metrics"].empty:
         labels = [entry["label"] for entry in json.loads(experiment.spec_json)["scenarios"]]
         comparison = compare(tables["metrics"], labels)
-        tables.update(comparison=comparison.summary, cost_per_job=comparison.cost_per_job, impact=comparison.impact)
+        tables.update(city_cost_per_job=comparison.city_cost_per_job, comparison=comparison.summary,
+                      cost_per_job=comparison.cost_per_job, impact=comparison.impact,
+                      impact_by_level=comparison.impact_by_level)
     partials: dict[Path, Path] = {}
     try:
         for name, table in tables.items():

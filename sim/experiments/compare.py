@@ -7,10 +7,16 @@ replication with the same seeds, and its 95 % confidence interval (Student t). T
 cost per additional person in work, and a social-impact summary in the three families of
 the guide's §3.2 that a simulation can serve: indicator changes, a monetised cost-benefit,
 and the counterfactual comparison itself (which the paired differences are).
+
+Who pays, who gains: the monetised view is also split by level of government (city,
+region, national, EU; :mod:`sim.public_finances`), and the figure a city council reads
+first is the city's own net cost per additional person in work: the city's share of the
+lever spending, minus its share of the social assistance saved and of the extra taxes and
+contributions, divided by the extra people in work.
 """
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -45,6 +51,9 @@ SERIES: list[tuple[str, str, str]] = [
 
 BOOTSTRAP_RESAMPLES = 2000
 
+LEVELS = ("city", "region", "national", "eu", "total")
+"""Levels of government of the split (``public_finances_by_level.LEVEL.*`` metrics), and their total."""
+
 
 @dataclass
 class Comparison:
@@ -54,6 +63,10 @@ class Comparison:
     """Per scenario after the first: extra people in work, extra lever spending, cost per extra person."""
     impact: pd.DataFrame
     """Per scenario after the first: the monetised cost-benefit."""
+    city_cost_per_job: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Per scenario after the first: the city's own net cost per additional person in work."""
+    impact_by_level: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Per scenario after the first and level of government: who pays, who gains."""
 
 
 def paired(metrics: pd.DataFrame, metric: str, label: str, reference: str) -> np.ndarray:
@@ -93,7 +106,25 @@ def compare(metrics: pd.DataFrame, labels: list[str], indicators: list[str] | No
                 row["pairs"] = diffs.size
             rows.append(row)
     summary = pd.DataFrame(rows)
-    return Comparison(summary, _cost_per_job(metrics, labels), _impact(metrics, labels))
+    return Comparison(summary, _cost_per_job(metrics, labels), _impact(metrics, labels),
+                      _city_cost_per_job(metrics, labels), _impact_by_level(metrics, labels))
+
+
+def _per_extra_person(cost: np.ndarray, jobs: np.ndarray, rng: np.random.Generator) -> tuple[float, float, float]:
+    """Mean paired cost over mean paired extra people in work, with a 95 % paired-bootstrap
+    interval; NaN when the scenario does not raise employment (or, for the interval, with
+    fewer than two pairs)."""
+    point = low = high = np.nan
+    if jobs.size and jobs.mean() > 0:
+        point = cost.mean() / jobs.mean()
+    if jobs.size >= 2 and jobs.mean() > 0:  # an interval needs at least two pairs
+        picks = rng.integers(0, jobs.size, (BOOTSTRAP_RESAMPLES, jobs.size))
+        extra = jobs[picks].mean(axis=1)
+        # Resamples without extra jobs have no finite cost: they sort last (the upper
+        # bound is then unbounded); order statistics avoid arithmetic on infinities.
+        ratios = np.sort(np.where(extra > 0, cost[picks].mean(axis=1) / np.where(extra > 0, extra, 1), np.inf))
+        low, high = ratios[int(0.025 * ratios.size)], ratios[int(0.975 * ratios.size) - 1]
+    return point, low, high
 
 
 def _cost_per_job(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
@@ -108,17 +139,8 @@ def _cost_per_job(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
         jobs = paired(metrics, "employed_20_64", label, reference)
         spend = paired(metrics, "lever_spending_eur", label, reference)
         row = {"scenario": label, "extra_people_in_work": jobs.mean() if jobs.size else np.nan,
-               "extra_spending_eur": spend.mean() if spend.size else np.nan,
-               "cost_per_extra_person_eur": np.nan, "low": np.nan, "high": np.nan}
-        if jobs.size and jobs.mean() > 0:
-            row["cost_per_extra_person_eur"] = spend.mean() / jobs.mean()
-        if jobs.size >= 2 and jobs.mean() > 0:  # an interval needs at least two pairs
-            picks = rng.integers(0, jobs.size, (BOOTSTRAP_RESAMPLES, jobs.size))
-            extra = jobs[picks].mean(axis=1)
-            # Resamples without extra jobs have no finite cost: they sort last (the upper
-            # bound is then unbounded); order statistics avoid arithmetic on infinities.
-            ratios = np.sort(np.where(extra > 0, spend[picks].mean(axis=1) / np.where(extra > 0, extra, 1), np.inf))
-            row["low"], row["high"] = ratios[int(0.025 * ratios.size)], ratios[int(0.975 * ratios.size) - 1]
+               "extra_spending_eur": spend.mean() if spend.size else np.nan}
+        row["cost_per_extra_person_eur"], row["low"], row["high"] = _per_extra_person(spend, jobs, rng)
         rows.append(row)
     return pd.DataFrame(rows, columns=["scenario", "extra_people_in_work", "extra_spending_eur",
                                        "cost_per_extra_person_eur", "low", "high"])
@@ -148,6 +170,57 @@ def _impact(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
             "benefit_cost_ratio": (revenue.mean() + assistance_saved.mean()) / cost if cost and cost > 0 else np.nan,
         })
     return pd.DataFrame(rows)
+
+
+def _city_cost_per_job(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
+    """The city's own net cost of each scenario per additional person in work.
+
+    The city's net cost over the run is its share of the lever spending, minus its share of
+    the social assistance saved and of the extra taxes and contributions
+    (``city_net_cost_eur``, paired difference from the counterfactual); it is divided by the
+    extra people in work over the final 12 months, with a paired-bootstrap 95 % interval as
+    ``_cost_per_job``. Negative: the city gains more than it spends. Experiments stored
+    before the split existed have no ``city_net_cost_eur``: their rows hold no data.
+    """
+    columns = ["scenario", "extra_people_in_work", "city_net_cost_eur", "city_net_cost_per_extra_person_eur",
+               "low", "high"]
+    reference, rows = labels[0], []
+    for label in labels[1:]:
+        rng = np.random.default_rng(zlib.crc32(label.encode()))
+        jobs = paired(metrics, "employed_20_64", label, reference)
+        row = {"scenario": label, "extra_people_in_work": jobs.mean() if jobs.size else np.nan,
+               "city_net_cost_eur": np.nan, "city_net_cost_per_extra_person_eur": np.nan, "low": np.nan, "high": np.nan}
+        if "city_net_cost_eur" in metrics.columns:
+            cost = paired(metrics, "city_net_cost_eur", label, reference)
+            if cost.size == jobs.size:  # the same pairs (a run stores both or neither)
+                row["city_net_cost_eur"] = cost.mean() if cost.size else np.nan
+                row["city_net_cost_per_extra_person_eur"], row["low"], row["high"] = _per_extra_person(cost, jobs, rng)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _impact_by_level(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
+    """Who pays, who gains: the monetised cost-benefit against the counterfactual, over the
+    run, EUR, for each level of government (``public_finances_by_level.LEVEL.*``) and their
+    total. Net benefit: extra revenue plus assistance saved minus extra lever spending, with
+    its 95 % confidence interval (paired, Student t); for the city, minus its net cost."""
+    columns = ["scenario", "level", "extra_lever_spending_eur", "social_assistance_saved_eur", "extra_revenue_eur",
+               "net_benefit_eur", "net_low", "net_high"]
+    reference, rows = labels[0], []
+    for label in labels[1:]:
+        for level in LEVELS:
+            prefix = f"public_finances_by_level.{level}."
+            names = [prefix + name for name in ("lever_spending_eur", "social_assistance_eur", "revenue_eur", "net_cost_eur")]
+            if not all(name in metrics.columns for name in names):
+                continue
+            spend, assistance, revenue, net_cost = (paired(metrics, name, label, reference) for name in names)
+            mean, low, high = mean_ci(-net_cost)
+            rows.append({"scenario": label, "level": level,
+                         "extra_lever_spending_eur": spend.mean() if spend.size else np.nan,
+                         "social_assistance_saved_eur": -assistance.mean() if assistance.size else np.nan,
+                         "extra_revenue_eur": revenue.mean() if revenue.size else np.nan,
+                         "net_benefit_eur": mean, "net_low": low, "net_high": high})
+    return pd.DataFrame(rows, columns=columns)
 
 
 def series_bands(series: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -102,6 +102,20 @@ def comparison_html(view: ComparisonView) -> str:
         f"<br><small>95 % CI {_number(r.low, 'eur')} to {_number(r.high, 'eur')}</small></td></tr>"
         for r in view.comparison.cost_per_job.itertuples()
     )
+    city_rows = "".join(
+        f"<tr><td>{html.escape(str(r.scenario))}</td><td>{_number(r.extra_people_in_work, 'count', sign=True)}</td>"
+        f"<td>{_number(r.city_net_cost_eur, 'eur', sign=True)}</td><td><b>{_number(r.city_net_cost_per_extra_person_eur, 'eur')}</b>"
+        f"<br><small>95 % CI {_number(r.low, 'eur')} to {_number(r.high, 'eur')}</small></td></tr>"
+        for r in view.comparison.city_cost_per_job.itertuples()
+    )
+    level_rows = "".join(
+        f"<tr><td>{html.escape(str(r.scenario))}</td><td>{html.escape(str(r.level))}</td>"
+        f"<td>{_number(r.extra_lever_spending_eur, 'eur', sign=True)}</td>"
+        f"<td>{_number(r.social_assistance_saved_eur, 'eur', sign=True)}</td>"
+        f"<td>{_number(r.extra_revenue_eur, 'eur', sign=True)}</td><td>{_number(r.net_benefit_eur, 'eur', sign=True)}"
+        f"<br><small>95 % CI {_number(r.net_low, 'eur', sign=True)} to {_number(r.net_high, 'eur', sign=True)}</small></td></tr>"
+        for r in view.comparison.impact_by_level.itertuples()
+    )
     bands_png = figures.png(figures.bands_figure(view.bands, SERIES[:4], view.labels))
     diffs_png = figures.png(figures.differences_figure(view.comparison.summary, HEADLINE[:8], view.labels))
     title = f"Scenario comparison: {' vs '.join(view.labels)}"
@@ -121,6 +135,13 @@ small {{ color: #555; }} img {{ width: 100%; }} h1 {{ font-size: 16pt; }} h2 {{ 
 {spec['months']} months with the same random seeds (common random numbers, base seed {spec['seed']}), so that
 differences come from the policies, not from chance. The first scenario, <b>{html.escape(reference)}</b>, is the
 counterfactual. Rates are for people aged 20-64, averaged over the final 12 months.</p>
+<h2>The city's own net cost per additional person in work</h2>
+<table><tr><th>scenario</th><th>extra people in work (final 12 months)</th><th>the city's net cost over the run</th>
+<th>the city's net cost per extra person in work</th></tr>{city_rows}</table>
+<p><small>What the city itself pays: its share of the spending on the levers, minus its share of the social
+assistance saved and of the extra taxes and contributions (who pays what is set per country in the scenario's
+<code>public_finances</code> section). A negative cost is a net gain for the city. "No data": runs stored before
+this split existed.</small></p>
 <h2>Headline indicators</h2>
 <table>{head}{''.join(rows)}</table>
 <p><small>90 % band: where 90 % of the simulated runs fall (what one run of the city could look like).
@@ -130,6 +151,11 @@ number of replications.</small></p>
 <h2>Spending and cost per additional person in work</h2>
 <table><tr><th>scenario</th><th>extra people in work (final 12 months)</th><th>extra spending on the levers over the run</th>
 <th>cost per extra person in work</th></tr>{cost_rows}</table>
+<h2>Who pays, who gains</h2>
+<table><tr><th>scenario</th><th>level</th><th>extra lever spending</th><th>social assistance saved</th>
+<th>extra taxes and contributions</th><th>net benefit</th></tr>{level_rows}</table>
+<p><small>Against the counterfactual, over the run. City: the municipality and its social-welfare centre; region:
+regions, départements, Länder; national: the state and social security; eu: EU funds co-financing a lever.</small></p>
 <h2>Over time</h2>
 <img alt="indicators over time" src="data:image/png;base64,{base64.b64encode(bands_png).decode()}">
 <h2>Differences from the counterfactual</h2>
