@@ -30,11 +30,12 @@ from sim.scenario import Scenario, load
 from sim.states import N_LABOUR, N_STATUS
 
 def warm_up_key(params: Scenario) -> str:
-    """What the warm-up depends on: everything but the levers, the SSE and the labels.
+    """What the warm-up depends on: everything but the levers, the SSE, the labels and the
+    accounting of results (who pays what, the monetised impact's assumptions).
 
     Scenarios with the same key and seed share their warm-up months exactly.
     """
-    data = params.model_dump(mode="json", exclude={"policies", "sse", "meta"})
+    data = params.model_dump(mode="json", exclude={"policies", "sse", "meta", "public_finances", "impact"})
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 

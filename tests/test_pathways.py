@@ -45,16 +45,22 @@ def test_newcomers_arrived_in_the_first_year(tracked):
 
 
 def test_a_migrants_history_ends_in_their_current_record(tracked):
+    # Someone of the month-0 cohort still here: the history runs month by month to the last
+    # month, where it reads as their current record. Someone who left: it stops when they left.
     model, tracker = tracked
-    person = int(tracker.ids[0][0])
-    history = tracker.history(person)
-    if person in set(model.pop.person_id[model.pop.alive()]):
-        now = model.migrant(person)
-        last = history.iloc[-1]
-        assert last["month"] == model.month - 1
-        assert last["legal_status"] == now["status"].replace("_", " ")
-        assert last["labour_state"] == now["labour"].replace("_", " ")
+    here = set(model.pop.person_id[model.pop.alive()].tolist())
+    cohort = [int(i) for i in tracker.ids[0]]
+    stayed = next(i for i in cohort if i in here)
+    left = next(i for i in cohort if i not in here)
+    history = tracker.history(stayed)
+    now = model.migrant(stayed)
+    last = history.iloc[-1]
+    assert last["month"] == model.month - 1
+    assert last["legal_status"] == now["status"].replace("_", " ")
+    assert last["labour_state"] == now["labour"].replace("_", " ")
     assert list(history["month"]) == list(range(history["month"].iloc[0], history["month"].iloc[-1] + 1))
+    gone = tracker.history(left)
+    assert gone["month"].iloc[0] == 0 and gone["month"].iloc[-1] < model.month - 1
     assert tracker.history(10**9).empty
 
 

@@ -161,7 +161,6 @@ class Sector(Section):
     """One sector of the city's labour market, as open to migrant applicants."""
 
     name: Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")]
-    shortage: bool
     elementary_openings_per_1000_per_month: Annotated[float, Field(ge=0.0, le=1000.0)]
     skilled_openings_per_1000_per_month: Annotated[float, Field(ge=0.0, le=1000.0)]
     elementary_application_weight: NonNegative
