@@ -52,6 +52,11 @@ def ComparisonResults(view: ComparisonView, running: bool = False):
             solara.Markdown("**Who pays, who gains**: the same by level of government (city, region, national, "
                             "EU funds, and their total), EUR")
             Table(view.comparison.impact_by_level, digits=1)
+            solara.Markdown("**Gross and net**: each lever's participants, placements through the lever and "
+                            "participants in declared work at the end, against the net change in people in "
+                            "declared work; the difference would have worked anyway or took another job "
+                            "seeker's opening")
+            Table(view.comparison.placements, digits=1)
         with solara.lab.Tab("Export"):
             stem = safe_filename(view.experiment.name)
             solara.Markdown("The table as CSV, or a one-page report to send (opens offline; print it to PDF from "

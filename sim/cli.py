@@ -102,6 +102,7 @@ def compare(
     settings = Settings(reps, months, seed, migrants, workers, dask, db, name, posterior)
     experiment, comparison, report = _guarded(lambda progress: run_compare(scenarios, settings, progress))
     console.print(city_cost_table(comparison))
+    console.print(placements_table(comparison))
     console.print(comparison_table(comparison, scenarios))
     console.print(cost_table(comparison))
     console.print(impact_table(comparison))
@@ -394,6 +395,27 @@ def city_cost_table(comparison) -> Table:
             cost = f"{row.city_net_cost_per_extra_person_eur:,.0f} [{_cell_eur(row.low)}, {_cell_eur(row.high)}]"
         table.add_row(row.scenario, f"{row.extra_people_in_work:,.1f}", _cell_eur(row.city_net_cost_eur), cost)
     return table
+
+
+def placements_table(comparison) -> Table:
+    """Gross placements against the net change: what the levers' participants got beside
+    what the city got (the rest: deadweight, or jobs other job seekers lost)."""
+    table = Table(title="Gross and net: participants in declared work at the end against the net change in people "
+                        "in declared work (final 12 months); the difference would have worked anyway or took "
+                        "another job seeker's opening")
+    for column in ("scenario", "lever", "participants", "placements", "in declared work at the end",
+                   "net change [95 % CI]", "not additional"):
+        table.add_column(column, justify="right")
+    for row in comparison.placements.itertuples(index=False):
+        net = "" if row.lever != "all levers" else (
+            f"{row.net_extra_in_declared_work:+,.1f} [{row.net_low:+,.1f}, {row.net_high:+,.1f}]")
+        table.add_row(row.scenario, row.lever, _count(row.participants), _count(row.placements),
+                      _count(row.in_declared_work_at_end), net, _count(row.not_additional))
+    return table
+
+
+def _count(value: float) -> str:
+    return "" if value != value else f"{value:,.1f}"
 
 
 def _cell_eur(value: float) -> str:

@@ -121,6 +121,7 @@ def final(model: "CityModel") -> dict[str, Any]:
             "long_term_unemployed_share": _long_term_unemployed_share(model),
         },
         "employed_20_64": float(cells.sum(axis=(0, 2, 3))[IS_EMPLOYED].sum() / window),
+        "declared_employed_20_64": float(cells.sum(axis=(0, 2, 3))[IS_FORMAL_WORK].sum() / window),
         "employment_rate_by_status": rate_by(cells, 0, LegalStatus),
         "employment_rate_by_sex": rate_by(cells, 2, Sex),
         "employment_rate_by_education": rate_by(cells, 3, Education),
@@ -150,7 +151,7 @@ def final(model: "CityModel") -> dict[str, Any]:
         **public_finances.indicators(model),
         "regularisations_total": model.regularisations,
         **_sse(model),
-        "programme_outcomes": model.programme_outcomes.summary(),
+        "programme_outcomes": model.programme_outcomes.summary(model),
         "monthly": {column: [row[column] for row in model.series] for column in model.series[0]},
         "provenance": provenance(model),
     }

@@ -67,6 +67,9 @@ class Comparison:
     """Per scenario after the first: the city's own net cost per additional person in work."""
     impact_by_level: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Per scenario after the first and level of government: who pays, who gains."""
+    placements: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Per scenario after the first and lever: gross placements of participants against the
+    net change in people in declared work."""
 
 
 def paired(metrics: pd.DataFrame, metric: str, label: str, reference: str) -> np.ndarray:
@@ -107,7 +110,7 @@ def compare(metrics: pd.DataFrame, labels: list[str], indicators: list[str] | No
             rows.append(row)
     summary = pd.DataFrame(rows)
     return Comparison(summary, _cost_per_job(metrics, labels), _impact(metrics, labels),
-                      _city_cost_per_job(metrics, labels), _impact_by_level(metrics, labels))
+                      _city_cost_per_job(metrics, labels), _impact_by_level(metrics, labels), _placements(metrics, labels))
 
 
 def _per_extra_person(cost: np.ndarray, jobs: np.ndarray, rng: np.random.Generator) -> tuple[float, float, float]:
@@ -220,6 +223,46 @@ def _impact_by_level(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
                          "social_assistance_saved_eur": -assistance.mean() if assistance.size else np.nan,
                          "extra_revenue_eur": revenue.mean() if revenue.size else np.nan,
                          "net_benefit_eur": mean, "net_low": low, "net_high": high})
+    return pd.DataFrame(rows, columns=columns)
+
+
+PLACEMENT_COLUMNS = ("participants", "placements", "in_declared_work_at_end")
+
+
+def _placements(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
+    """Gross and net, per scenario after the first: what its levers' participants got, and
+    what the city got.
+
+    Per lever (``programme_outcomes.LEVER.*``, means over replications): entries,
+    placements through the lever's own channel (partner employers' openings, lasting
+    cooperatives, self-employment), and participants in declared work at the end of the run.
+    Per scenario: the net change in people in declared work (final 12 months, paired, 95 %
+    CI) and what the gross figure has beyond it: participants who would have worked anyway,
+    or whose job another job seeker lost (partner employers open no extra positions). A
+    person in two levers counts in both; levers without participants (reserved orders,
+    clauses) have no gross figure.
+    """
+    columns = ["scenario", "lever", "participants", "placements", "in_declared_work_at_end",
+               "net_extra_in_declared_work", "net_low", "net_high", "not_additional"]
+    reference, rows = labels[0], []
+    for label in labels[1:]:
+        runs = metrics[metrics["label"] == label]
+        levers = sorted({c.split(".")[1] for c in metrics.columns
+                         if c.startswith("programme_outcomes.") and c.endswith(".participants")
+                         and runs[c].notna().any()})
+        net, low, high = (mean_ci(paired(metrics, "declared_employed_20_64", label, reference))
+                          if "declared_employed_20_64" in metrics.columns else (np.nan,) * 3)
+        gross_total = 0.0
+        for lever in levers:
+            means = {name: runs.get(f"programme_outcomes.{lever}.{name}", pd.Series(dtype=float)).fillna(0).mean()
+                     for name in PLACEMENT_COLUMNS}
+            gross_total += means["in_declared_work_at_end"]
+            rows.append({"scenario": label, "lever": lever, **means, "net_extra_in_declared_work": np.nan,
+                         "net_low": np.nan, "net_high": np.nan, "not_additional": np.nan})
+        gross = gross_total if levers else np.nan  # levers without participants (orders, clauses) have no gross
+        rows.append({"scenario": label, "lever": "all levers", "participants": np.nan, "placements": np.nan,
+                     "in_declared_work_at_end": gross, "net_extra_in_declared_work": net,
+                     "net_low": low, "net_high": high, "not_additional": gross - net})
     return pd.DataFrame(rows, columns=columns)
 
 

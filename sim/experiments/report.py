@@ -108,6 +108,7 @@ def comparison_html(view: ComparisonView) -> str:
         f"<br><small>95 % CI {_number(r.low, 'eur')} to {_number(r.high, 'eur')}</small></td></tr>"
         for r in view.comparison.city_cost_per_job.itertuples()
     )
+    placement_rows = "".join(_placement_row(r) for r in view.comparison.placements.itertuples())
     level_rows = "".join(
         f"<tr><td>{html.escape(str(r.scenario))}</td><td>{html.escape(str(r.level))}</td>"
         f"<td>{_number(r.extra_lever_spending_eur, 'eur', sign=True)}</td>"
@@ -142,6 +143,13 @@ counterfactual. Rates are for people aged 20-64, averaged over the final 12 mont
 assistance saved and of the extra taxes and contributions (who pays what is set per country in the scenario's
 <code>public_finances</code> section). A negative cost is a net gain for the city. "No data": runs stored before
 this split existed.</small></p>
+<h2>Gross and net: who got the jobs</h2>
+<table><tr><th>scenario</th><th>lever</th><th>participants</th><th>placements through the lever</th>
+<th>participants in declared work at the end</th><th>net change in people in declared work</th>
+<th>not additional</th></tr>{placement_rows}</table>
+<p><small>Placements go through employers' existing openings or an enterprise's own accounts: a participant
+placed may take an opening another job seeker would have had. "Not additional" is the gross figure beyond the net
+change: participants who would have worked anyway, or whose job another person lost.</small></p>
 <h2>Headline indicators</h2>
 <table>{head}{''.join(rows)}</table>
 <p><small>90 % band: where 90 % of the simulated runs fall (what one run of the city could look like).
@@ -166,6 +174,20 @@ are described in the project's documentation (docs/ODD.md, docs/policies.md); le
 there are not calibrated.</small></p>
 </body></html>
 """
+
+
+def _placement_row(r) -> str:
+    """One lever's gross figures, or a scenario's total beside its net change."""
+    cells = [html.escape(str(r.scenario)), html.escape(str(r.lever))]
+    if r.lever == "all levers":
+        cells += ["", "", _number(r.in_declared_work_at_end, "count"),
+                  f"<b>{_number(r.net_extra_in_declared_work, 'count', sign=True)}</b><br><small>95 % CI "
+                  f"{_number(r.net_low, 'count', sign=True)} to {_number(r.net_high, 'count', sign=True)}</small>",
+                  _number(r.not_additional, "count", sign=True)]
+    else:
+        cells += [_number(r.participants, "count"), _number(r.placements, "count"),
+                  _number(r.in_declared_work_at_end, "count"), "", ""]
+    return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
 
 def _number(value, kind: str, sign: bool = False) -> str:

@@ -102,12 +102,19 @@ class ProgrammeOutcomes:
                     np.count_nonzero(declared),
                 ]
 
-    def summary(self) -> dict[str, dict]:
+    def summary(self, model: "CityModel") -> dict[str, dict]:
+        """Per lever: entries, people, placements, the follow-ups, and
+        ``in_declared_work_at_end``: participants still in the city and in declared work now
+        (each person once), the gross figure beside a comparison's net change."""
         out = {}
+        pop = model.pop
         for lever, chunks in self.entries.items():
             entries = np.concatenate(chunks, axis=1)
+            here = entries[:, pop.person_id[entries[0]] == entries[1]]
+            declared = here[1][IS_FORMAL_WORK[pop.labour[here[0]]]]
             lever_out: dict = {"participants": int(entries.shape[1]), "people": int(np.unique(entries[1]).size),
-                               "placements": self.placements.get(lever, 0)}
+                               "placements": self.placements.get(lever, 0),
+                               "in_declared_work_at_end": int(np.unique(declared).size)}
             for months, (due, here, job_or_training, mainstream, declared) in self.followed[lever].items():
                 lever_out[f"after_{months}_months"] = {
                     "followed": int(due),
