@@ -105,6 +105,31 @@ def test_comparison_statistics_on_known_numbers():
     assert result.impact.iloc[0].net_benefit_eur == pytest.approx(-1e6)
 
 
+def test_gross_and_net_show_what_is_not_additional():
+    # Scenario B: its lever's participants are 30 in declared work at the end in every
+    # replication, and declared employment is 10 higher than A's: 20 are not additional.
+    # Scenario C has no lever with participants (reserved orders): no gross figure.
+    rows = []
+    money = {"employed_20_64": 0.0, "lever_spending_eur": 0.0, "public_revenue_eur": 0.0, "social_assistance_eur": 0.0}
+    for r in range(5):
+        base = 1000 + 7 * r  # replications differ; pairs do not
+        rows.append({"label": "A", "replication": r, "declared_employed_20_64": base, **money})
+        rows.append({"label": "B", "replication": r, "declared_employed_20_64": base + 10, **money,
+                     "programme_outcomes.mentoring.participants": 50 + r,
+                     "programme_outcomes.mentoring.placements": 0,
+                     "programme_outcomes.mentoring.in_declared_work_at_end": 30})
+        rows.append({"label": "C", "replication": r, "declared_employed_20_64": base + 4, **money})
+    table = compare(pd.DataFrame(rows), ["A", "B", "C"], ["declared_employed_20_64"]).placements
+    lever = table[(table.scenario == "B") & (table.lever == "mentoring")].iloc[0]
+    assert lever.participants == pytest.approx(52) and lever.in_declared_work_at_end == pytest.approx(30)
+    total = table[(table.scenario == "B") & (table.lever == "all levers")].iloc[0]
+    assert total.net_extra_in_declared_work == pytest.approx(10) and total.not_additional == pytest.approx(20)
+    assert total.net_low == pytest.approx(10) and total.net_high == pytest.approx(10)
+    orders = table[table.scenario == "C"]
+    assert list(orders.lever) == ["all levers"] and np.isnan(orders.iloc[0].not_additional)
+    assert orders.iloc[0].net_extra_in_declared_work == pytest.approx(4)
+
+
 def test_export_writes_csv_and_parquet(tmp_path):
     db = f"sqlite:///{tmp_path}/r.db"
     experiment, _, _ = run_compare(PAIR, Settings(**SMALL, db=db))
