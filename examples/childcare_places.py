@@ -38,12 +38,12 @@ class ChildcarePlaces(Lever):
     """What the municipality pays for a place (assumption: a year of a crèche place, net of parents' fees)."""
 
 
-def childcare_places(model: "CityModel") -> None:
+def childcare_places(model: "CityModel", rng: np.random.Generator) -> None:
     """Lift the care duties of this month's new place holders."""
     p = model.params.policies.extensions["childcare_places"]
     pop = model.pop
     parents = np.flatnonzero(pop.care_duties & (pop.labour == LabourState.INACTIVE) & ~pop.studying)
-    placed = admit(model, parents, model.scaled(p.places_per_month), unit_cost=p.cost_eur_per_place)
+    placed = admit(model, rng, parents, model.scaled(p.places_per_month, "childcare_places.places"), unit_cost=p.cost_eur_per_place)
     pop.care_duties[placed] = False
     model.municipality.spend("childcare_places", placed.size * p.cost_eur_per_place)
 

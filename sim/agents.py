@@ -47,12 +47,12 @@ class Employer(mesa.Agent):
         """Holds public contracts with anti-discrimination clauses (guide §2.6.1)."""
         self.openings = np.zeros(len(JobLevel), dtype=np.int64)
 
-    def open_positions(self) -> None:
+    def open_positions(self, rng: np.random.Generator) -> None:
         """Draw this month's openings for migrant applicants, by job level."""
         sector = self.model.sectors[self.sector]
         thousands = self.model.pop.count() / 1000 * self.size_share * self.model.params.labour_market.openings_scale
-        self.openings[JobLevel.ELEMENTARY] = self.model.rng.poisson(sector.elementary_openings_per_1000_per_month * thousands)
-        self.openings[JobLevel.SKILLED] = self.model.rng.poisson(sector.skilled_openings_per_1000_per_month * thousands)
+        self.openings[JobLevel.ELEMENTARY] = rng.poisson(sector.elementary_openings_per_1000_per_month * thousands)
+        self.openings[JobLevel.SKILLED] = rng.poisson(sector.skilled_openings_per_1000_per_month * thousands)
 
 
 class Municipality(mesa.Agent):

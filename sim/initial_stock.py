@@ -28,7 +28,7 @@ def populate(model: "CityModel", n: int) -> None:
     p, rng, pop, now = model.params, model.rng, model.pop, model.month
     mean_months = max(p.population.initial_years_in_country_mean * 12, 1.0)
     months_ago = np.round(rng.exponential(mean_months, n)).astype(np.int32)
-    rows = arrive(model, now - months_ago)
+    rows = arrive(model, now - months_ago, rng)
     # Nobody in the stock can be older than the exit age now.
     age_at_arrival = pop.arrival_month[rows] - pop.birth_month[rows]
     limit = np.int32(p.outflow.exit_age_years * 12) - age_at_arrival - 1

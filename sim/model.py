@@ -63,7 +63,6 @@ class CityModel(mesa.Model):
         if rng is None:  # draw the seed ourselves so that provenance can replay the run
             rng = int(np.random.SeedSequence().entropy % 2**63)
         super().__init__(rng=rng)
-        self._base_rng = self.rng
         self._streams: dict[str, np.random.Generator] = {}
         self.params = scenario if isinstance(scenario, Scenario) else load(scenario)
         check_run_size(self.params, migrants, 0)  # the warm-up alone must fit; callers check their horizon
@@ -124,9 +123,7 @@ class CityModel(mesa.Model):
         self.started = True
         setups = [sse.open_existing_enterprises] + [s.setup for s in enabled_levers(self.params) if s.setup]
         for setup in setups:
-            self.rng = self.random_stream(setup)
-            setup(self)
-        self.rng = self._base_rng
+            setup(self, self.random_stream(setup))
         self.mechanisms = self.month_mechanisms(with_levers=True)
 
     def populate(self, n: int) -> None:
@@ -171,14 +168,13 @@ class CityModel(mesa.Model):
     def advance_month(self) -> None:
         """Run every mechanism once, each with its own random stream, then record the month's counts.
 
-        Own streams (``random_stream``) are what makes common random numbers work across
-        scenarios: a lever's draws do not shift the draws of the mechanisms that follow it.
+        Own streams (``random_stream``), handed to each mechanism, are what makes common random
+        numbers work across scenarios: a lever's draws do not shift the draws of the mechanisms
+        that follow it. ``self.rng`` (Mesa's) serves only the set-up of the city.
         """
         self.flows = Flows()
         for mechanism in self.mechanisms:
-            self.rng = self.random_stream(mechanism)
-            mechanism(self)
-        self.rng = self._base_rng
+            mechanism(self, self.random_stream(mechanism))
         self.counts.record(self.pop, self.month)
         self.month += 1
 

@@ -7,13 +7,15 @@ the same in every scenario), then in the economy phase the SSE enterprises' own 
 registers its phase and priority: ``sim.policies.registry``). The SSE's books open first
 of all, and the levers' follow-up closes the month. ``describe`` lists a scenario's month.
 
-Each mechanism is a function of the model and draws from its own random stream, named
-after it (``CityModel.random_stream``): adding a lever does not move any other
-mechanism's draws.
+Each mechanism is a function of the model and of its own random stream, named after it
+(``CityModel.random_stream``), which the model hands it: adding a lever does not move any
+other mechanism's draws.
 """
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from sim import sse
 from sim.agents import Employer
@@ -25,16 +27,17 @@ if TYPE_CHECKING:
     from sim.model import CityModel
     from sim.scenario import Scenario
 
-Mechanism = Callable[["CityModel"], None]
+Mechanism = Callable[["CityModel", np.random.Generator], None]
+"""A monthly mechanism: a function of the model and of its own random stream."""
 
 
-def open_positions(model: "CityModel") -> None:
+def open_positions(model: "CityModel", rng: np.random.Generator) -> None:
     """Each employer opens this month's positions (``Employer.open_positions``)."""
-    model.agents_by_type[Employer].do("open_positions")
+    model.agents_by_type[Employer].do("open_positions", rng)
 
 
-def follow_up(model: "CityModel") -> None:
-    """Where each lever's participants are 6 and 12 months after entering."""
+def follow_up(model: "CityModel", rng: np.random.Generator) -> None:
+    """Where each lever's participants are 6 and 12 months after entering (no draws)."""
     model.programme_outcomes.follow_up(model)
 
 
@@ -66,7 +69,7 @@ SSE: dict[str, tuple[Mechanism, ...]] = {
     "economy": (sse.sse_economy, sse.sse_learning, sse.sse_activity),
 }
 """The SSE enterprises' month, in the scenarios that have any (their books open first)."""
-SSE_LEVERS = ("sse_transitional_jobs", "ephemeral_cooperatives", "start_up_support")
+SSE_LEVERS = ("sse_transitional_jobs", "ephemeral_cooperatives", "start_up_support", "reserved_procurement")
 
 
 def monthly_mechanisms(params: "Scenario", with_levers: bool = True) -> list[Mechanism]:

@@ -48,17 +48,17 @@ def nationals_scenario(params: Scenario) -> Scenario:
     })
 
 
-def coming_of_age(model: "NationalsModel") -> None:
+def coming_of_age(model: "NationalsModel", rng: np.random.Generator) -> None:
     """Young nationals reach 20 at the rate that keeps the working-age population steady."""
-    n = int(model.rng.poisson(model.initial_migrants / (WORKING_LIFE_MONTHS[1] - WORKING_LIFE_MONTHS[0])))
+    n = int(rng.poisson(model.initial_migrants / (WORKING_LIFE_MONTHS[1] - WORKING_LIFE_MONTHS[0])))
     if n:
-        add_nationals(model, np.full(n, model.month - WORKING_LIFE_MONTHS[0], dtype=np.int32))
+        add_nationals(model, np.full(n, model.month - WORKING_LIFE_MONTHS[0], dtype=np.int32), rng)
     model.flows.newcomers += n
 
 
-def add_nationals(model: "NationalsModel", birth_month: np.ndarray) -> np.ndarray:
+def add_nationals(model: "NationalsModel", birth_month: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Nationals born in the given months, with their barriers as they stand at their age."""
-    p, rng, n = model.params, model.rng, birth_month.size
+    p, n = model.params, birth_month.size
     female = draws.happens(rng, 0.5, n)
     education = rng.choice(3, size=n, p=[getattr(p.population.education_shares, e) for e in ("low", "medium", "high")])
     start = np.where(female, p.population.care_duties_start_rate_female_per_month,
@@ -80,7 +80,7 @@ def add_nationals(model: "NationalsModel", birth_month: np.ndarray) -> np.ndarra
         arrival_month=birth_month,
         recognition=np.where(education >= Education.MEDIUM, RecognitionState.RECOGNISED, RecognitionState.NOT_APPLIED),
         skill=1.0,
-        field_mismatch=labour_market.graduate_mismatch(model, education),
+        field_mismatch=labour_market.graduate_mismatch(model, education, rng),
         language=1.0,
         readiness=1.0,
         services_knowledge=1.0,
@@ -121,7 +121,7 @@ class NationalsModel(CityModel):
 
     def populate(self, n: int) -> None:
         ages = self.rng.integers(*WORKING_LIFE_MONTHS, size=n, dtype=np.int32)
-        add_nationals(self, self.month - ages)
+        add_nationals(self, self.month - ages, self.rng)
 
     def month_mechanisms(self, with_levers: bool) -> list[Mechanism]:
         return list(NATIONALS_MECHANISMS)

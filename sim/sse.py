@@ -176,7 +176,7 @@ def output_eur_per_month(model: "CityModel", rows: np.ndarray) -> np.ndarray:
     return productivity * model.params.sse.market_sales_eur_per_worker_month
 
 
-def sse_activity(model: "CityModel") -> None:
+def sse_activity(model: "CityModel", rng: np.random.Generator) -> None:
     """Count uninterrupted months of SSE activity (the OACAS clock, guide §2.10.2)."""
     pop = model.pop
     active = IS_SSE[pop.labour]
@@ -188,7 +188,7 @@ def alive_enterprises(model: "CityModel") -> list[SSEEnterprise]:
     return [e for e in model.sse_enterprises if e.alive]
 
 
-def open_books(model: "CityModel") -> None:
+def open_books(model: "CityModel", rng: np.random.Generator) -> None:
     """The month's books open before anything is booked (union support, launch grants)."""
     for enterprise in alive_enterprises(model):
         enterprise.accounts.open_month()
@@ -228,7 +228,7 @@ def qualifies_for_reserved_contracts(model: "CityModel", enterprises: list[SSEEn
             for e in enterprises]
 
 
-def sse_economy(model: "CityModel") -> None:
+def sse_economy(model: "CityModel", rng: np.random.Generator) -> None:
     """Each enterprise produces, sells, hires, pays and closes (module docstring)."""
     enterprises = alive_enterprises(model)
     if not enterprises:
@@ -246,7 +246,7 @@ def sse_economy(model: "CityModel") -> None:
         reserved = pool * enterprise.capacity / eligible_capacity if may_win else 0.0
         offered = enterprise.orders_due_eur_per_month + reserved
         if enterprise.kind in HIRING_KINDS and enterprise.market_demand_eur_per_month + offered > output:
-            _hire_to_meet_demand(model, enterprise, rows, enterprise.market_demand_eur_per_month + offered - output)
+            _hire_to_meet_demand(model, rng, enterprise, rows, enterprise.market_demand_eur_per_month + offered - output)
             rows = enterprise.worker_rows()
             output = float(output_eur_per_month(model, rows).sum())
         market = min(enterprise.market_demand_eur_per_month, output)
@@ -255,11 +255,12 @@ def sse_economy(model: "CityModel") -> None:
         accounts.orders_not_placed_month = offered - served
         accounts.book("market_sales", market)
         if served:
-            accounts.book("public_orders", served)
-            served_reserved = served * reserved / offered
+            # The city pays reserved contracts above the market price: the enterprise gets the
+            # premium, and the premium is the lever's cost (the rest the city would buy anyway).
+            premium = served * reserved / offered * procurement.price_premium_share
+            accounts.book("public_orders", served + premium)
             model.municipality.order("sse_public_orders", served)
-            # The city pays reserved contracts above the market price: that premium is the lever's cost.
-            model.municipality.spend("reserved_procurement", served_reserved * procurement.price_premium_share)
+            model.municipality.spend("reserved_procurement", premium)
         accounts.book("donations", p.sse.donations_eur_per_month)
         if enterprise.kind == "work_integration" and p.policies.sse_transitional_jobs.enabled:
             places = np.count_nonzero(pop.labour[rows] == LabourState.SSE_TRANSITIONAL_JOB)
@@ -270,7 +271,8 @@ def sse_economy(model: "CityModel") -> None:
     _closures(model, enterprises)
 
 
-def _hire_to_meet_demand(model: "CityModel", enterprise: SSEEnterprise, rows: np.ndarray, gap_eur: float) -> None:
+def _hire_to_meet_demand(model: "CityModel", rng: np.random.Generator, enterprise: SSEEnterprise, rows: np.ndarray,
+                         gap_eur: float) -> None:
     """Open positions for demand beyond output (``gap_eur`` a month, in workers at mid
     productivity: language B1, no ties), within capacity and what the cash pays for three
     months; fill them through the hiring rule from the city's authorised job seekers, taking
@@ -287,7 +289,7 @@ def _hire_to_meet_demand(model: "CityModel", enterprise: SSEEnterprise, rows: np
     searching = searching[work_authorised(model, searching)]
     cost = enterprise.pay_eur_per_month * (1.0 - public_share_of_costs(model, enterprise))
     searching = searching[output_eur_per_month(model, searching) >= cost]
-    hired = hire_by_rule(model, searching, positions, discrimination_logit=0.0)
+    hired = hire_by_rule(model, rng, searching, positions, discrimination_logit=0.0)
     join_enterprise(model, hired, enterprise, LabourState.SSE_COOP_MEMBER, enterprise.pay_eur_per_month)
 
 
@@ -333,7 +335,7 @@ def _closures(model: "CityModel", enterprises: list[SSEEnterprise]) -> None:
             enterprise.close()
 
 
-def sse_learning(model: "CityModel") -> None:
+def sse_learning(model: "CityModel", rng: np.random.Generator) -> None:
     """Training on the job in the SSE (guide §2.8): language and bridging ties gained on top
     of what any job gives, through the enterprises' social support and training."""
     pop, p = model.pop, model.params.sse
@@ -342,19 +344,19 @@ def sse_learning(model: "CityModel") -> None:
     pop.bridging_ties[rows] += p.bridging_gain_per_month
 
 
-def open_existing_enterprises(model: "CityModel") -> None:
+def open_existing_enterprises(model: "CityModel", rng: np.random.Generator) -> None:
     """The SSE cooperatives already in the city at month 0, each staffed to half its
     capacity from authorised job seekers, with a clientele for what they produce."""
     p, pop = model.params.sse, model.pop
     weights = np.array([s.elementary_application_weight for s in model.sectors], dtype=float)
     for _ in range(model.scaled(p.existing_enterprises, "sse.existing_enterprises")):
-        sector = int(model.rng.choice(len(weights), p=weights / weights.sum()))
+        sector = int(rng.choice(len(weights), p=weights / weights.sum()))
         enterprise = SSEEnterprise(
             model, "cooperative", sector, p.max_members, p.initial_cash_eur,
-            founder_dependence=float(model.rng.uniform(0.0, 1.0)), pay_eur_per_month=p.member_pay_eur_per_month,
+            founder_dependence=float(rng.uniform(0.0, 1.0)), pay_eur_per_month=p.member_pay_eur_per_month,
         )
         searching = np.flatnonzero(pop.labour == LabourState.SEARCHING)
         searching = searching[work_authorised(model, searching)]
-        staff = searching[model.rng.choice(searching.size, size=min(p.max_members // 2, searching.size), replace=False)]
+        staff = searching[rng.choice(searching.size, size=min(p.max_members // 2, searching.size), replace=False)]
         join_enterprise(model, staff, enterprise, LabourState.SSE_COOP_MEMBER, p.member_pay_eur_per_month)
         enterprise.market_demand_eur_per_month = float(output_eur_per_month(model, staff).sum())

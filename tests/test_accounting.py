@@ -31,21 +31,22 @@ def check_invariants(model) -> None:
     rows = np.flatnonzero(alive)
     assert np.unique(pop.person_id[rows]).size == rows.size
     employed = IS_EMPLOYED[labour[rows]]
-    # A job means exactly one of: a mainstream employer, an SSE enterprise, self-employment.
+    # A job means exactly one of: a mainstream employer, an SSE enterprise, self-employment;
+    # unpaid members of a collective (solidarity activity) are in an enterprise without a job.
     with_employer = pop.employer[rows] >= 0
     in_sse = pop.sse_enterprise[rows] >= 0
     self_employed = labour[rows] == LabourState.SELF_EMPLOYED
-    assert np.array_equal(with_employer.astype(int) + in_sse + self_employed, employed.astype(int))
+    unpaid = labour[rows] == LabourState.SOLIDARITY_ACTIVITY
+    assert np.array_equal(with_employer.astype(int) + (in_sse & ~unpaid) + self_employed, employed.astype(int))
     assert np.array_equal(in_sse, IS_SSE[labour[rows]])
     assert np.all(pop.employer[rows] < len(model.employers))
     assert all(model.sse_enterprises[i].alive for i in np.unique(pop.sse_enterprise[rows[in_sse]]))
     assert np.array_equal(pop.wage_eur_per_month[rows] > 0, employed)
-    # No declared work without work authorisation, except solidarity activity in an SSE
-    # enterprise open to people without papers (guide §2.10).
+    # No declared work without work authorisation; people without it stay in an SSE
+    # enterprise only unpaid, in one open to people without papers (guide §2.10, §5).
     formal = rows[IS_FORMAL_WORK[labour[rows]]]
-    unauthorised = formal[~work_authorised(model, formal)]
-    assert np.all(labour[unauthorised] == LabourState.SSE_COOP_MEMBER)
-    assert all(model.sse_enterprises[i].accepts_undocumented for i in pop.sse_enterprise[unauthorised])
+    assert np.all(work_authorised(model, formal))
+    assert all(model.sse_enterprises[i].accepts_undocumented for i in pop.sse_enterprise[rows[unpaid]])
     assert not np.any(labour[rows[status[rows] == LegalStatus.UNDOCUMENTED]] == LabourState.JOB_MATCHING_SKILLS)
     # Exploitation happens only in undeclared work, at exploitative employers.
     exploited = rows[pop.exploited[rows]]

@@ -59,14 +59,17 @@ def test_chosen_by_category_thins_to_each_probability():
     assert certain.size == 1000
 
 
-def test_duration_months_has_the_mean_of_a_rounded_up_gamma():
-    # E[ceil(X)] = sum_k P(X > k) for X ~ Gamma(2, mean / 2), floored at 1 month; the
-    # sample mean of 100,000 draws must be within 5 standard errors of it.
+def test_duration_months_keeps_the_mean_of_the_gamma():
+    # Rounded to the nearest month, floored at 1: E[max(1, round(X))] = 1 + sum_{k>=2}
+    # P(X > k - 1/2) for X ~ Gamma(2, mean / 2). The sample mean of 100,000 draws must be
+    # within 5 standard errors of it, and it must be the scenario's mean to 0.02 month (the
+    # floor adds little); rounding up would add half a month.
     rng = np.random.default_rng(5)
     mean = 6.8
     months = draws.duration_months(rng, mean, 100_000)
     assert months.min() >= 1
     law = stats.gamma(2, scale=mean / 2)
-    k = np.arange(1, 200)
-    expected = 1 + law.sf(k).sum()  # ceil(X) >= 1 always, then P(ceil(X) > k) = P(X > k)
+    k = np.arange(2, 200)
+    expected = 1 + law.sf(k - 0.5).sum()
     assert abs(months.mean() - expected) < 5 * months.std() / np.sqrt(months.size)
+    assert abs(expected - mean) < 0.02

@@ -56,7 +56,7 @@ def _hire_rates_by_language(model, language_a, language_b):
     a, b = _two_groups(model, _job_seekers(model))
     model.pop.language[a], model.pop.language[b] = language_a, language_b
     _open_many_positions(model)
-    labour_market.formal_hiring(model)
+    labour_market.formal_hiring(model, model.rng)
     return _hire_rate(model, a), _hire_rate(model, b), a.size, b.size
 
 
@@ -80,7 +80,7 @@ def test_referrals_through_bridging_ties_raise_the_hiring_chance():
     connected, isolated = _two_groups(model, rows)
     model.pop.bridging_ties[connected] = 40.0  # 1 - 0.97**40 = 70 % carry a referral
     _open_many_positions(model)
-    labour_market.formal_hiring(model)
+    labour_market.formal_hiring(model, model.rng)
     a, b = _hire_rate(model, connected), _hire_rate(model, isolated)
     # Expected gap: 0.7 x (logistic(x + 1) - logistic(x)) with x about -2.3: ~8 points, many
     # standard errors with the thousands of searchers per group here.
@@ -95,7 +95,7 @@ def test_discrimination_penalty_lowers_hiring():
         for employer in model.employers:
             employer.discrimination_logit = penalty
         _open_many_positions(model)
-        labour_market.formal_hiring(model)
+        labour_market.formal_hiring(model, model.rng)
         rates.append((_hire_rate(model, rows), rows.size))
     (fair, n1), (biased, n2) = rates
     # Logit gap of 2 at a base near -2.3: hire chances ~9 % against ~1.3 %, 25 s.e. apart.
@@ -108,9 +108,9 @@ def test_no_work_authorisation_means_no_formal_job_but_undeclared_work():
     rows = np.flatnonzero(pop.labour == LabourState.SEARCHING)
     legal_status.change_status(model, rows, LegalStatus.UNDOCUMENTED)
     _open_many_positions(model)
-    labour_market.formal_hiring(model)
+    labour_market.formal_hiring(model, model.rng)
     assert not IS_FORMAL_WORK[pop.labour[rows]].any()
-    labour_market.undeclared_hiring(model)
+    labour_market.undeclared_hiring(model, model.rng)
     undeclared = pop.labour[rows] == LabourState.UNDECLARED_WORK
     # Monthly finding rate 0.08 x (1 + 0.05 x ties) over thousands of people: some find it.
     assert undeclared.sum() > 0.04 * rows.size
@@ -127,7 +127,7 @@ def test_no_work_authorisation_means_no_formal_job_but_undeclared_work():
 
 def test_asylum_seekers_work_only_after_the_waiting_period():
     model = small_model(migrants=3000)
-    rows = inflow.arrive(model, np.full(500, model.month, dtype=np.int32))
+    rows = inflow.arrive(model, np.full(500, model.month, dtype=np.int32), model.rng)
     seekers = rows[model.pop.status[rows] == LegalStatus.ASYLUM_SEEKER]
     assert not work_authorised(model, seekers).any()
     model.month += int(np.ceil(model.params.asylum.work_waiting_months))
@@ -153,7 +153,7 @@ def test_openings_bind():
     for employer in model.employers:
         employer.openings[:] = 0
     model.employers[0].openings[JobLevel.ELEMENTARY] = 3
-    labour_market.formal_hiring(model)
+    labour_market.formal_hiring(model, model.rng)
     assert np.count_nonzero(IS_FORMAL_WORK[model.pop.labour[rows]]) <= 3
     assert model.employers[0].openings[JobLevel.ELEMENTARY] >= 0
 
@@ -170,7 +170,7 @@ def test_recognised_diplomas_open_skilled_jobs_and_unrecognised_ones_lead_below_
     pop.recognition[recognised] = RecognitionState.RECOGNISED
     pop.recognition[unrecognised] = RecognitionState.REFUSED
     _open_many_positions(model, per_employer=20_000)  # two applicants rarely share an opening
-    labour_market.formal_hiring(model)
+    labour_market.formal_hiring(model, model.rng)
     assert (pop.labour[unrecognised] != LabourState.JOB_MATCHING_SKILLS).all()
     # Without ties there are no referrals, so each chance is the hiring rule's logistic:
     # skilled first for the recognised, elementary for everyone not hired at skilled level.
@@ -202,7 +202,7 @@ def test_graduates_whose_field_finds_no_openings_work_below_their_skills():
     mismatched, matched = _two_groups(model, rows)
     pop.field_mismatch[mismatched], pop.field_mismatch[matched] = True, False
     _open_many_positions(model, per_employer=20_000)
-    labour_market.formal_hiring(model)
+    labour_market.formal_hiring(model, model.rng)
     assert not (pop.labour[mismatched] == LabourState.JOB_MATCHING_SKILLS).any()
     assert (pop.labour[mismatched] == LabourState.JOB_BELOW_SKILLS).any()
     skilled, _ = _acceptance_chances(model, language=0.8)
@@ -217,7 +217,7 @@ def test_skills_decay_only_in_jobs_below_them():
     assert np.any(pop.labour[below] == LabourState.UNDECLARED_WORK)
     matching = np.flatnonzero(pop.labour == LabourState.JOB_MATCHING_SKILLS)
     before_below, before_matching = pop.skill[below].copy(), pop.skill[matching].copy()
-    labour_market.skill_decay(model)
+    labour_market.skill_decay(model, model.rng)
     assert np.all(pop.skill[below] < before_below) and np.array_equal(pop.skill[matching], before_matching)
 
 
@@ -227,17 +227,17 @@ def test_language_course_teaches_faster_than_daily_life_and_loses_some_to_drop_o
     rows = np.flatnonzero((pop.labour == LabourState.SEARCHING) & (pop.status != LegalStatus.UNDOCUMENTED))
     pop.language[rows] = 0.1
     pop.aptitude[rows] = 1.0
-    language.course_enrolment(model)
+    language.course_enrolment(model, model.rng)
     enrolled = rows[pop.labour[rows] == LabourState.LANGUAGE_COURSE]
     idle = rows[pop.labour[rows] == LabourState.SEARCHING]
     # The enrolment rate, within 4 binomial standard errors.
     share, rate = enrolled.size / rows.size, model.params.language.course_enrolment_rate_per_month
     assert abs(share - rate) < 4 * np.sqrt(rate * (1 - rate) / rows.size)
-    language.learning(model)
+    language.learning(model, model.rng)
     assert np.all(pop.language[enrolled] > pop.language[idle].max())
     for _ in range(3):
         model.month += 1
-        language.course_exits(model)
+        language.course_exits(model, model.rng)
     dropped = np.mean(pop.labour[enrolled] == LabourState.SEARCHING)
     expected = 1 - (1 - model.params.language.course_dropout_rate_per_month) ** 3
     assert abs(dropped - expected) < 4 * np.sqrt(expected * (1 - expected) / enrolled.size)
@@ -250,7 +250,7 @@ def test_readiness_recovers_more_slowly_in_a_precarious_status():
     secure, precarious = rows[:1000], rows[1000:]
     pop.status[secure], pop.status[precarious] = LegalStatus.REFUGEE, LegalStatus.ASYLUM_SEEKER
     pop.readiness[rows] = 0.2
-    readiness.recovery(model)
+    readiness.recovery(model, model.rng)
     assert np.all(pop.readiness[secure] > pop.readiness[precarious]) and np.all(pop.readiness[precarious] > 0.2)
 
 
@@ -263,7 +263,7 @@ def test_not_ready_people_search_once_recovered_and_care_keeps_people_out():
     pop.readiness[ready] = 0.9
     pop.care_duties[ready] = False
     pop.care_duties[caring] = True
-    readiness.labour_force(model)
+    readiness.labour_force(model, model.rng)
     assert np.all(pop.labour[ready] == LabourState.SEARCHING)
     assert np.all(pop.labour[caring] == LabourState.INACTIVE)
 
@@ -271,11 +271,11 @@ def test_not_ready_people_search_once_recovered_and_care_keeps_people_out():
 def test_asylum_decisions_recognise_at_the_scenario_rate():
     model = small_model(migrants=3000)
     pop = model.pop
-    rows = inflow.arrive(model, np.full(20000, model.month, dtype=np.int32))
+    rows = inflow.arrive(model, np.full(20000, model.month, dtype=np.int32), model.rng)
     seekers = rows[pop.status[rows] == LegalStatus.ASYLUM_SEEKER]
     pop.status_review_month[seekers] = model.month
     ids = pop.person_id[seekers].copy()
-    legal_status.asylum_decisions(model)
+    legal_status.asylum_decisions(model, model.rng)
     refugees = np.count_nonzero(pop.status[seekers] == LegalStatus.REFUGEE)
     p = model.params.asylum.recognition_rate
     assert abs(refugees / seekers.size - p) < 4 * np.sqrt(p * (1 - p) / seekers.size)
@@ -291,7 +291,7 @@ def test_asylum_decisions_recognise_at_the_scenario_rate():
 def test_permits_are_renewed_more_often_with_a_job():
     model = small_model(migrants=3000)
     pop = model.pop
-    rows = inflow.arrive(model, np.full(20000, model.month, dtype=np.int32))
+    rows = inflow.arrive(model, np.full(20000, model.month, dtype=np.int32), model.rng)
     holders = rows[(pop.status[rows] == LegalStatus.TEMPORARY_PERMIT) & (pop.reason[rows] == Reason.WORK)]
     with_job, without = holders[: holders.size // 2], holders[holders.size // 2 :]
     labour_market.take_job(model, with_job, np.zeros(with_job.size, dtype=np.int32), JobLevel.ELEMENTARY,
@@ -299,7 +299,7 @@ def test_permits_are_renewed_more_often_with_a_job():
     pop.wage_eur_per_month[with_job] = 1700.0
     ids = pop.person_id[holders].copy()
     pop.status_review_month[holders] = model.month
-    legal_status.permit_reviews(model)
+    legal_status.permit_reviews(model, model.rng)
     kept = (pop.person_id[holders] == ids) & (pop.status[holders] == LegalStatus.TEMPORARY_PERMIT)
     a, b = kept[: with_job.size].mean(), kept[with_job.size :].mean()
     assert a - b > _difference_bound(a, b, with_job.size, without.size)
@@ -315,14 +315,14 @@ def test_long_term_residence_needs_five_years_of_legal_residence():
     pop.legal_since_month[recent] = model.month - after + 1
     pop.legal_since_month[settled] = model.month - after
     for _ in range(6):
-        legal_status.long_term_residence(model)
+        legal_status.long_term_residence(model, model.rng)
     assert not np.any(pop.status[recent] == LegalStatus.LONG_TERM_RESIDENT)
     assert np.any(pop.status[settled] == LegalStatus.LONG_TERM_RESIDENT)
 
 
 def test_newcomers_follow_the_reason_mix():
     model = small_model(migrants=3000)
-    rows = inflow.arrive(model, np.full(40000, model.month, dtype=np.int32))
+    rows = inflow.arrive(model, np.full(40000, model.month, dtype=np.int32), model.rng)
     shares = model.params.inflow.reason_shares
     counts = np.bincount(model.pop.reason[rows], minlength=4)
     for reason, expected in zip(Reason, (shares.work, shares.family, shares.study, shares.asylum), strict=True):
@@ -335,7 +335,7 @@ def test_bridging_ties_grow_at_work_and_fade_without_contact():
     workers = np.flatnonzero(pop.labour == LabourState.JOB_MATCHING_SKILLS)
     idle = np.flatnonzero(pop.labour == LabourState.SEARCHING)
     pop.bridging_ties[workers] = pop.bridging_ties[idle] = 5.0
-    networks.bridging_ties(model)
+    networks.bridging_ties(model, model.rng)
     assert np.all(pop.bridging_ties[workers] > 5.0) and np.all(pop.bridging_ties[idle] < 5.0)
 
 
@@ -347,7 +347,7 @@ def test_knowledge_of_services_speeds_up_recognition_applications():
     pop.recognition[rows] = RecognitionState.NOT_APPLIED
     informed, uninformed = _two_groups(model, rows)
     pop.services_knowledge[informed], pop.services_knowledge[uninformed] = 0.9, 0.1
-    recognition.applications(model)
+    recognition.applications(model, model.rng)
     a = np.mean(pop.recognition[informed] == RecognitionState.PENDING)
     b = np.mean(pop.recognition[uninformed] == RecognitionState.PENDING)
     # Application chances 0.15 x 0.9 against 0.15 x 0.1: 12 points apart, ~18 s.e.
@@ -380,7 +380,7 @@ def test_undocumented_people_emigrate_more_than_long_term_residents():
     from sim.mechanisms import outflow
 
     for _ in range(12):
-        outflow.emigration(model)
+        outflow.emigration(model, model.rng)
     gone = pop.person_id[rows] != ids
     a, b = gone[:8000].mean(), gone[8000:].mean()
     # 12 months at 1 % against 0.2 %: about 11 % against 2.4 % of 8,000 each, ~20 s.e.

@@ -78,7 +78,7 @@ def test_nationals_scenario_removes_the_migrants_barriers_only():
 
 def test_asylum_arrivals_are_mostly_men():
     model = small_model(migrants=3000)
-    rows = inflow.arrive(model, np.full(40000, model.month, dtype=np.int32))
+    rows = inflow.arrive(model, np.full(40000, model.month, dtype=np.int32), model.rng)
     pop, p = model.pop, model.params.population
     for reason_is_asylum, expected in ((True, p.share_female_asylum), (False, p.share_female)):
         group = rows[(pop.reason[rows] == Reason.ASYLUM) == reason_is_asylum]
@@ -93,7 +93,7 @@ def test_care_duties_that_begin_end_jobs_at_the_scenario_probability():
                                                      "population.care_duties_start_rate_female_per_month": 1.0})
         pop = model.pop
         women_in_work = np.flatnonzero(CAN_LEAVE_FOR_CARE[pop.labour] & (pop.sex == Sex.FEMALE) & ~pop.care_duties)
-        readiness.care_duties(model)
+        readiness.care_duties(model, model.rng)
         starting = women_in_work[pop.care_duties[women_in_work]]
         assert starting.size >= 500
         left = np.mean(~IS_EMPLOYED[pop.labour[starting]])

@@ -228,7 +228,7 @@ def test_sse_transitional_places_bind_and_graduates_take_partner_openings_first(
 def test_ephemeral_cohorts_are_women_of_the_stated_size_and_end_as_their_accounts_say():
     # A cohort carries on as a cooperative exactly when its last month's own sales and
     # donations cover its costs net of the start-up support it can get; the others close,
-    # and only members whose own output pays the minimum income go on self-employed.
+    # and only members whose own output pays what the cohort paid them go on self-employed.
     from sim.policies import ephemeral_cooperatives as lever
 
     model = small_model("paris/ephemeral_cooperatives", migrants=8000)
@@ -237,9 +237,9 @@ def test_ephemeral_cohorts_are_women_of_the_stated_size_and_end_as_their_account
     decisions = []
     original = lever._conclude
 
-    def conclude(model, cohort):
+    def conclude(model, rng, cohort):
         decisions.append((cohort, lever.viable(model, cohort), cohort.worker_rows().copy()))
-        original(model, cohort)
+        original(model, rng, cohort)
 
     lever._conclude = conclude
     try:
@@ -252,7 +252,7 @@ def test_ephemeral_cohorts_are_women_of_the_stated_size_and_end_as_their_account
     cohorts = [e for e in model.sse_enterprises if e.founded_as == "ephemeral_cooperative"]
     assert len(cohorts) >= 5 and all(e.capacity == p.cohort_size for e in cohorts)
     assert decisions
-    minimum = model.params.welfare.social_assistance_eur_per_month
+    minimum = model.params.sse.member_pay_eur_per_month
     for cohort, viable, members in decisions:
         assert (cohort.kind == "cooperative") == viable
         if not viable:
@@ -324,7 +324,7 @@ def test_mentoring_places_bind_and_mentees_get_hired_more():
         for employer in model.employers:
             employer.openings[:] = 20_000
             employer.discrimination_logit = 0.0
-        labour_market.formal_hiring(model)
+        labour_market.formal_hiring(model, model.rng)
         for flag, rows in ((True, mentees), (False, others)):
             counts[flag][0] += rows.size
             counts[flag][1] += np.count_nonzero(np.isin(pop.labour[rows], [LabourState.JOB_MATCHING_SKILLS, LabourState.JOB_BELOW_SKILLS]))
@@ -343,7 +343,7 @@ def _regularise_once(regime: str, prepare, months_after: int = 0, **params) -> t
     model.month += months_after
     undocumented = np.flatnonzero(model.pop.status == LegalStatus.UNDOCUMENTED)
     prepare(model, undocumented)
-    regularisation_lever.regularisations(model)
+    regularisation_lever.regularisations(model, model.rng)
     return model, undocumented
 
 
@@ -438,7 +438,7 @@ def test_union_contact_points_reach_the_exploited_first_within_their_capacity():
     capacity = model.scaled(400, "union.contacts")  # this month's (the draw is keyed by the month)
     assert 0 < exploited.size < capacity  # every exploited worker fits in one month
     knowledge = pop.services_knowledge.copy()
-    outreach(model)
+    outreach(model, model.rng)
     reached = np.flatnonzero(pop.union_informed)
     assert reached.size == capacity
     assert set(exploited) <= set(reached)
@@ -461,9 +461,9 @@ def test_municipal_id_card_reaches_only_undocumented_people_and_lowers_exploitat
     offered = declined = 0
     for _ in range(36):
         model.step()
-        labour_market.undeclared_hiring(model)
+        labour_market.undeclared_hiring(model, model.rng)
         new = np.flatnonzero(pop.exploited & pop.id_card & (pop.labour_since_month == model.month))
-        id_cards(model)
+        id_cards(model, model.rng)
         offered += new.size
         declined += np.count_nonzero(~pop.exploited[new])
     p = model.params.policies.municipal_id_card.exploitation_reduction

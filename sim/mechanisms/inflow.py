@@ -18,17 +18,17 @@ if TYPE_CHECKING:
     from sim.model import CityModel
 
 
-def arrivals(model: "CityModel") -> None:
+def arrivals(model: "CityModel", rng: np.random.Generator) -> None:
     """Add this month's newcomers: a Poisson number around the scenario's monthly mean."""
-    n = int(model.rng.poisson(model.params.inflow.newcomers_per_month * model.scale))
+    n = int(rng.poisson(model.params.inflow.newcomers_per_month * model.scale))
     if n:
-        arrive(model, np.full(n, model.month, dtype=np.int32))
+        arrive(model, np.full(n, model.month, dtype=np.int32), rng)
     model.flows.newcomers += n
 
 
-def arrive(model: "CityModel", arrival_month: np.ndarray) -> np.ndarray:
+def arrive(model: "CityModel", arrival_month: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Create people who arrived in the given months; return their rows in the population."""
-    p, rng, n = model.params, model.rng, arrival_month.size
+    p, n = model.params, arrival_month.size
     pop = p.population
     reason = rng.choice(len(Reason), size=n, p=_shares(p.inflow.reason_shares, ("work", "family", "study", "asylum")))
     female = draws.happens(rng, np.where(reason == Reason.ASYLUM, pop.share_female_asylum, pop.share_female), n)
@@ -84,7 +84,7 @@ def arrive(model: "CityModel", arrival_month: np.ndarray) -> np.ndarray:
         birth_month=arrival_month - np.round(age_years * 12).astype(np.int32),
         arrival_month=arrival_month,
         skill=1.0,
-        field_mismatch=graduate_mismatch(model, education),
+        field_mismatch=graduate_mismatch(model, education, rng),
         language=language,
         aptitude=aptitude,
         readiness=readiness,

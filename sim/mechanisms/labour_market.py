@@ -48,14 +48,14 @@ def skilled_eligible(model: "CityModel", rows: np.ndarray) -> np.ndarray:
     )
 
 
-def graduate_mismatch(model: "CityModel", education: np.ndarray) -> np.ndarray:
+def graduate_mismatch(model: "CityModel", education: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Which of these people are graduates whose field or level finds no skilled openings in
     the city (``labour_market.graduate_mismatch_share``; structural, so drawn once for life)."""
     share = model.params.labour_market.graduate_mismatch_share
-    return (education == Education.HIGH) & draws.happens(model.rng, share, education.size)
+    return (education == Education.HIGH) & draws.happens(rng, share, education.size)
 
 
-def job_loss(model: "CityModel") -> None:
+def job_loss(model: "CityModel", rng: np.random.Generator) -> None:
     """Declared jobs and self-employment end at ``labour_market.job_loss_rate_per_month``
     (temporary contracts: 23 % of non-EU employees, target T10); undeclared ones at
     ``undeclared.job_loss_rate_per_month``. SSE places end with their programme or enterprise."""
@@ -63,7 +63,7 @@ def job_loss(model: "CityModel") -> None:
     rate[IS_MAINSTREAM_JOB] = model.params.labour_market.job_loss_rate_per_month
     rate[LabourState.SELF_EMPLOYED] = model.params.labour_market.job_loss_rate_per_month  # businesses fail too
     rate[LabourState.UNDECLARED_WORK] = model.params.undeclared.job_loss_rate_per_month
-    leave_job(model, draws.chosen_by_category(model.rng, rate, model.pop.labour))
+    leave_job(model, draws.chosen_by_category(rng, rate, model.pop.labour))
 
 
 PARTNER_PROGRAMMES = ("integrated_training", "sse_transitional_jobs")
@@ -83,7 +83,7 @@ def give_partner_priority(model: "CityModel", rows: np.ndarray, programme: str, 
     pop.partner_priority_until_month[rows] = model.month + max(int(round(months)), 1) - 1
 
 
-def formal_hiring(model: "CityModel") -> None:
+def formal_hiring(model: "CityModel", rng: np.random.Generator) -> None:
     """Match authorised applicants to this month's openings (module docstring).
 
     Order: skilled openings, then programme graduates with partner priority on their
@@ -97,7 +97,7 @@ def formal_hiring(model: "CityModel") -> None:
     on_the_job = np.flatnonzero(labour == LabourState.JOB_BELOW_SKILLS)
     candidates = np.concatenate([looking, on_the_job])
     skilled = candidates[skilled_eligible(model, candidates)]
-    hired = _fill_openings(model, skilled, JobLevel.SKILLED, sector_of=pop.origin_sector[skilled])
+    hired = _fill_openings(model, rng, skilled, JobLevel.SKILLED, sector_of=pop.origin_sector[skilled])
     hired_now = np.zeros(pop.slots, dtype=bool)
     hired_now[hired] = True
     elementary = looking[~hired_now[looking]]
@@ -106,23 +106,23 @@ def formal_hiring(model: "CityModel") -> None:
         graduates = elementary[with_priority]
         programme = pop.partner_programme[graduates]
         sector = np.array([model.sector_index(getattr(model.params.policies, name).sector) for name in PARTNER_PROGRAMMES])
-        placed = _fill_openings(model, graduates, JobLevel.ELEMENTARY, sector_of=sector[programme], vouched=True)
+        placed = _fill_openings(model, rng, graduates, JobLevel.ELEMENTARY, sector_of=sector[programme], vouched=True)
         for code, name in enumerate(PARTNER_PROGRAMMES):
             model.programme_outcomes.placed(name, np.count_nonzero(pop.partner_programme[placed] == code))
         pop.partner_priority_until_month[placed] = NO_MONTH
         elementary = elementary[~with_priority]
     weights = np.array([s.elementary_application_weight for s in model.sectors], dtype=float)
-    sector_of = model.rng.choice(len(weights), size=elementary.size, p=weights / weights.sum())
+    sector_of = rng.choice(len(weights), size=elementary.size, p=weights / weights.sum())
     if model.params.policies.mentoring.enabled:
         # A mentor from the applicant's own trade opens doors there (guide §2.8.1).
         mentee = pop.mentored_until_month[elementary] >= model.month
         sector_of[mentee] = pop.origin_sector[elementary[mentee]]
-    _fill_openings(model, elementary, JobLevel.ELEMENTARY, sector_of=sector_of)
+    _fill_openings(model, rng, elementary, JobLevel.ELEMENTARY, sector_of=sector_of)
 
 
 def acceptance_probability(
-    model: "CityModel", applicants: np.ndarray, level: JobLevel, discrimination_logit: float | np.ndarray,
-    vouched: bool = False,
+    model: "CityModel", rng: np.random.Generator, applicants: np.ndarray, level: JobLevel,
+    discrimination_logit: float | np.ndarray, vouched: bool = False,
 ) -> np.ndarray:
     """The hiring rule (module docstring): the chance an employer accepts each applicant.
 
@@ -133,7 +133,7 @@ def acceptance_probability(
     skilled = level == JobLevel.SKILLED
     base = lm.hiring_logit_skilled if skilled else lm.hiring_logit_elementary
     requirement = lm.language_requirement_skilled if skilled else lm.language_requirement_elementary
-    referred = True if vouched else referral(model, applicants, with_bonding=not skilled)
+    referred = True if vouched else referral(model, applicants, not skilled, rng)
     logit = (
         base
         + lm.language_weight_logit * np.minimum(pop.language[applicants] - requirement, 0.0)
@@ -143,22 +143,24 @@ def acceptance_probability(
     return 1.0 / (1.0 + np.exp(-logit))
 
 
-def hire_by_rule(model: "CityModel", candidates: np.ndarray, positions: int, discrimination_logit: float) -> np.ndarray:
+def hire_by_rule(model: "CityModel", rng: np.random.Generator, candidates: np.ndarray, positions: int,
+                 discrimination_logit: float) -> np.ndarray:
     """Fill ``positions`` elementary openings of one employer outside the mainstream (an
     SSE enterprise) from ``candidates``: they apply in random order, the hiring rule
     accepts or not, and the first accepted get the positions."""
     if positions <= 0 or candidates.size == 0:
         return candidates[:0]
-    order = model.rng.permutation(candidates)[: 20 * positions]  # enough applicants to fill them, almost always
-    accept = acceptance_probability(model, order, JobLevel.ELEMENTARY, discrimination_logit)
-    return order[draws.happens(model.rng, accept, order.size)][:positions]
+    order = rng.permutation(candidates)[: 20 * positions]  # enough applicants to fill them, almost always
+    accept = acceptance_probability(model, rng, order, JobLevel.ELEMENTARY, discrimination_logit)
+    return order[draws.happens(rng, accept, order.size)][:positions]
 
 
 def _fill_openings(
-    model: "CityModel", applicants: np.ndarray, level: JobLevel, sector_of: np.ndarray, vouched: bool = False
+    model: "CityModel", rng: np.random.Generator, applicants: np.ndarray, level: JobLevel, sector_of: np.ndarray,
+    vouched: bool = False,
 ) -> np.ndarray:
     """Each applicant tries one opening of the level in their sector; return who was hired."""
-    rng, pop = model.rng, model.pop
+    pop = model.pop
     employers = model.employers
     skilled = level == JobLevel.SKILLED
     # All openings of the level, as one list of slots grouped by sector.
@@ -174,7 +176,7 @@ def _fill_openings(
     slot = first_slot[sector_of] + (rng.random(applicants.size) * per_sector[sector_of]).astype(np.int64)
     employer = slots[slot]
     discrimination = np.array([e.discrimination_logit for e in employers])
-    accept = acceptance_probability(model, applicants, level, discrimination[employer], vouched)
+    accept = acceptance_probability(model, rng, applicants, level, discrimination[employer], vouched)
     accepted = np.flatnonzero(draws.happens(rng, accept, applicants.size))
     # One hire per opening: among accepted applicants to the same opening, a random one.
     order = rng.permutation(accepted)
@@ -202,7 +204,7 @@ def _wage(sector, level: JobLevel) -> float:
     return sector.skilled_wage_eur_per_month if level == JobLevel.SKILLED else sector.elementary_wage_eur_per_month
 
 
-def undeclared_hiring(model: "CityModel") -> None:
+def undeclared_hiring(model: "CityModel", rng: np.random.Generator) -> None:
     """Undeclared work (guide §1.1, §2.10.1): the default for people without a permit.
 
     Searchers without work authorisation find undeclared work at
@@ -211,7 +213,7 @@ def undeclared_hiring(model: "CityModel") -> None:
     one of those hiring undeclared labour, weighted like elementary applications; if it
     is exploitative the worker is exploited and paid less.
     """
-    pop, p, rng = model.pop, model.params.undeclared, model.rng
+    pop, p = model.pop, model.params.undeclared
     undeclared_employers = [e for e in model.employers if e.hires_undeclared]
     if not undeclared_employers:
         return
@@ -238,7 +240,7 @@ def undeclared_hiring(model: "CityModel") -> None:
     pop.exploited[rows] = exploitative
 
 
-def skill_decay(model: "CityModel") -> None:
+def skill_decay(model: "CityModel", rng: np.random.Generator) -> None:
     """Qualifications unused in jobs below one's level decay (guide §1.1 'social deskilling').
 
     Undeclared work counts as below everyone's level; for people without a qualification

@@ -24,29 +24,29 @@ A2 = 0.33
 """CEFR A2 on the same 0-1 scale (the default basic level of the one-off regime)."""
 
 
-def course_enrolment(model: "CityModel") -> None:
+def course_enrolment(model: "CityModel", rng: np.random.Generator) -> None:
     pop, p = model.pop, model.params.language
     rows = np.flatnonzero(pop.labour == LabourState.SEARCHING)
     rows = rows[(pop.language[rows] < B1) & (pop.status[rows] != LegalStatus.UNDOCUMENTED)]
-    rows = rows[draws.chosen(model.rng, p.course_enrolment_rate_per_month, rows.size)]
+    rows = rows[draws.chosen(rng, p.course_enrolment_rate_per_month, rows.size)]
     pop.labour[rows] = LabourState.LANGUAGE_COURSE
     pop.labour_since_month[rows] = model.month
     pop.course_end_month[rows] = model.month + np.int32(round(p.course_duration_months))
 
 
-def course_exits(model: "CityModel") -> None:
+def course_exits(model: "CityModel", rng: np.random.Generator) -> None:
     """Drop-outs and completions go back to searching."""
     pop, p = model.pop, model.params.language
     rows = np.flatnonzero(pop.labour == LabourState.LANGUAGE_COURSE)
     leaving = pop.course_end_month[rows] <= model.month
-    leaving[draws.chosen(model.rng, p.course_dropout_rate_per_month, rows.size)] = True
+    leaving[draws.chosen(rng, p.course_dropout_rate_per_month, rows.size)] = True
     rows = rows[leaving]
     pop.labour[rows] = LabourState.SEARCHING
     pop.labour_since_month[rows] = model.month
     pop.course_end_month[rows] = np.iinfo(np.int32).min
 
 
-def learning(model: "CityModel") -> None:
+def learning(model: "CityModel", rng: np.random.Generator) -> None:
     """language <- min(1, language + gain(labour state) * aptitude)."""
     pop, p = model.pop, model.params.language
     gain = np.full(N_LABOUR, p.ambient_learning_per_month, dtype=np.float32)

@@ -64,8 +64,8 @@ def _lose_legal_activities(model: "CityModel", rows: np.ndarray) -> None:
     pop.mentored_until_month[rows] = NO_MONTH
 
 
-def asylum_decisions(model: "CityModel") -> None:
-    pop, p, rng = model.pop, model.params.asylum, model.rng
+def asylum_decisions(model: "CityModel", rng: np.random.Generator) -> None:
+    pop, p = model.pop, model.params.asylum
     due = np.flatnonzero((pop.status == LegalStatus.ASYLUM_SEEKER) & (pop.status_review_month <= model.month))
     if due.size == 0:
         return
@@ -77,9 +77,9 @@ def asylum_decisions(model: "CityModel") -> None:
     change_status(model, rejected[~departs], LegalStatus.UNDOCUMENTED)
 
 
-def permit_reviews(model: "CityModel") -> None:
+def permit_reviews(model: "CityModel", rng: np.random.Generator) -> None:
     """Ends of study and expiries of temporary permits."""
-    pop, p, rng, month = model.pop, model.params.permits, model.rng, model.month
+    pop, p, month = model.pop, model.params.permits, model.month
     permit_months = np.int32(round(p.permit_duration_months))
     due = np.flatnonzero((pop.status == LegalStatus.TEMPORARY_PERMIT) & (pop.status_review_month <= month))
     if due.size == 0:
@@ -107,23 +107,23 @@ def permit_reviews(model: "CityModel") -> None:
     change_status(model, lapsed[overstays], LegalStatus.UNDOCUMENTED)
 
 
-def long_term_residence(model: "CityModel") -> None:
+def long_term_residence(model: "CityModel", rng: np.random.Generator) -> None:
     """Eligible people take up long-term residence at a monthly rate.
 
     As in every rare monthly event here, the takers are drawn among all rows first and
     the eligibility rule then applied to them alone: the same law, far less work.
     """
     pop, p, month = model.pop, model.params.permits, model.month
-    rows = draws.chosen(model.rng, p.long_term_residence_uptake_rate_per_month, pop.slots)
+    rows = draws.chosen(rng, p.long_term_residence_uptake_rate_per_month, pop.slots)
     status = pop.status[rows]
     eligible = ((status == LegalStatus.TEMPORARY_PERMIT) & ~pop.studying[rows]) | (status == LegalStatus.REFUGEE)
     eligible &= pop.legal_since_month[rows] <= month - p.long_term_residence_after_months
     change_status(model, rows[eligible], LegalStatus.LONG_TERM_RESIDENT)
 
 
-def naturalisation(model: "CityModel") -> None:
+def naturalisation(model: "CityModel", rng: np.random.Generator) -> None:
     pop, p, month = model.pop, model.params.permits, model.month
-    rows = draws.chosen(model.rng, p.naturalisation_rate_per_month, pop.slots)
+    rows = draws.chosen(rng, p.naturalisation_rate_per_month, pop.slots)
     status = pop.status[rows]
     eligible = (status == LegalStatus.LONG_TERM_RESIDENT) | (status == LegalStatus.REFUGEE)
     eligible &= pop.legal_since_month[rows] <= month - p.naturalisation_after_months
@@ -131,9 +131,9 @@ def naturalisation(model: "CityModel") -> None:
     change_status(model, rows[eligible], LegalStatus.NATURALISED)
 
 
-def background_regularisation(model: "CityModel") -> None:
+def background_regularisation(model: "CityModel", rng: np.random.Generator) -> None:
     pop, p = model.pop, model.params.permits
-    rows = draws.chosen(model.rng, p.background_regularisation_rate_per_month, pop.slots)
+    rows = draws.chosen(rng, p.background_regularisation_rate_per_month, pop.slots)
     regularised = rows[pop.status[rows] == LegalStatus.UNDOCUMENTED]
     change_status(model, regularised, LegalStatus.TEMPORARY_PERMIT)
     pop.status_review_month[regularised] = model.month + np.int32(round(p.permit_duration_months))

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sim.model import CityModel
 
 
-def bridging_ties(model: "CityModel") -> None:
+def bridging_ties(model: "CityModel", rng: np.random.Generator) -> None:
     """bridging <- bridging * (1 - decay) + gain(labour state), for everyone in the city."""
     p, pop = model.params.networks, model.pop
     gain = np.zeros(N_LABOUR, dtype=np.float32)
@@ -30,7 +30,7 @@ def bridging_ties(model: "CityModel") -> None:
     pop.bridging_ties += gain[pop.labour]
 
 
-def referral(model: "CityModel", rows: np.ndarray, with_bonding: bool) -> np.ndarray:
+def referral(model: "CityModel", rows: np.ndarray, with_bonding: bool, rng: np.random.Generator) -> np.ndarray:
     """Whether each applicant comes with a referral: each tie refers independently."""
     p, pop = model.params.networks, model.pop
     # (1 - q)^ties as exp(ties * log(1 - q)), in single precision: same law, less work.
@@ -42,4 +42,4 @@ def referral(model: "CityModel", rows: np.ndarray, with_bonding: bool) -> np.nda
     if mentoring.enabled:
         mentored = pop.mentored_until_month[rows] >= model.month
         no_referral = np.where(mentored, no_referral * (1.0 - mentoring.referral_probability), no_referral)
-    return draws.happens(model.rng, 1.0 - no_referral, rows.size)
+    return draws.happens(rng, 1.0 - no_referral, rows.size)

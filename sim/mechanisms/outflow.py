@@ -26,16 +26,16 @@ def depart(model: "CityModel", rows: np.ndarray) -> None:
     model.pop.remove(rows)
 
 
-def emigration(model: "CityModel") -> None:
+def emigration(model: "CityModel", rng: np.random.Generator) -> None:
     rates = model.params.outflow.emigration_rate_per_month
     by_status = np.zeros(len(LegalStatus), dtype=np.float32)
     for status in LegalStatus:
         if status != LegalStatus.GONE:
             by_status[status] = getattr(rates, status.name.lower())
-    depart(model, draws.chosen_by_category(model.rng, by_status, model.pop.status))
+    depart(model, draws.chosen_by_category(rng, by_status, model.pop.status))
 
 
-def ageing_out(model: "CityModel") -> None:
+def ageing_out(model: "CityModel", rng: np.random.Generator) -> None:
     pop = model.pop
     exit_month_age = model.params.outflow.exit_age_years * 12
     old = np.flatnonzero(pop.birth_month <= model.month - exit_month_age)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from sim.model import CityModel
 
 
-def recovery(model: "CityModel") -> None:
+def recovery(model: "CityModel", rng: np.random.Generator) -> None:
     pop, p = model.pop, model.params.readiness
     rate = np.full(len(LegalStatus), p.recovery_rate_per_month, dtype=np.float32)
     rate[[LegalStatus.ASYLUM_SEEKER, LegalStatus.UNDOCUMENTED]] *= p.precarious_recovery_factor
@@ -32,9 +32,9 @@ def recovery(model: "CityModel") -> None:
     pop.readiness += (1.0 - pop.readiness) * rate[pop.status]
 
 
-def care_duties(model: "CityModel") -> None:
+def care_duties(model: "CityModel", rng: np.random.Generator) -> None:
     """Care duties begin (a birth, a relative to look after) and end (childcare, school)."""
-    pop, p, rng = model.pop, model.params.population, model.rng
+    pop, p = model.pop, model.params.population
     ending = draws.chosen(rng, p.care_duties_end_rate_per_month, pop.slots)
     ending = ending[pop.care_duties[ending]]
     start_rate = np.zeros(len(Sex), dtype=np.float32)
@@ -48,7 +48,7 @@ def care_duties(model: "CityModel") -> None:
     leave_job(model, working[draws.happens(rng, p.care_duties_job_exit_probability, working.size)])
 
 
-def labour_force(model: "CityModel") -> None:
+def labour_force(model: "CityModel", rng: np.random.Generator) -> None:
     """Non-workers with care duties leave the labour force; people with no barrier left search."""
     pop = model.pop
     leaving = ((pop.labour == LabourState.SEARCHING) | (pop.labour == LabourState.NOT_READY)) & pop.care_duties

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from sim.model import CityModel
 
 
-def services_knowledge(model: "CityModel") -> None:
+def services_knowledge(model: "CityModel", rng: np.random.Generator) -> None:
     pop = model.pop
     pop.services_knowledge += (1.0 - pop.services_knowledge) * np.float32(
         model.params.recognition.services_knowledge_gain_per_month
@@ -27,22 +27,22 @@ def services_knowledge(model: "CityModel") -> None:
     pop.services_knowledge[pop.free_rows()] = 0.0  # free rows keep their empty values
 
 
-def applications(model: "CityModel") -> None:
+def applications(model: "CityModel", rng: np.random.Generator) -> None:
     pop, p = model.pop, model.params.recognition
     # Candidates drawn at the highest rate among everyone, then the eligibility rule, then
     # thinning by each one's knowledge of services: the same law as a per-person draw.
-    rows = draws.chosen(model.rng, p.application_rate_per_month, pop.slots)
+    rows = draws.chosen(rng, p.application_rate_per_month, pop.slots)
     status = pop.status[rows]
     eligible = (pop.education[rows] >= Education.MEDIUM) & (pop.recognition[rows] == RecognitionState.NOT_APPLIED)
     eligible &= (status != LegalStatus.UNDOCUMENTED) & (status != LegalStatus.ASYLUM_SEEKER) & (status != LegalStatus.GONE)
     rows = rows[eligible]
-    rows = rows[draws.happens(model.rng, pop.services_knowledge[rows], rows.size)]
+    rows = rows[draws.happens(rng, pop.services_knowledge[rows], rows.size)]
     pop.recognition[rows] = RecognitionState.PENDING
-    pop.recognition_due_month[rows] = model.month + draws.duration_months(model.rng, p.decision_mean_months, rows.size)
+    pop.recognition_due_month[rows] = model.month + draws.duration_months(rng, p.decision_mean_months, rows.size)
 
 
-def decisions(model: "CityModel") -> None:
+def decisions(model: "CityModel", rng: np.random.Generator) -> None:
     pop = model.pop
     rows = np.flatnonzero((pop.recognition == RecognitionState.PENDING) & (pop.recognition_due_month <= model.month))
-    success = draws.happens(model.rng, model.params.recognition.success_probability, rows.size)
+    success = draws.happens(rng, model.params.recognition.success_probability, rows.size)
     pop.recognition[rows] = np.where(success, RecognitionState.RECOGNISED, RecognitionState.REFUSED)

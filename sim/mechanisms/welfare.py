@@ -42,7 +42,7 @@ def census(model: "CityModel") -> np.ndarray:
     return np.bincount(cell, minlength=N_STATUS * N_LABOUR).reshape(N_STATUS, N_LABOUR)
 
 
-def social_assistance(model: "CityModel") -> None:
+def social_assistance(model: "CityModel", rng: np.random.Generator) -> None:
     """Take the month's census and pay benefits to those not working (municipal accounts)."""
     model.census = census(model)
     if model.month >= 0:

@@ -1,7 +1,7 @@
 """Ephemeral cooperatives (guide §2.8, Migracoop in Paris; Sunucoop in Pantin).
 
-Every ``cohort_interval_months`` cohorts of ``cohort_size`` searchers (women only by
-default, as Migracoop's aspiring women entrepreneurs) test a trade together for
+Every ``cohort_interval_months`` cohorts of ``cohort_size`` searchers (both sexes, as
+Migracoop; women only with ``women_only``, as Sunucoop in Pantin) test a trade together for
 ``duration_months`` as a cooperative, with municipal orders as an outlet; cohorts
 alternate between the lever's sectors (one culinary, one textile). The number of cohorts
 scales with the run's size (one per interval at the scenario's size); a cohort keeps its
@@ -15,9 +15,9 @@ At the end, what happens follows from the accounts and the members' own state:
   donations cover its costs net of the start-up support it can get (Diomcoop's 95 %, when
   that lever is on): a viable trade, or a supported one;
 - otherwise it closes, and a member whose own output, net of a self-employed worker's
-  contributions (``sse.self_employment_contribution_share``), pays at least the minimum
-  income (``welfare.social_assistance_eur_per_month``) goes on alone, self-employed; the
-  others search again with the ties, language and knowledge gained.
+  contributions (``sse.self_employment_contribution_share``), pays at least what the cohort
+  paid her (``sse.member_pay_eur_per_month``) goes on alone, self-employed; the others
+  search again with the ties, language and knowledge gained.
 """
 
 from typing import TYPE_CHECKING
@@ -37,19 +37,19 @@ if TYPE_CHECKING:
     from sim.model import CityModel
 
 
-def cohorts(model: "CityModel") -> None:
+def cohorts(model: "CityModel", rng: np.random.Generator) -> None:
     p = model.params.policies.ephemeral_cooperatives
     for enterprise in alive_enterprises(model):
         if enterprise.kind == "ephemeral_cooperative":
             if enterprise.ends_month <= model.month:
-                _conclude(model, enterprise)
+                _conclude(model, rng, enterprise)
             else:
                 _build_clientele(model, enterprise)
     rows = np.flatnonzero(model.pop.labour == LabourState.EPHEMERAL_COOP_MEMBER)
     model.pop.bridging_ties[rows] += p.bridging_gain_per_month
     if model.month % max(1, round(p.cohort_interval_months)) == 0:
         for _ in range(model.scaled(1, "ephemeral_cooperatives.cohorts")):
-            _start_cohort(model)
+            _start_cohort(model, rng)
 
 
 def _build_clientele(model: "CityModel", cohort: SSEEnterprise) -> None:
@@ -59,7 +59,7 @@ def _build_clientele(model: "CityModel", cohort: SSEEnterprise) -> None:
     cohort.market_demand_eur_per_month = progress * float(output_eur_per_month(model, cohort.worker_rows()).sum())
 
 
-def _start_cohort(model: "CityModel") -> None:
+def _start_cohort(model: "CityModel", rng: np.random.Generator) -> None:
     pop, p = model.pop, model.params.policies.ephemeral_cooperatives
     candidates = np.flatnonzero(pop.labour == LabourState.SEARCHING)
     candidates = candidates[work_authorised(model, candidates)]
@@ -67,7 +67,7 @@ def _start_cohort(model: "CityModel") -> None:
         candidates = candidates[pop.sex[candidates] == Sex.FEMALE]
     if model.municipality.budget_left_eur() < p.cost_eur_per_cohort:
         return
-    members = admit(model, candidates, p.cohort_size)
+    members = admit(model, rng, candidates, p.cohort_size)
     if members.size < 2:
         return
     number = sum(e.founded_as == "ephemeral_cooperative" for e in model.sse_enterprises)
@@ -93,13 +93,13 @@ def viable(model: "CityModel", cohort: SSEEnterprise) -> bool:
     return cohort.worker_rows().size >= 2 and own >= (1.0 - public_share) * accounts.last_month_costs
 
 
-def _conclude(model: "CityModel", cohort: SSEEnterprise) -> None:
+def _conclude(model: "CityModel", rng: np.random.Generator, cohort: SSEEnterprise) -> None:
     pop = model.pop
     members = cohort.worker_rows()
     cohort.orders_due_eur_per_month = 0.0
     if viable(model, cohort):
         cohort.kind = "cooperative"
-        cohort.founder_dependence = float(model.rng.uniform(0.0, 1.0))
+        cohort.founder_dependence = float(rng.uniform(0.0, 1.0))
         cohort.market_demand_eur_per_month = float(output_eur_per_month(model, members).sum())
         pop.labour[members] = LabourState.SSE_COOP_MEMBER
         pop.programme_end_month[members] = NO_MONTH
@@ -108,10 +108,11 @@ def _conclude(model: "CityModel", cohort: SSEEnterprise) -> None:
         return
     earnings = output_eur_per_month(model, members) * (1.0 - model.params.sse.self_employment_contribution_share)
     cohort.close()
-    alone = members[earnings >= model.params.welfare.social_assistance_eur_per_month]
+    pays = earnings >= cohort.pay_eur_per_month
+    alone = members[pays]
     take_job(model, alone, np.full(alone.size, -1, dtype=np.int32), JobLevel.ELEMENTARY,
              np.full(alone.size, LabourState.SELF_EMPLOYED, dtype=np.int8))
-    pop.wage_eur_per_month[alone] = earnings[earnings >= model.params.welfare.social_assistance_eur_per_month]
+    pop.wage_eur_per_month[alone] = earnings[pays]
     model.programme_outcomes.placed("ephemeral_cooperatives", alone.size)
     model.flows.self_employment_starts += alone.size
 

@@ -27,12 +27,12 @@ if TYPE_CHECKING:
     from sim.model import CityModel
 
 
-def exits(model: "CityModel") -> None:
+def exits(model: "CityModel", rng: np.random.Generator) -> None:
     pop, p = model.pop, model.params.policies.integrated_training
     rows = np.flatnonzero(pop.labour == LabourState.INTEGRATED_TRAINING)
     graduating = pop.programme_end_month[rows] <= model.month
     dropping = np.zeros(rows.size, dtype=bool)
-    dropping[draws.chosen(model.rng, p.dropout_rate_per_month, rows.size)] = True
+    dropping[draws.chosen(rng, p.dropout_rate_per_month, rows.size)] = True
     dropping &= ~graduating
     leaving = rows[graduating | dropping]
     pop.labour[leaving] = LabourState.SEARCHING
@@ -41,14 +41,14 @@ def exits(model: "CityModel") -> None:
     give_partner_priority(model, rows[graduating], "integrated_training", p.partner_priority_months)
 
 
-def admissions(model: "CityModel") -> None:
+def admissions(model: "CityModel", rng: np.random.Generator) -> None:
     pop, p = model.pop, model.params.policies.integrated_training
     in_training = np.count_nonzero(pop.labour == LabourState.INTEGRATED_TRAINING)
     candidates = np.flatnonzero(pop.labour == LabourState.SEARCHING)
     permit = ~np.isin(pop.status[candidates], (LegalStatus.ASYLUM_SEEKER, LegalStatus.UNDOCUMENTED))
     recent = model.month - pop.arrival_month[candidates] <= p.max_months_since_arrival
     candidates = candidates[(pop.language[candidates] < B1) & permit & recent]
-    rows = admit(model, candidates, model.scaled(p.places, "integrated_training.places") - in_training,
+    rows = admit(model, rng, candidates, model.scaled(p.places, "integrated_training.places") - in_training,
                  unit_cost=p.cost_eur_per_place_month)
     pop.labour[rows] = LabourState.INTEGRATED_TRAINING
     pop.labour_since_month[rows] = model.month

@@ -27,7 +27,7 @@ def mentored(model: "CityModel", rows: np.ndarray) -> np.ndarray:
     return model.pop.mentored_until_month[rows] >= model.month
 
 
-def matches(model: "CityModel") -> None:
+def matches(model: "CityModel", rng: np.random.Generator) -> None:
     pop, p = model.pop, model.params.policies.mentoring
     active = np.count_nonzero(pop.mentored_until_month >= model.month)
     candidates = np.flatnonzero(pop.labour == LabourState.SEARCHING)
@@ -36,16 +36,16 @@ def matches(model: "CityModel") -> None:
     # Mentoring is offered once (Duo for a Job's six months), not renewed.
     candidates = candidates[resident & (age_years >= p.min_age_years) & (age_years <= p.max_age_years)
                             & (pop.mentored_until_month[candidates] == NO_MONTH)]
-    mentees = admit(model, candidates, model.scaled(p.places, "mentoring.places") - active, unit_cost=p.cost_eur_per_mentee)
+    mentees = admit(model, rng, candidates, model.scaled(p.places, "mentoring.places") - active, unit_cost=p.cost_eur_per_mentee)
     pop.mentored_until_month[mentees] = model.month + np.int32(round(p.duration_months)) - 1
     model.municipality.spend("mentoring", mentees.size * p.cost_eur_per_mentee)
     model.programme_outcomes.enter(model, "mentoring", mentees)
     qualified = mentees[(pop.education[mentees] >= Education.MEDIUM) & (pop.recognition[mentees] == RecognitionState.NOT_APPLIED)]
     qualified = qualified[pop.status[qualified] != LegalStatus.ASYLUM_SEEKER]
-    applying = qualified[draws.happens(model.rng, p.recognition_application_boost, qualified.size)]
+    applying = qualified[draws.happens(rng, p.recognition_application_boost, qualified.size)]
     pop.recognition[applying] = RecognitionState.PENDING
     pop.recognition_due_month[applying] = model.month + draws.duration_months(
-        model.rng, model.params.recognition.decision_mean_months, applying.size
+        rng, model.params.recognition.decision_mean_months, applying.size
     )
 
 

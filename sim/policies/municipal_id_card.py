@@ -20,11 +20,11 @@ if TYPE_CHECKING:
     from sim.model import CityModel
 
 
-def id_cards(model: "CityModel") -> None:
+def id_cards(model: "CityModel", rng: np.random.Generator) -> None:
     pop, p = model.pop, model.params.policies.municipal_id_card
     undocumented = np.flatnonzero(pop.status == LegalStatus.UNDOCUMENTED)
     without = undocumented[~pop.id_card[undocumented]]
-    new = without[draws.chosen(model.rng, p.uptake_rate_per_month, without.size)]
+    new = without[draws.chosen(rng, p.uptake_rate_per_month, without.size)]
     if model.municipality.can_fund():
         pop.id_card[new] = True
         pop.services_knowledge[new] += (1.0 - pop.services_knowledge[new]) * np.float32(p.services_knowledge_gain)
@@ -34,7 +34,7 @@ def id_cards(model: "CityModel") -> None:
     extra = r.recovery_rate_per_month * r.precarious_recovery_factor * (p.readiness_recovery_factor - 1.0)
     pop.readiness[holders] += (1.0 - pop.readiness[holders]) * np.float32(extra)
     just_exploited = holders[pop.exploited[holders] & (pop.labour_since_month[holders] == model.month)]
-    leave_job(model, just_exploited[draws.happens(model.rng, p.exploitation_reduction, just_exploited.size)])
+    leave_job(model, just_exploited[draws.happens(rng, p.exploitation_reduction, just_exploited.size)])
 
 
 register(LeverSpec("municipal_id_card", "labour_market", (id_cards,)))

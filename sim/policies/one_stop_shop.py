@@ -22,7 +22,7 @@ NEWCOMER_MONTHS = 24
 LOW_KNOWLEDGE = 0.5
 
 
-def visits(model: "CityModel") -> None:
+def visits(model: "CityModel", rng: np.random.Generator) -> None:
     pop, p = model.pop, model.params.policies.one_stop_shop
     # Not a client in the last referral_months (compare months: NO_MONTH must not overflow).
     rows = np.flatnonzero(pop.alive() & (pop.one_stop_shop_month < model.month - p.referral_months))
@@ -31,15 +31,15 @@ def visits(model: "CityModel") -> None:
     if rows.size == 0 or not model.municipality.can_fund():
         return
     size = min(model.scaled(p.capacity_clients_per_month, "one_stop_shop.clients"), rows.size)
-    clients = rows[model.rng.choice(rows.size, size=size, replace=False)]
+    clients = rows[rng.choice(rows.size, size=size, replace=False)]
     pop.one_stop_shop_month[clients] = model.month
     pop.services_knowledge[clients] += (1.0 - pop.services_knowledge[clients]) * np.float32(p.services_knowledge_gain)
     model.municipality.spend("one_stop_shop", clients.size * p.cost_eur_per_client)
     model.programme_outcomes.enter(model, "one_stop_shop", clients)
-    _recognition(model, clients)
+    _recognition(model, rng, clients)
 
 
-def _recognition(model: "CityModel", clients: np.ndarray) -> None:
+def _recognition(model: "CityModel", rng: np.random.Generator, clients: np.ndarray) -> None:
     """File applications for qualified clients and shorten pending waits."""
     pop, p = model.pop, model.params.policies.one_stop_shop
     status = pop.status[clients]
@@ -48,7 +48,7 @@ def _recognition(model: "CityModel", clients: np.ndarray) -> None:
     applying = clients[can_apply]
     pop.recognition[applying] = RecognitionState.PENDING
     pop.recognition_due_month[applying] = model.month + draws.duration_months(
-        model.rng, model.params.recognition.decision_mean_months, applying.size
+        rng, model.params.recognition.decision_mean_months, applying.size
     )
     pending = clients[pop.recognition[clients] == RecognitionState.PENDING]
     wait = pop.recognition_due_month[pending] - model.month

@@ -26,6 +26,7 @@ assert IN_JOB_OR_TRAINING.size == N_LABOUR
 
 def admit(
     model: "CityModel",
+    rng: np.random.Generator,
     candidates: np.ndarray,
     places: int,
     waiting_since: np.ndarray | None = None,
@@ -41,7 +42,7 @@ def admit(
     shop = model.params.policies.one_stop_shop
     # Compare months rather than subtract: NO_MONTH (never referred) would overflow.
     referred = model.pop.one_stop_shop_month[candidates] >= model.month - shop.referral_months
-    keys = [model.rng.random(candidates.size)]
+    keys = [rng.random(candidates.size)]
     if waiting_since is not None:
         keys.append(waiting_since)
     keys.append(~referred)

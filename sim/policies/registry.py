@@ -1,7 +1,7 @@
 """The extension point for policy levers: each lever registers where its mechanisms run.
 
-A lever is a set of monthly mechanisms (functions of the model), a phase of the month
-in which they run (``PHASES``, see ``sim.model``), an optional set-up run once when the
+A lever is a set of monthly mechanisms (functions of the model and of a random stream),
+a phase of the month in which they run (``PHASES``, see ``sim.month``), an optional set-up run once when the
 reported run starts, and a test of whether a scenario switches it on. Levers act from
 month 0 on: warm-up months are the baseline's, so every scenario shares its history.
 """
@@ -9,6 +9,8 @@ month 0 on: warm-up months are the baseline's, so every scenario shares its hist
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from sim.scenario.extensions import register_parameters
 
@@ -39,8 +41,9 @@ PHASES = (
 class LeverSpec:
     name: str
     phase: str
-    mechanisms: tuple[Callable[["CityModel"], None], ...]
-    setup: Callable[["CityModel"], None] | None = None
+    mechanisms: tuple[Callable[["CityModel", np.random.Generator], None], ...]
+    """Functions of the model and of their own random stream, which the model hands them."""
+    setup: Callable[["CityModel", np.random.Generator], None] | None = None
     enabled: Callable[["Scenario"], bool] | None = None
     priority: int = 100
     """Order within the phase (lower first): levers that fill places from the same

@@ -51,46 +51,49 @@ def job_promise(model: "CityModel", rows: np.ndarray) -> np.ndarray:
     return has_one & (uniform < model.params.policies.regularisation.job_promise_probability)
 
 
-def regularisations(model: "CityModel") -> None:
+def regularisations(model: "CityModel", rng: np.random.Generator) -> None:
     pop, r = model.pop, model.params.policies.regularisation
     if r.regime == "prato":
-        _prato(model)
+        _prato(model, rng)
         return
     rows = np.flatnonzero(pop.status == LegalStatus.UNDOCUMENTED)
     presence = model.month - pop.arrival_month[rows]
     promise = job_promise(model, rows)
     working = IN_JOB_OR_TRAINING[pop.labour[rows]]
+    # Unpaid activity in a collective counts for arraigo with the collective's contract offer
+    # (Diomcoop's members regularised through it, guide §2.10.2).
+    active = working | (pop.labour[rows] == LabourState.SOLIDARITY_ACTIVITY)
     if r.regime == "oacas":
         activity = pop.sse_activity_months[rows]
         eligible = activity >= r.oacas_activity_months
         eligible |= (presence >= r.oacas_presence_months) & (activity >= r.oacas_short_activity_months) & promise
     elif r.regime == "arraigo":
-        eligible = (presence >= r.arraigo_presence_months) & working & promise
+        eligible = (presence >= r.arraigo_presence_months) & active & promise
     else:  # one_off
         open_window = r.one_off_start_month <= model.month < r.one_off_start_month + r.one_off_window_months
         eligible = open_window & (presence >= r.one_off_presence_months) & working
         eligible &= pop.language[rows] >= r.one_off_min_language
-    _decide(model, rows[eligible])
+    _decide(model, rng, rows[eligible])
 
 
-def _decide(model: "CityModel", eligible: np.ndarray) -> np.ndarray:
+def _decide(model: "CityModel", rng: np.random.Generator, eligible: np.ndarray) -> np.ndarray:
     r = model.params.policies.regularisation
-    applying = eligible[draws.chosen(model.rng, r.application_rate_per_month, eligible.size)]
-    approved = applying[draws.happens(model.rng, r.approval_probability, applying.size)]
+    applying = eligible[draws.chosen(rng, r.application_rate_per_month, eligible.size)]
+    approved = applying[draws.happens(rng, r.approval_probability, applying.size)]
     change_status(model, approved, LegalStatus.TEMPORARY_PERMIT)
     model.pop.status_review_month[approved] = model.month + np.int32(round(model.params.permits.permit_duration_months))
     model.regularisations += approved.size
     return approved
 
 
-def _prato(model: "CityModel") -> None:
+def _prato(model: "CityModel", rng: np.random.Generator) -> None:
     pop, r = model.pop, model.params.policies.regularisation
     exploited = np.flatnonzero(pop.exploited)
     rate = np.where(pop.union_informed[exploited], r.prato_denunciation_rate_per_month * r.prato_union_multiplier,
                     r.prato_denunciation_rate_per_month)
-    denouncing = exploited[draws.happens(model.rng, np.minimum(rate, 1.0), exploited.size)]
+    denouncing = exploited[draws.happens(rng, np.minimum(rate, 1.0), exploited.size)]
     employers = np.unique(pop.employer[denouncing])
-    approved = denouncing[draws.happens(model.rng, r.approval_probability, denouncing.size)]
+    approved = denouncing[draws.happens(rng, r.approval_probability, denouncing.size)]
     leave_job(model, approved)
     pop.one_stop_shop_month[approved] = model.month  # referred by the municipality's services
     # Denouncers who already had papers keep them; the undocumented get a permit.
@@ -98,7 +101,7 @@ def _prato(model: "CityModel") -> None:
     change_status(model, documented, LegalStatus.TEMPORARY_PERMIT)
     pop.status_review_month[documented] = model.month + np.int32(round(model.params.permits.permit_duration_months))
     model.regularisations += documented.size
-    sanctioned = employers[draws.happens(model.rng, r.prato_employer_sanction_probability, employers.size)]
+    sanctioned = employers[draws.happens(rng, r.prato_employer_sanction_probability, employers.size)]
     for index in sanctioned:
         model.employers[index].exploitative = False
         model.employers[index].hires_undeclared = False

@@ -30,20 +30,20 @@ if TYPE_CHECKING:
     from sim.model import CityModel
 
 
-def open_enterprises(model: "CityModel") -> None:
+def open_enterprises(model: "CityModel", rng: np.random.Generator) -> None:
     """The enterprises keep the scenario's size whatever the run's size: their number scales."""
     p, sse = model.params.policies.sse_transitional_jobs, model.params.sse
     places_each = -(-p.places // p.enterprises)
     for _ in range(model.scaled(p.enterprises, "sse_transitional_jobs.enterprises")):
         SSEEnterprise(
             model, "work_integration", model.sector_index(p.sector), places_each, sse.initial_cash_eur,
-            founder_dependence=float(model.rng.uniform(0.0, 0.5)), pay_eur_per_month=p.wage_eur_per_month,
+            founder_dependence=float(rng.uniform(0.0, 0.5)), pay_eur_per_month=p.wage_eur_per_month,
             # Assumption: its business plan sells what its places produce at mid productivity.
             market_demand_eur_per_month=places_each * 0.75 * sse.market_sales_eur_per_worker_month,
         )
 
 
-def spells(model: "CityModel") -> None:
+def spells(model: "CityModel", rng: np.random.Generator) -> None:
     """Spells end (graduates get partner priority); free places are filled."""
     pop, p = model.pop, model.params.policies.sse_transitional_jobs
     rows = np.flatnonzero(pop.labour == LabourState.SSE_TRANSITIONAL_JOB)
@@ -59,7 +59,7 @@ def spells(model: "CityModel") -> None:
     for enterprise in enterprises:
         free = enterprise.capacity - occupied[enterprise.index]
         # Referrals first, then the longest unemployed.
-        entrants = admit(model, candidates, int(free), waiting_since=pop.labour_since_month[candidates],
+        entrants = admit(model, rng, candidates, int(free), waiting_since=pop.labour_since_month[candidates],
                          unit_cost=p.subsidy_eur_per_place_month)
         join_enterprise(model, entrants, enterprise, LabourState.SSE_TRANSITIONAL_JOB, p.wage_eur_per_month)
         pop.programme_end_month[entrants] = model.month + np.int32(round(p.spell_months))

@@ -37,17 +37,17 @@ def support_new_enterprise(model: "CityModel", enterprise: SSEEnterprise) -> Non
     model.municipality.spend("start_up_support", s.launch_grant_eur)
 
 
-def collectives(model: "CityModel") -> None:
+def collectives(model: "CityModel", rng: np.random.Generator) -> None:
     pop, s = model.pop, model.params.policies.start_up_support
-    for _ in range(model.rng.poisson(s.new_collectives_per_year * model.scale / 12)):
+    for _ in range(rng.poisson(s.new_collectives_per_year * model.scale / 12)):
         candidates = np.flatnonzero((pop.labour == LabourState.SEARCHING) | (pop.labour == LabourState.UNDECLARED_WORK))
-        members = admit(model, candidates, s.collective_size)
+        members = admit(model, rng, candidates, s.collective_size)
         if members.size < 2:
             return
         sector = int(np.bincount(pop.origin_sector[members], minlength=len(model.sectors)).argmax())
         collective = SSEEnterprise(
             model, "collective", sector, s.collective_size, cash_eur=0.0,
-            founder_dependence=float(model.rng.uniform(0.3, 1.0)),
+            founder_dependence=float(rng.uniform(0.3, 1.0)),
             pay_eur_per_month=model.params.sse.member_pay_eur_per_month,
             market_demand_eur_per_month=float(output_eur_per_month(model, members).sum()), accepts_undocumented=True,
         )

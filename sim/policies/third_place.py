@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from sim.model import CityModel
 
 
-def visits(model: "CityModel") -> None:
+def visits(model: "CityModel", rng: np.random.Generator) -> None:
     """The month's running cost, then the visits; a month the year's lever budget cannot pay
     for, the place stays shut (no visits; SSE tenants keep their lease)."""
     pop, p = model.pop, model.params.policies.third_place
@@ -28,7 +28,7 @@ def visits(model: "CityModel") -> None:
     if rows.size == 0:
         return
     size = min(model.scaled(p.visitors_per_month, "third_place.visitors"), rows.size)
-    visitors = rows[model.rng.choice(rows.size, size=size, replace=False)]
+    visitors = rows[rng.choice(rows.size, size=size, replace=False)]
     pop.bridging_ties[visitors] += p.bridging_ties_per_visit
     pop.services_knowledge[visitors] += (1.0 - pop.services_knowledge[visitors]) * np.float32(p.services_knowledge_gain)
 

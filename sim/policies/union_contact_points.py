@@ -39,7 +39,7 @@ class TradeUnion(mesa.Agent):
         self.spending_eur = 0.0
         """The union's own money given to SSE enterprises since the start."""
 
-    def outreach(self) -> None:
+    def outreach(self, rng: np.random.Generator) -> None:
         model, p = self.model, self.model.params.policies.union_contact_points
         pop = model.pop
         cost = model.scaled_eur(self.contact_points * p.cost_eur_per_point_per_month)
@@ -50,24 +50,24 @@ class TradeUnion(mesa.Agent):
         priority = np.where(pop.exploited[rows], 0, 2)
         precarious = (pop.labour[rows] == LabourState.UNDECLARED_WORK) | (pop.status[rows] == LegalStatus.UNDOCUMENTED)
         priority[precarious & ~pop.exploited[rows]] = 1
-        order = np.lexsort((model.rng.random(rows.size), priority))
+        order = np.lexsort((rng.random(rows.size), priority))
         reached = rows[order[: model.scaled(self.contact_points * p.contacts_per_point_per_month, "union.contacts")]]
         pop.union_informed[reached] = True
         pop.services_knowledge[reached] += (1.0 - pop.services_knowledge[reached]) * np.float32(p.services_knowledge_gain)
         exploited = reached[pop.exploited[reached]]
-        leave_job(model, exploited[draws.happens(model.rng, p.exploitation_exit_probability, exploited.size)])
+        leave_job(model, exploited[draws.happens(rng, p.exploitation_exit_probability, exploited.size)])
         self.people_reached += reached.size
         for enterprise in alive_enterprises(model):
             enterprise.accounts.book("donations", p.sse_support_cash_eur_per_month)
             self.spending_eur += p.sse_support_cash_eur_per_month
 
 
-def open_contact_points(model: "CityModel") -> None:
+def open_contact_points(model: "CityModel", rng: np.random.Generator) -> None:
     TradeUnion(model, model.params.policies.union_contact_points.contact_points)
 
 
-def outreach(model: "CityModel") -> None:
-    model.agents_by_type[TradeUnion].do("outreach")
+def outreach(model: "CityModel", rng: np.random.Generator) -> None:
+    model.agents_by_type[TradeUnion].do("outreach", rng)
 
 
 register(LeverSpec("union_contact_points", "services", (outreach,), setup=open_contact_points, priority=10))
