@@ -77,3 +77,20 @@ def test_one_migrants_record_is_readable(liege_run):
     assert record["months_in_city"] >= 0
     with pytest.raises(KeyError, match="no migrant with person_id"):
         liege_run.migrant(-1)
+
+
+def test_a_run_imports_only_what_it_needs(tmp_path):
+    # `pathways run` pays for its months, not for the dashboard's, the database's, the
+    # calibration's or the cluster's libraries: none of them may be imported by a run.
+    code = (
+        "import sys\n"
+        "from sim.cli import main\n"
+        f"sys.argv = ['pathways', 'run', 'liege/baseline', '--migrants', '300', '--months', '1', '--out', r'{tmp_path / 'r.json'}']\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "heavy = {'matplotlib', 'sqlmodel', 'sqlalchemy', 'solara', 'dask', 'distributed', 'pyabc', 'SALib'}\n"
+        "print(sorted(heavy & {name.split('.')[0] for name in sys.modules}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "r.json").exists()

@@ -68,14 +68,20 @@ def test_compare_stores_every_run_with_its_provenance(database):
 
 
 def test_one_worker_two_workers_and_dask_give_identical_numbers(tmp_path):
-    tables = []
+    # The same numbers, and the same exported files byte for byte (rows in a fixed order,
+    # whatever order the runs finished in), but for runs.csv (timings, workers).
+    tables, exported = [], []
     for workers, dask in ((1, None), (2, None), (2, "local")):
         db = f"sqlite:///{tmp_path}/{workers}-{dask}.db"
         experiment, _, _ = run_compare(PAIR, Settings(**SMALL, workers=workers, dask=dask, db=db))
         metrics = store.load_metrics(store.connect(db), experiment.id)
-        tables.append(metrics.drop(columns="run_id").sort_values(["label", "replication"]).reset_index(drop=True))
+        tables.append(metrics.drop(columns="run_id"))
+        files = export(experiment.name, tmp_path / f"out-{workers}-{dask}", db=db)
+        exported.append({p.name: p.read_bytes() for p in files if p.suffix == ".csv" and p.stem != "runs"})
     pd.testing.assert_frame_equal(tables[0], tables[1])
     pd.testing.assert_frame_equal(tables[0], tables[2])
+    assert {"metrics.csv", "monthly.csv", "comparison.csv", "placements.csv"} <= set(exported[0])
+    assert exported[0] == exported[1] == exported[2]
     # Replications are never merged: each is its own run with its own numbers.
     baseline = tables[0][tables[0].label == PAIR[0]]
     assert len(baseline) == 3 and baseline.employment_rate.nunique() == 3

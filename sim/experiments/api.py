@@ -149,7 +149,9 @@ def export(experiment_name: str, folder: Path, db: str | None = None) -> list[Pa
         raise OSError(f"export: cannot create folder {folder} ({exc.strerror})") from None
     tables = {
         "runs": store.load_runs(engine, experiment.id).drop(columns=["scenario_json"], errors="ignore"),
-        "metrics": store.load_metrics(engine, experiment.id),
+        # Without the database's run ids (they follow the order runs finished in), the
+        # metrics are byte-identical whatever the workers or engine; runs.csv links them.
+        "metrics": store.load_metrics(engine, experiment.id).drop(columns="run_id", errors="ignore"),
         "monthly": store.load_series(engine, experiment.id),
     }
     if experiment.kind == "compare" and not tables["metrics"].empty:

@@ -334,14 +334,21 @@ def load_experiment(engine: Engine, name: str) -> Experiment:
     return found
 
 
+RUN_ORDER = ["label", "point", "replication"]
+"""Rows of runs, metrics and series in this order, whatever order the runs finished in."""
+
+
 def load_runs(engine: Engine, experiment_id: int) -> pd.DataFrame:
+    """The experiment's runs, one row each, columns in the ``Run`` table's order."""
     with _session(engine) as session:
         rows = session.exec(select(Run).where(Run.experiment_id == experiment_id)).all()
-        return pd.DataFrame([row.model_dump() for row in rows])
+        runs = pd.DataFrame([row.model_dump() for row in rows], columns=list(Run.model_fields))
+    return runs.sort_values(RUN_ORDER, kind="stable").reset_index(drop=True)
 
 
 def load_metrics(engine: Engine, experiment_id: int, names: Iterable[str] | None = None) -> pd.DataFrame:
-    """Metrics of the experiment's done runs: one row per run, one column per metric."""
+    """Metrics of the experiment's done runs: one row per run (by label, point and
+    replication), one column per metric (in name order)."""
     query = (
         select(Run.id, Run.label, Run.point, Run.replication, RunMetric.name, RunMetric.value)
         .join(RunMetric, RunMetric.run_id == Run.id)
@@ -355,7 +362,7 @@ def load_metrics(engine: Engine, experiment_id: int, names: Iterable[str] | None
         return long
     wide = long.pivot(index=["run_id", "label", "point", "replication"], columns="name", values="value")
     wide.columns.name = None
-    return wide.reset_index()
+    return wide.reset_index().sort_values(RUN_ORDER, kind="stable").reset_index(drop=True)
 
 
 def load_series(engine: Engine, experiment_id: int, names: Iterable[str] | None = None) -> pd.DataFrame:
@@ -368,7 +375,8 @@ def load_series(engine: Engine, experiment_id: int, names: Iterable[str] | None 
     if names is not None:
         query = query.where(RunSeries.name.in_(list(names)))
     with _session(engine) as session:
-        return pd.DataFrame(session.exec(query).all(), columns=["label", "replication", "month", "name", "value"])
+        series = pd.DataFrame(session.exec(query).all(), columns=["label", "replication", "month", "name", "value"])
+    return series.sort_values(["label", "replication", "month", "name"], kind="stable").reset_index(drop=True)
 
 
 def flatten(results: dict[str, Any], prefix: str = "") -> dict[str, float | None]:
