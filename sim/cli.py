@@ -469,6 +469,39 @@ def _fmt(value: float, kind: str, signed: bool = False) -> str:
     return f"{value:{sign},.0f}"
 
 
+@app.command("rules")
+def rules_command(
+    code: Annotated[str | None, typer.Argument(help="Rule set: BE, FR, ES, IT, CH-GE (Geneva) or EU.")] = None,
+    date: Annotated[str | None, typer.Option(help="Day (YYYY-MM-DD) or month (YYYY-MM, its last day); today by default.")] = None,
+    markdown: Annotated[bool, typer.Option(help="Print every rule set and version as Markdown (docs/rules.md).")] = False,
+) -> None:
+    """The national rules in force on a day, with their legal sources and dates."""
+    import datetime as dt
+
+    from sim import rules
+
+    if markdown:
+        print(rules.markdown())
+        return
+    if code is None:
+        fail(f"rules: name a rule set (allowed: {', '.join(rules.available())})")
+    try:
+        on = rules.day(date) if date else dt.date.today()
+        rows = rules.table(code, on)
+        name = rules.load(code).name
+    except rules.RulesError as exc:
+        fail(str(exc))
+    console.print(f"{name}: rules in force on {on} ({len(rows)})", markup=False)
+    topic = None
+    for row in rows:
+        if row["topic"] != topic:
+            topic = row["topic"]
+            console.print(f"\n{topic}", style="bold", markup=False)
+        verified = "verified" if row["verified"] == "yes" else "not verified"
+        console.print(f"  {row['rule']}: {row['in the model']} ({row['in force']}; {verified})", markup=False)
+        console.print(f"    {row['source']}", markup=False, style="dim")
+
+
 @app.command()
 def scenarios() -> None:
     """List the shipped scenarios."""

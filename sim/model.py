@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sim import draws, indicators, initial_stock, sse
+from sim import rules as legal_rules
 from sim.agents import Employer, Municipality
 from sim.month import Mechanism, monthly_mechanisms
 from sim.policies import enabled_levers
@@ -26,8 +27,31 @@ from sim.policies.programmes import ProgrammeOutcomes
 from sim.population import Population
 from sim.records import FirstFormalJob, Flows, MonthlyCounts
 from sim.limits import check_run_size
-from sim.scenario import Scenario, load
+from sim.scenario import Scenario, load, with_overrides
 from sim.states import N_LABOUR, N_STATUS
+
+def _field(params: Scenario, dotted: str) -> Any:
+    value: Any = params
+    for part in dotted.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def law_changes(params: Scenario, month: int) -> dict[str, Any]:
+    """The fields whose values the national rules (``[law]``, :mod:`sim.rules`) in force in
+    the calendar month of model month ``month`` change (warm-up months take month 0's)."""
+    law = params.law
+    if law.rules is None:
+        return {}
+    values = legal_rules.model_settings(law.rules, law.start, max(month, 0))
+    return {name: value for name, value in values.items() if _field(params, name) != value}
+
+
+def under_law(params: Scenario, month: int) -> Scenario:
+    """``params`` under the national rules in force in model month ``month``."""
+    changes = law_changes(params, month)
+    return with_overrides(params, changes) if changes else params
+
 
 def warm_up_key(params: Scenario) -> str:
     """What the warm-up depends on: everything but the levers, the SSE, the labels and the
@@ -64,7 +88,9 @@ class CityModel(mesa.Model):
             rng = int(np.random.SeedSequence().entropy % 2**63)
         super().__init__(rng=rng)
         self._streams: dict[str, np.random.Generator] = {}
-        self.params = scenario if isinstance(scenario, Scenario) else load(scenario)
+        self.law_changes: list[dict[str, Any]] = []
+        """Each month the national rules changed a field: month, calendar month, new values."""
+        self.params = under_law(scenario if isinstance(scenario, Scenario) else load(scenario), 0)
         check_run_size(self.params, migrants, 0)  # the warm-up alone must fit; callers check their horizon
         initial = self.params.population.initial_migrants
         self.initial_migrants = initial if migrants is None else int(migrants)
@@ -117,6 +143,7 @@ class CityModel(mesa.Model):
         if self.started:
             raise RuntimeError("the model has already started")
         if scenario is not None:
+            scenario = under_law(scenario, self.month)
             if warm_up_key(scenario) != warm_up_key(self.params):
                 raise ValueError("a scenario can replace another at month 0 only if it warms up the same city")
             self.params = scenario
@@ -173,10 +200,23 @@ class CityModel(mesa.Model):
         that follow it. ``self.rng`` (Mesa's) serves only the set-up of the city.
         """
         self.flows = Flows()
+        if self.month >= 0 and self.params.law.rules is not None:
+            self._follow_the_law()
         for mechanism in self.mechanisms:
             mechanism(self, self.random_stream(mechanism))
         self.counts.record(self.pop, self.month)
         self.month += 1
+
+    def _follow_the_law(self) -> None:
+        """Switch to the national rules in force this calendar month, when they changed."""
+        changes = law_changes(self.params, self.month)
+        if not changes:
+            return
+        law = self.params.law
+        self.law_changes.append({"month": self.month, "calendar_month": legal_rules.calendar_month(
+            law.start, self.month).isoformat()[:7], "changes": changes})
+        self.params = with_overrides(self.params, changes)
+        self.mechanisms = self.month_mechanisms(with_levers=self.started)
 
     def random_stream(self, mechanism: Mechanism) -> np.random.Generator:
         """The mechanism's own generator, seeded from the model's seed and the mechanism's name."""

@@ -44,6 +44,7 @@ def nationals_scenario(params: Scenario) -> Scenario:
         "nationals.comparison_people": 0,  # nationals have no comparison population of their own
         "outflow.exit_age_years": WORKING_LIFE_MONTHS[1] / 12,
         "policies": Policies().model_dump(mode="python"),  # levers are for migrants: nationals are the same in every scenario
+        "law": {"rules": None, "start": None},  # migration law does not apply to nationals
         "sse": SSEEconomy().model_dump(mode="python"),
     })
 

@@ -88,7 +88,7 @@ def test_unknown_sector_field_names_allowed_fields(tmp_path):
         f'[[labour_market.sectors]]\nname = "{s.name}"\nwages = 3\n' for s in sectors[:1]
     )
     path.write_text('extends = "liege/baseline"\n' + body)
-    with pytest.raises(ScenarioError, match=r"unknown field 'labour_market.sectors.0.wages' \(allowed: name, shortage"):
+    with pytest.raises(ScenarioError, match=r"unknown field 'labour_market.sectors.0.wages' \(allowed: name, elementary_openings_per_1000_per_month"):
         load(path)
 
 

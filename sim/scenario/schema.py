@@ -54,6 +54,29 @@ class Meta(Section):
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$|^EU27$")]
 
 
+class Law(Section):
+    """The national rules a scenario runs under (``sim.rules``): the rule set of
+    ``rules/RULES.toml``, in force in the calendar month of each model month, month 0
+    being ``start`` (``YYYY-MM``). The rules then set the fields they encode (asylum
+    seekers' wait before work, permits, regularisation routes), switching in the month a
+    rule takes effect; warm-up months run under month 0's rules. Without ``rules`` the
+    scenario's own values hold: a scenario assuming a reform sets them and says so."""
+
+    rules: Annotated[str, Field(pattern=r"^[A-Z]{2}(-[A-Z]{2})?$")] | None = None
+    start: Annotated[str, Field(pattern=r"^(19|20)\d\d-(0[1-9]|1[0-2])$")] | None = None
+
+    @model_validator(mode="after")
+    def _both_or_neither(self):
+        if (self.rules is None) != (self.start is None):
+            raise ValueError("law.rules and law.start go together (for example rules = \"ES\", start = \"2024-01\")")
+        if self.rules is not None:
+            from sim.rules import available
+
+            if self.rules not in available():
+                raise ValueError(f"law.rules: unknown rule set '{self.rules}' (allowed: {', '.join(available())})")
+        return self
+
+
 class Population(Section):
     """Who lives in the city at the start and who arrives (brief §2)."""
 
@@ -290,6 +313,7 @@ class Scenario(Section):
     policies: Policies = Policies()
     impact: Impact = Impact()
     public_finances: PublicFinances = PublicFinances()
+    law: Law = Law()
 
     @model_validator(mode="after")
     def _policy_sectors_exist(self):

@@ -1,0 +1,117 @@
+"""The rules library: dated, sourced rule sets; a run follows the rules in force month by month."""
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim import rules
+from sim.model import CityModel
+from sim.scenario import ScenarioError, load, with_overrides
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("code", rules.available())
+def test_every_rule_set_loads_and_sets_only_scenario_fields_with_valid_values(code):
+    rule_set = rules.load(code)
+    assert rule_set.rules and all(r.source and r.summary for r in rule_set.rules)
+    base = load("eu27/baseline")
+    for rule in rule_set.rules:
+        if rule.parameter is not None:  # refused with a one-line error if the field or value is wrong
+            with_overrides(base, {rule.parameter: rule.value})
+
+
+def test_shipped_rule_sets_cover_the_presets_countries():
+    assert {"BE", "FR", "ES", "IT", "EU", "CH-GE"} <= set(rules.available())
+
+
+def test_spain_switches_arraigo_in_may_2025():
+    # Real Decreto 1155/2024, in force 20 May 2025: arraigo asks 2 years' presence, not 3.
+    assert rules.settings("ES", dt.date(2025, 5, 19))["policies.regularisation.arraigo_presence_months"] == 36
+    assert rules.settings("ES", dt.date(2025, 5, 20))["policies.regularisation.arraigo_presence_months"] == 24
+
+
+def test_a_run_crossing_20_may_2025_in_spain_switches_that_month():
+    params = with_overrides(load("barcelona/baseline"), {"law.rules": "ES", "law.start": "2025-01"})
+    model = CityModel(params, rng=1, migrants=1000)
+    presence = []
+    for _ in range(7):
+        model.step()
+        presence.append(model.params.policies.regularisation.arraigo_presence_months)
+    assert presence == [36, 36, 36, 36, 24, 24, 24]  # January-April, then May 2025 on
+    assert model.law_changes == [{"month": 4, "calendar_month": "2025-05",
+                                  "changes": {"policies.regularisation.arraigo_presence_months": 24.0}}]
+    assert model.results()["provenance"]["law_changes"] == model.law_changes
+    # The rules, not the scenario's own values, hold: arraigo is Spain's route in 2025.
+    assert model.params.policies.regularisation.regime == "arraigo"
+
+
+def test_the_eu_ceiling_caps_a_longer_national_wait_from_june_2026(tmp_path, monkeypatch):
+    # A member state allowing asylum seekers to work after 9 months (the 2013 directive's
+    # longest) must allow it after 6 from 12 June 2026 (Directive (EU) 2024/1346 art. 17):
+    # an asylum seeker may work after 9 months in 2025, after 6 in 2027.
+    (tmp_path / "EU.toml").write_text((ROOT / "rules" / "EU.toml").read_text())
+    (tmp_path / "BE.toml").write_text(
+        'country = "BE"\nname = "Test"\nchecked = "2026-11-29"\n[[rules]]\nid = "asylum_work_access"\n'
+        'topic = "asylum_work"\nparameter = "asylum.work_waiting_months"\nvalue = 9.0\n'
+        'in_force_from = "2014-01-01"\nsource = "test"\nsummary = "test"\nverified = false\n')
+    monkeypatch.setattr(rules, "RULES_DIR", tmp_path)
+    rules.load.cache_clear()
+    try:
+        assert rules.settings("BE", dt.date(2025, 6, 30))["asylum.work_waiting_months"] == 9
+        assert rules.settings("BE", dt.date(2027, 1, 31))["asylum.work_waiting_months"] == 6
+    finally:
+        rules.load.cache_clear()
+
+
+def test_overlapping_versions_or_competing_rules_are_refused(tmp_path, monkeypatch):
+    rule = ('[[rules]]\nid = "{id}"\ntopic = "asylum_work"\nparameter = "asylum.work_waiting_months"\n'
+            'value = {value}\nin_force_from = "{start}"\nsource = "s"\nsummary = "s"\nverified = false\n')
+    head = 'country = "BE"\nname = "Test"\nchecked = "2026-11-29"\n'
+    cases = {
+        "overlap": rule.format(id="a", value=6.0, start="2014-01-01") + rule.format(id="a", value=4.0, start="2015-01-01"),
+        "compete": rule.format(id="a", value=6.0, start="2014-01-01") + rule.format(id="b", value=4.0, start="2015-01-01"),
+    }
+    monkeypatch.setattr(rules, "RULES_DIR", tmp_path)
+    for name, body in cases.items():
+        (tmp_path / "BE.toml").write_text(head + body)
+        rules.load.cache_clear()
+        with pytest.raises(rules.RulesError, match="overlap|override"):
+            rules.load("BE")
+    rules.load.cache_clear()
+
+
+def test_a_one_off_window_opens_in_the_month_its_rule_takes_effect():
+    # Geneva's Opération Papyrus: 21 February 2017 to 31 December 2018.
+    values = rules.model_settings("CH-GE", "2016-01", 13)
+    assert values["policies.regularisation.regime"] == "one_off"
+    assert values["policies.regularisation.one_off_start_month"] == 13  # February 2017
+    assert values["policies.regularisation.one_off_window_months"] == 23  # to December 2018
+    assert rules.model_settings("CH-GE", "2016-01", 36)["policies.regularisation.regime"] == "none"
+
+
+def test_bad_law_sections_get_one_line_errors():
+    base = load("barcelona/baseline")
+    for overrides, named in (({"law.rules": "XX", "law.start": "2024-01"}, "allowed: BE"),
+                             ({"law.rules": "ES"}, "go together"),
+                             ({"law.rules": "ES", "law.start": "2024-13"}, "law.start")):
+        with pytest.raises(ScenarioError, match=named) as error:
+            with_overrides(base, overrides)
+        assert "\n" not in str(error.value)
+
+
+def test_the_rules_command_prints_the_rules_in_force_with_sources():
+    result = subprocess.run([sys.executable, "-m", "sim", "rules", "ES", "--date", "2025-06"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "rules in force on 2025-06-30" in result.stdout
+    assert "arraigo_presence" in result.stdout and "1155/2024" in result.stdout
+    bad = subprocess.run([sys.executable, "-m", "sim", "rules", "XX"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "allowed: BE" in bad.stderr
+
+
+def test_docs_rules_md_is_generated_from_the_rule_sets():
+    assert (ROOT / "docs" / "rules.md").read_text() == rules.markdown() + "\n"
