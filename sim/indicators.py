@@ -15,6 +15,7 @@ import numpy as np
 
 from sim import public_finances
 from sim.mechanisms import welfare
+from sim.population import in_table
 from sim.provenance import provenance
 from sim.records import MAX_YEARS_SINCE_ARRIVAL, WORKING_AGE_MONTHS, kaplan_meier_median
 from sim.sse import alive_enterprises
@@ -74,7 +75,7 @@ def monthly_row(model: "CityModel") -> dict[str, Any]:
         "mean_language": _mean(model, model.pop.language),
         "mean_bridging_ties": _mean(model, model.pop.bridging_ties),
         "mean_income_eur_per_month": welfare.mean_income_eur_per_month(model),
-        "formal_earnings_eur": float(model.pop.wage_eur_per_month[IS_FORMAL_WORK[model.pop.labour]].sum(dtype=np.float64)),
+        "formal_earnings_eur": float(model.pop.wage_eur_per_month[in_table(IS_FORMAL_WORK, model.pop.labour)].sum(dtype=np.float64)),
         "municipal_spending_eur": model.municipality.total_spending_eur,
         "regularisations": model.regularisations,
         "sse_jobs": int(model.census[:, IS_SSE].sum()),
@@ -150,6 +151,8 @@ def final(model: "CityModel") -> dict[str, Any]:
         * float(sum(row["formal_earnings_eur"] for row in model.series)),
         **public_finances.indicators(model),
         "regularisations_total": model.regularisations,
+        "regularisation_applications_total": model.regularisation_applications,
+        "regularisation_pending_count": int(np.count_nonzero(model.pop.regularisation_filed_month != np.iinfo(np.int32).min)),
         **_sse(model),
         "programme_outcomes": model.programme_outcomes.summary(model),
         "monthly": {column: [row[column] for row in model.series] for column in model.series[0]},

@@ -111,6 +111,8 @@ class CityModel(mesa.Model):
         self.sse_enterprises: list[sse.SSEEnterprise] = []
         self.regularisations = 0
         """People regularised through a work regime since month 0."""
+        self.regularisation_applications = 0
+        """Applications filed under a work regime since month 0."""
         self.programme_outcomes = ProgrammeOutcomes()
         self.municipality = Municipality(self, name=self.params.meta.city)
         self._create_employers()

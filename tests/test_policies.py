@@ -10,6 +10,7 @@ import pytest
 
 from sim.model import CityModel
 from sim.policies import regularisation as regularisation_lever
+from sim.population import NO_MONTH
 from sim.scenario import ScenarioError, load, with_overrides
 from sim.sse import SSEEnterprise, public_share_of_costs
 from sim.states import LabourState, LegalStatus, RecognitionState, Sex
@@ -337,8 +338,11 @@ def test_mentoring_places_bind_and_mentees_get_hired_more():
 
 
 def _regularise_once(regime: str, prepare, months_after: int = 0, **params) -> tuple[CityModel, np.ndarray]:
+    # Everyone eligible applies and is decided at once (no processing time, ample capacity).
     overrides = {"policies__regularisation__regime": regime, "policies__regularisation__application_rate_per_month": 1.0,
-                 "policies__regularisation__approval_probability": 1.0, **params}
+                 "policies__regularisation__approval_probability": 1.0,
+                 "policies__regularisation__min_processing_months": 0.0,
+                 "policies__regularisation__decisions_per_month": 1_000_000, **params}
     model = small_model(migrants=6000, **overrides)
     model.month += months_after
     undocumented = np.flatnonzero(model.pop.status == LegalStatus.UNDOCUMENTED)
@@ -399,25 +403,31 @@ def test_one_off_programme_only_within_its_window():
     assert np.all(during.pop.status[rows] == LegalStatus.TEMPORARY_PERMIT)
 
 
-def test_prato_protocol_regularises_exploited_workers_and_union_contact_raises_denunciation():
+def test_prato_protocol_regularises_exploited_workers_and_union_contact_raises_denunciation(monkeypatch):
     # Denunciation at 2 % a month, tripled for union-informed workers. Over 24 months of
-    # the Liège scenario with union contact points, regularised people must all have been
-    # exploited, and the informed must denounce at a higher rate than the others.
+    # the Liège scenario with union contact points, everyone the protocol regularised must
+    # have been exploited at the start of that month, and the informed must denounce at a
+    # higher rate than the others.
     model = small_model("liege/regularisation_with_unions", migrants=8000)
     pop = model.pop
+    regularised_ids = []
+    original = regularisation_lever.regularise
+
+    def regularise(model, rows):
+        regularised_ids.append(pop.person_id[rows].copy())
+        original(model, rows)
+
+    monkeypatch.setattr(regularisation_lever, "regularise", regularise)
     counts = {True: [0, 0], False: [0, 0]}
     for _ in range(24):
         exploited = np.flatnonzero(pop.exploited)
         informed = pop.union_informed[exploited].copy()
-        undocumented = pop.status[exploited] == LegalStatus.UNDOCUMENTED
         ids = pop.person_id[exploited].copy()
-        regularisations = model.regularisations
+        regularised_ids.clear()
         model.step()
+        assert set(np.concatenate([[], *regularised_ids]).tolist()) <= set(ids.tolist())
         here = pop.person_id[exploited] == ids
         regularised = here & (pop.status[exploited] == LegalStatus.TEMPORARY_PERMIT) & (pop.status_since_month[exploited] == model.month - 1)
-        # Every regularisation the protocol counted this month was of an exploited worker
-        # without papers (the background route may regularise some of them too: hence <=).
-        assert model.regularisations - regularisations <= np.count_nonzero(regularised & undocumented)
         for flag in (True, False):
             counts[flag][0] += np.count_nonzero(here & (informed == flag))
             counts[flag][1] += np.count_nonzero(regularised & (informed == flag))
@@ -549,3 +559,42 @@ def test_docs_list_every_lever_and_parameter():
             assert parameter == "enabled" or f"`{parameter}`" in text, f"{name}.{parameter}"
     for parameter in SSEEconomy.model_fields:
         assert f"`{parameter}`" in text, parameter
+
+
+def test_regularisation_is_a_queue_decided_oldest_first_within_capacity():
+    # Everyone undocumented applies at once (rate 1) under a one-off window; the authority
+    # decides 100 a month (50 at this half-size city), none before 3 months, and refuses
+    # a half. Each month: no more decisions than the capacity; no decision before 3 months;
+    # the earliest filed go first; the refused may not reapply within 12 months.
+    overrides = {"policies__regularisation__regime": "one_off", "policies__regularisation__one_off_start_month": 0,
+                 "policies__regularisation__one_off_window_months": 24.0,
+                 "policies__regularisation__one_off_presence_months": 1.0,
+                 "policies__regularisation__one_off_min_language": 0.0,
+                 "policies__regularisation__application_rate_per_month": 1.0,
+                 "policies__regularisation__approval_probability": 0.5,
+                 "policies__regularisation__decisions_per_month": 100,
+                 "policies__regularisation__min_processing_months": 3.0,
+                 "permits__background_regularisation_rate_per_month": 0.0}  # the queue is the only way to papers
+    model = small_model(migrants=6000, **overrides)
+    pop = model.pop
+    decided_total = 0
+    for _ in range(12):
+        filed = pop.regularisation_filed_month.copy()
+        ids = pop.person_id.copy()
+        refusals = pop.regularisation_refused_month == model.month
+        before = model.regularisations
+        model.step()
+        month = model.month - 1
+        was_pending = (filed != NO_MONTH) & (pop.person_id == ids)
+        decided = was_pending & ((pop.regularisation_refused_month == month) | (pop.status == LegalStatus.TEMPORARY_PERMIT)
+                                 & (pop.status_since_month == month))
+        capacity = 0.5 * 100  # a half-size city: 50, up to the unbiased rounding's one
+        assert np.count_nonzero(decided) <= capacity + 1
+        assert np.all(filed[decided] <= month - 3)
+        waiting = was_pending & (pop.regularisation_filed_month == filed) & (pop.status == LegalStatus.UNDOCUMENTED)
+        if np.any(decided) and np.any(waiting & (filed <= month - 3)):
+            assert filed[decided].max() <= filed[waiting & (filed <= month - 3)].min()  # oldest first
+        decided_total += np.count_nonzero(decided)
+        assert not np.any(refusals & (pop.regularisation_filed_month == month))
+    assert model.regularisations > 0 and decided_total > model.regularisations  # some were refused
+    assert model.results()["regularisation_pending_count"] > 0  # the queue outlasts a year at this capacity

@@ -1,9 +1,14 @@
 """Regularisation through work (guide §2.10), one national regime per scenario.
 
-Each month, undocumented people who meet the regime's conditions apply with
-``application_rate_per_month``; the authority approves with ``approval_probability`` (the
-French prefect decides case by case: 639 applications in 2019-2020, "the majority"
-approved). Approval gives a temporary permit. Conditions:
+Regularisation is a process: each month, undocumented people who meet the regime's
+conditions, and have no application pending nor one refused in the last
+``reapply_after_months``, apply with ``application_rate_per_month``; the authority decides
+at most ``decisions_per_month`` applications (scaled with the run), first filed first
+decided, none before ``min_processing_months``; it approves with ``approval_probability``
+(the French prefect decides case by case: 639 applications in 2019-2020, "the majority"
+approved). While they wait, applicants go on as before (undeclared work, solidarity
+activity); a pending application lapses if they get papers another way or leave.
+Approval gives a temporary permit. Conditions:
 
 - ``oacas`` (France): ``oacas_activity_months`` of uninterrupted solidarity activity in
   the SSE; or ``oacas_presence_months`` of presence, ``oacas_short_activity_months`` of
@@ -13,7 +18,8 @@ approved). Approval gives a temporary permit. Conditions:
 - ``one_off`` (Geneva's Opération Papyrus): during a window, ``one_off_presence_months``
   of presence, work and a basic language level.
 - ``prato`` (Prato protocol): exploited workers denounce their situation through the
-  municipality, more often when a union has reached them; approval gives a permit, ends
+  municipality, more often when a union has reached them; each denunciation is decided at
+  once, outside the queue (the protocol's cases are few); approval gives a permit, ends
   the exploitative job and refers them to the municipality's services, and a denounced
   employer is sanctioned with ``prato_employer_sanction_probability``: it stops hiring
   undeclared labour and its undeclared jobs end.
@@ -27,6 +33,7 @@ from sim import draws
 from sim.mechanisms.jobs import leave_job
 from sim.mechanisms.legal_status import change_status
 from sim.policies.programmes import IN_JOB_OR_TRAINING
+from sim.population import NO_MONTH
 from sim.policies.registry import LeverSpec, register
 from sim.states import LabourState, LegalStatus
 
@@ -73,17 +80,41 @@ def regularisations(model: "CityModel", rng: np.random.Generator) -> None:
         open_window = r.one_off_start_month <= model.month < r.one_off_start_month + r.one_off_window_months
         eligible = open_window & (presence >= r.one_off_presence_months) & working
         eligible &= pop.language[rows] >= r.one_off_min_language
-    _decide(model, rng, rows[eligible])
+    free = (pop.regularisation_filed_month[rows] == NO_MONTH)
+    free &= pop.regularisation_refused_month[rows] <= model.month - r.reapply_after_months
+    _file(model, rng, rows[eligible & free])
+    _decide(model, rng)
 
 
-def _decide(model: "CityModel", rng: np.random.Generator, eligible: np.ndarray) -> np.ndarray:
+def _file(model: "CityModel", rng: np.random.Generator, eligible: np.ndarray) -> None:
+    """Eligible people apply, at ``application_rate_per_month``."""
     r = model.params.policies.regularisation
     applying = eligible[draws.chosen(rng, r.application_rate_per_month, eligible.size)]
-    approved = applying[draws.happens(rng, r.approval_probability, applying.size)]
-    change_status(model, approved, LegalStatus.TEMPORARY_PERMIT)
-    model.pop.status_review_month[approved] = model.month + np.int32(round(model.params.permits.permit_duration_months))
-    model.regularisations += approved.size
-    return approved
+    model.pop.regularisation_filed_month[applying] = model.month
+    model.regularisation_applications += applying.size
+
+
+def _decide(model: "CityModel", rng: np.random.Generator) -> None:
+    """The authority decides the month's applications, oldest first, within its capacity."""
+    pop, r = model.pop, model.params.policies.regularisation
+    pending = np.flatnonzero(pop.regularisation_filed_month != NO_MONTH)
+    lapsed = pending[pop.status[pending] != LegalStatus.UNDOCUMENTED]  # papers another way
+    pop.regularisation_filed_month[lapsed] = NO_MONTH
+    pending = pending[pop.status[pending] == LegalStatus.UNDOCUMENTED]
+    ready = pending[pop.regularisation_filed_month[pending] <= model.month - r.min_processing_months]
+    ready = ready[np.argsort(pop.regularisation_filed_month[ready], kind="stable")]
+    decided = ready[: model.scaled(r.decisions_per_month, "regularisation.decisions")]
+    pop.regularisation_filed_month[decided] = NO_MONTH
+    approved = draws.happens(rng, r.approval_probability, decided.size)
+    pop.regularisation_refused_month[decided[~approved]] = model.month
+    regularise(model, decided[approved])
+
+
+def regularise(model: "CityModel", rows: np.ndarray) -> None:
+    """A temporary permit for these people (counted as regularisations through work)."""
+    change_status(model, rows, LegalStatus.TEMPORARY_PERMIT)
+    model.pop.status_review_month[rows] = model.month + np.int32(round(model.params.permits.permit_duration_months))
+    model.regularisations += rows.size
 
 
 def _prato(model: "CityModel", rng: np.random.Generator) -> None:
@@ -97,10 +128,7 @@ def _prato(model: "CityModel", rng: np.random.Generator) -> None:
     leave_job(model, approved)
     pop.one_stop_shop_month[approved] = model.month  # referred by the municipality's services
     # Denouncers who already had papers keep them; the undocumented get a permit.
-    documented = approved[pop.status[approved] == LegalStatus.UNDOCUMENTED]
-    change_status(model, documented, LegalStatus.TEMPORARY_PERMIT)
-    pop.status_review_month[documented] = model.month + np.int32(round(model.params.permits.permit_duration_months))
-    model.regularisations += documented.size
+    regularise(model, approved[pop.status[approved] == LegalStatus.UNDOCUMENTED])
     sanctioned = employers[draws.happens(rng, r.prato_employer_sanction_probability, employers.size)]
     for index in sanctioned:
         model.employers[index].exploitative = False

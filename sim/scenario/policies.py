@@ -175,6 +175,15 @@ class Regularisation(Section):
     approval_probability: Fraction = 0.8
     application_rate_per_month: RatePerMonth = 0.2
     """Monthly chance that an eligible person applies (information, fear, paperwork)."""
+    decisions_per_month: Places = 50
+    """Applications the authority decides a month, for the scenario's city (assumption):
+    beyond it, a queue forms, first filed first decided (Italy's 2020 programme: 207,542
+    applications, about 95,000 decided by May 2023)."""
+    min_processing_months: Annotated[float, Field(ge=0.0, le=120.0)] = 3.0
+    """No decision comes sooner (assumption: Spain gives the administration three months to
+    decide an arraigo application, silence meaning refusal)."""
+    reapply_after_months: Months = 12
+    """A refused applicant may apply again after this long (assumption)."""
     oacas_activity_months: Months = 36
     oacas_presence_months: Months = 60
     oacas_short_activity_months: Months = 12
