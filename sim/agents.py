@@ -11,8 +11,94 @@ import numpy as np
 
 from sim.states import JobLevel
 
+ELEMENTARY, SKILLED = int(JobLevel.ELEMENTARY), int(JobLevel.SKILLED)
+
 if TYPE_CHECKING:
     from sim.model import CityModel
+
+
+class EmployerTable:
+    """The employers' state as arrays, one row per employer in ``model.employers`` order.
+
+    Mainstream hiring reads every employer at once (the month's openings by level, sectors,
+    discrimination penalties), so that state lives here; each :class:`Employer` reads and
+    writes its own row through properties, so code that holds an employer sees the same
+    values. The table hangs on the model (``employer_table(model)``), so that copies and
+    pickles of a model keep their employers and table together.
+    """
+
+    COLUMNS = {
+        "sector": np.int64,
+        "size_share": np.float64,
+        "hires_undeclared": np.bool_,
+        "exploitative": np.bool_,
+        "discrimination_logit": np.float64,
+        "bound_by_clauses": np.bool_,
+    }
+
+    def __init__(self):
+        for name, dtype in self.COLUMNS.items():
+            setattr(self, name, np.zeros(0, dtype=dtype))
+        self.openings = np.zeros((0, len(JobLevel)), dtype=np.int64)
+        """This month's openings for migrant applicants, by employer and job level."""
+        self._rates_key: tuple | None = None
+        self._rates: list[tuple[float, float]] = []
+
+    def __len__(self) -> int:
+        return self.sector.size
+
+    def append(self, **values) -> int:
+        """Add one employer's row; return its index."""
+        for name, dtype in self.COLUMNS.items():
+            setattr(self, name, np.append(getattr(self, name), np.asarray(values[name], dtype=dtype)))
+        self.openings = np.vstack([self.openings, np.zeros(len(JobLevel), dtype=np.int64)])
+        self.changed()
+        return len(self) - 1
+
+    def changed(self) -> None:
+        """Forget the mean openings computed for this month (a column was written)."""
+        self._rates_key = None
+
+    def opening_rates(self, model: "CityModel") -> list[tuple[float, float]]:
+        """Each employer's mean openings this month, (elementary, skilled): its sector's rate
+        per 1,000 migrants times its share of them (``Employer.open_positions``).
+
+        Computed for all employers at once and kept while the month, the number of
+        migrants, the scenario and the sectors stay the same; the arithmetic is the scalar
+        one, element by element, so the means are the same floats.
+        """
+        key = (model.month, model.pop.count(), model.params, model.sectors)
+        if self._rates_key is None or any(a is not b and a != b for a, b in zip(key, self._rates_key, strict=True)):
+            thousands = key[1] / 1000 * self.size_share * model.params.labour_market.openings_scale
+            rates = np.array(
+                [[s.elementary_openings_per_1000_per_month, s.skilled_openings_per_1000_per_month] for s in model.sectors],
+                dtype=np.float64,
+            ).reshape(-1, len(JobLevel))[self.sector]
+            self._rates = [tuple(pair) for pair in (rates * thousands[:, None]).tolist()]
+            self._rates_key = key
+        return self._rates
+
+
+def employer_table(model: "CityModel") -> EmployerTable:
+    """The model's employers as arrays (created with the first employer)."""
+    table = model.__dict__.get("employer_table")
+    if table is None:
+        table = model.employer_table = EmployerTable()
+    return table
+
+
+def _column(name: str, kind: type) -> property:
+    """An employer's attribute as a property over its row of the model's ``EmployerTable``."""
+
+    def get(self: "Employer"):
+        return kind(getattr(self.model.employer_table, name)[self.index])
+
+    def put(self: "Employer", value) -> None:
+        table = self.model.employer_table
+        getattr(table, name)[self.index] = value
+        table.changed()
+
+    return property(get, put, doc=f"This employer's ``{name}`` (a row of ``EmployerTable.{name}``).")
 
 
 class Employer(mesa.Agent):
@@ -20,10 +106,20 @@ class Employer(mesa.Agent):
 
     Each month it opens positions to migrant applicants, in proportion to its size and to
     the number of migrants in the city (all of working age); a minority hires undeclared labour, and
-    some of those exploit it (Prato, guide §2.10.2).
+    some of those exploit it (Prato, guide §2.10.2). Its state is a row of the model's
+    :class:`EmployerTable`.
     """
 
     model: "CityModel"
+
+    sector = _column("sector", int)
+    size_share = _column("size_share", float)
+    hires_undeclared = _column("hires_undeclared", bool)
+    exploitative = _column("exploitative", bool)
+    discrimination_logit = _column("discrimination_logit", float)
+    """Penalty on the log-odds of hiring a migrant applicant (guide §1.1: a foreign name is an obstacle)."""
+    bound_by_clauses = _column("bound_by_clauses", bool)
+    """Holds public contracts with anti-discrimination clauses (guide §2.6.1)."""
 
     def __init__(
         self,
@@ -35,24 +131,44 @@ class Employer(mesa.Agent):
         discrimination_logit: float,
     ):
         super().__init__(model)
-        self.index = len(model.employers)
+        table = employer_table(model)
+        if len(table) != len(model.employers):
+            raise RuntimeError("employers must be created in model.employers order")
+        self.index = table.append(
+            sector=sector,
+            size_share=size_share,
+            hires_undeclared=hires_undeclared,
+            exploitative=exploitative,
+            discrimination_logit=discrimination_logit,
+            bound_by_clauses=False,
+        )
         """Position in ``model.employers``, the number migrants' ``employer`` column holds."""
-        self.sector = sector
-        self.size_share = size_share
-        self.hires_undeclared = hires_undeclared
-        self.exploitative = exploitative
-        self.discrimination_logit = discrimination_logit
-        """Penalty on the log-odds of hiring a migrant applicant (guide §1.1: a foreign name is an obstacle)."""
-        self.bound_by_clauses = False
-        """Holds public contracts with anti-discrimination clauses (guide §2.6.1)."""
-        self.openings = np.zeros(len(JobLevel), dtype=np.int64)
+
+    @property
+    def openings(self) -> np.ndarray:
+        """This month's openings by job level: a view of the table's row, so writes go through."""
+        return self.model.employer_table.openings[self.index]
 
     def open_positions(self, rng: np.random.Generator) -> None:
-        """Draw this month's openings for migrant applicants, by job level."""
-        sector = self.model.sectors[self.sector]
-        thousands = self.model.pop.count() / 1000 * self.size_share * self.model.params.labour_market.openings_scale
-        self.openings[JobLevel.ELEMENTARY] = rng.poisson(sector.elementary_openings_per_1000_per_month * thousands)
-        self.openings[JobLevel.SKILLED] = rng.poisson(sector.skilled_openings_per_1000_per_month * thousands)
+        """Draw this month's openings for migrant applicants, by job level: Poisson around
+        its sector's rates per 1,000 migrants times its share of them (``opening_rates``)."""
+        table = self.model.employer_table
+        elementary, skilled = table.opening_rates(self.model)[self.index]
+        openings, index = table.openings, self.index
+        openings[index, ELEMENTARY] = rng.poisson(elementary)
+        openings[index, SKILLED] = rng.poisson(skilled)
+
+
+def open_all_positions(model: "CityModel", rng: np.random.Generator) -> None:
+    """Every employer's ``open_positions`` at once, with the same draws in the same order.
+
+    NumPy's ``Generator.poisson`` on an array draws element by element with the same
+    generator calls as one scalar call per element (tested in
+    ``tests/test_speed_equivalence.py``), so drawing (elementary, skilled) for employer 0,
+    then 1, ... as one array gives the numbers of the per-agent loop, without the loop.
+    """
+    table = employer_table(model)
+    table.openings[:] = rng.poisson(np.array(table.opening_rates(model), dtype=np.float64).reshape(-1, len(JobLevel)))
 
 
 class Municipality(mesa.Agent):

@@ -11,13 +11,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.population import NO_MONTH, Population
-from sim.states import N_LABOUR, N_STATUS, Education, LabourState, Reason, Sex, employed
+from sim.states import EMPLOYED_STATES, N_LABOUR, N_STATUS, Education, LabourState, Reason, Sex
 
 N_GROUPS = len(Reason) * len(Sex) * len(Education)
 MAX_YEARS_SINCE_ARRIVAL = 10
 WORKING_AGE_MONTHS = (20 * 12, 65 * 12)
 _MONTHS_TRACKED = (MAX_YEARS_SINCE_ARRIVAL + 1) * 12
 """Ages 20-64, the LFS band of the employment-rate targets (lfsa_ergan)."""
+_FIRST_EMPLOYED, _LAST_EMPLOYED = np.int8(min(EMPLOYED_STATES)), np.int8(max(EMPLOYED_STATES))
+_UNDECLARED = np.int8(LabourState.UNDECLARED_WORK)
 
 
 @dataclass
@@ -99,30 +101,40 @@ class MonthlyCounts:
         self.by_years: list[np.ndarray] = []  # (work: none, undeclared, declared; reason, sex, years since arrival 0-10)
 
     def record(self, pop: Population, month: int) -> None:
-        # Whole-column arithmetic, with people outside ages 20-64 sent to a spill cell: at a
-        # million rows this is several times faster than gathering the working-age rows.
-        # Free rows have a birth month far in the future, so they are never of working age.
-        outside = ~((pop.birth_month <= month - WORKING_AGE_MONTHS[0]) & (pop.birth_month > month - WORKING_AGE_MONTHS[1]))
+        # Whole-column arithmetic in small integers, with people outside ages 20-64 sent to
+        # a spill cell: at a million rows this is several times faster than gathering the
+        # working-age rows. Free rows have a birth month far in the future, so they are never
+        # of working age. Codes are compared with NumPy scalars, not the IntEnum members:
+        # NumPy takes an IntEnum for a generic Python object and widens the whole column.
+        outside = pop.birth_month > month - WORKING_AGE_MONTHS[0]
+        outside |= pop.birth_month <= month - WORKING_AGE_MONTHS[1]
         n_cells = int(np.prod(self.SHAPE))
-        cell = pop.status.astype(np.int16) * np.int16(N_LABOUR) + pop.labour
-        cell *= len(Sex)
+        cell = pop.status.astype(np.int16)
+        cell *= np.int16(N_LABOUR)
+        cell += pop.labour
+        cell *= np.int16(len(Sex))
         cell += pop.sex
-        cell *= len(Education)
+        cell *= np.int16(len(Education))
         cell += pop.education
         cell += outside * np.int16(n_cells)  # people outside 20-64 land past the cells we keep
         self.cells.append(np.bincount(cell, minlength=2 * n_cells)[:n_cells].reshape(self.SHAPE))
         # By months since arrival (cheaper than dividing everyone's by 12), then summed into years.
         groups = (3, len(Reason), len(Sex))
         n_index = int(np.prod(groups)) * (_MONTHS_TRACKED + 1)
-        work = employed(pop.labour)
+        labour = pop.labour
+        work = labour >= _FIRST_EMPLOYED
+        work &= labour <= _LAST_EMPLOYED
         index = work.astype(np.int16)  # 0 no work, 1 undeclared work, 2 declared work
-        index += work & (pop.labour != LabourState.UNDECLARED_WORK)
-        index *= len(Reason)
+        work &= labour != _UNDECLARED
+        index += work
+        index *= np.int16(len(Reason))
         index += pop.reason
-        index *= len(Sex)
+        index *= np.int16(len(Sex))
         index += pop.sex
-        index *= _MONTHS_TRACKED + 1
-        index += np.minimum(month - pop.arrival_month, _MONTHS_TRACKED).astype(np.int16)
+        index *= np.int16(_MONTHS_TRACKED + 1)
+        since = month - pop.arrival_month
+        np.minimum(since, _MONTHS_TRACKED, out=since)
+        index += since.astype(np.int16)
         index += outside * np.int16(n_index)
         by_month = np.bincount(index, minlength=2 * n_index)[:n_index].reshape(*groups, _MONTHS_TRACKED + 1)
         years = by_month[..., :_MONTHS_TRACKED].reshape(*groups, MAX_YEARS_SINCE_ARRIVAL + 1, 12)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import draws
+from sim.population import by_code
 from sim.states import N_LABOUR, IS_FORMAL_WORK, LabourState, LegalStatus
 
 if TYPE_CHECKING:
@@ -22,12 +23,16 @@ B1 = 0.5
 """The language level most employers and vocational courses ask for."""
 A2 = 0.33
 """CEFR A2 on the same 0-1 scale (the default basic level of the one-off regime)."""
+# Codes as NumPy scalars: NumPy reads an IntEnum member as a generic Python object and
+# widens a whole int8 column to compare with it, ten times slower than with these.
+SEARCHING, LANGUAGE_COURSE = np.int8(LabourState.SEARCHING), np.int8(LabourState.LANGUAGE_COURSE)
+UNDOCUMENTED = np.int8(LegalStatus.UNDOCUMENTED)
 
 
 def course_enrolment(model: "CityModel", rng: np.random.Generator) -> None:
     pop, p = model.pop, model.params.language
-    rows = np.flatnonzero(pop.labour == LabourState.SEARCHING)
-    rows = rows[(pop.language[rows] < B1) & (pop.status[rows] != LegalStatus.UNDOCUMENTED)]
+    rows = np.flatnonzero(pop.labour == SEARCHING)
+    rows = np.compress((pop.language[rows] < B1) & (pop.status[rows] != UNDOCUMENTED), rows)  # rows[mask], faster
     rows = rows[draws.chosen(rng, p.course_enrolment_rate_per_month, rows.size)]
     pop.labour[rows] = LabourState.LANGUAGE_COURSE
     pop.labour_since_month[rows] = model.month
@@ -37,10 +42,10 @@ def course_enrolment(model: "CityModel", rng: np.random.Generator) -> None:
 def course_exits(model: "CityModel", rng: np.random.Generator) -> None:
     """Drop-outs and completions go back to searching."""
     pop, p = model.pop, model.params.language
-    rows = np.flatnonzero(pop.labour == LabourState.LANGUAGE_COURSE)
+    rows = np.flatnonzero(pop.labour == LANGUAGE_COURSE)
     leaving = pop.course_end_month[rows] <= model.month
     leaving[draws.chosen(rng, p.course_dropout_rate_per_month, rows.size)] = True
-    rows = rows[leaving]
+    rows = np.compress(leaving, rows)
     pop.labour[rows] = LabourState.SEARCHING
     pop.labour_since_month[rows] = model.month
     pop.course_end_month[rows] = np.iinfo(np.int32).min
@@ -55,5 +60,7 @@ def learning(model: "CityModel", rng: np.random.Generator) -> None:
     gain[LabourState.LANGUAGE_COURSE] = p.course_gain_per_month
     gain[LabourState.INTEGRATED_TRAINING] = model.params.policies.integrated_training.language_gain_per_month
     gain[LabourState.GONE] = 0.0
-    pop.language += gain[pop.labour] * pop.aptitude
+    step = by_code(gain, pop.labour)  # in place: the same float32 operations as language += gain * aptitude
+    step *= pop.aptitude
+    pop.language += step
     np.minimum(pop.language, 1.0, out=pop.language)

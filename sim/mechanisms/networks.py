@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import draws
+from sim.population import by_code
 from sim.states import N_LABOUR, IS_FORMAL_WORK, LabourState
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def bridging_ties(model: "CityModel", rng: np.random.Generator) -> None:
     gain[LabourState.LANGUAGE_COURSE] = p.bridging_gain_per_month_in_course
     gain[LabourState.INTEGRATED_TRAINING] = p.bridging_gain_per_month_in_job  # learning in a workplace (guide §2.9)
     pop.bridging_ties *= np.float32(1.0 - p.bridging_decay_rate_per_month)
-    pop.bridging_ties += gain[pop.labour]
+    pop.bridging_ties += by_code(gain, pop.labour)
 
 
 def referral(model: "CityModel", rows: np.ndarray, with_bonding: bool, rng: np.random.Generator) -> np.ndarray:

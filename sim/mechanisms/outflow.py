@@ -6,6 +6,7 @@ or return more often than long-term residents and naturalised citizens. Reaching
 person's part in the model.
 """
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,6 +16,9 @@ from sim.states import LegalStatus
 
 if TYPE_CHECKING:
     from sim.model import CityModel
+
+GONE = np.int8(LegalStatus.GONE)
+"""As a NumPy scalar: compared with an IntEnum member, NumPy widens the whole column first."""
 
 
 def depart(model: "CityModel", rows: np.ndarray) -> None:
@@ -38,5 +42,7 @@ def emigration(model: "CityModel", rng: np.random.Generator) -> None:
 def ageing_out(model: "CityModel", rng: np.random.Generator) -> None:
     pop = model.pop
     exit_month_age = model.params.outflow.exit_age_years * 12
-    old = np.flatnonzero(pop.birth_month <= model.month - exit_month_age)
-    depart(model, old[pop.alive()[old]])
+    # Birth months are whole: born by a (possibly fractional) month is born by its floor,
+    # and comparing with a whole number keeps the column in int32.
+    old = np.flatnonzero(pop.birth_month <= math.floor(model.month - exit_month_age))
+    depart(model, old[pop.status[old] != GONE])

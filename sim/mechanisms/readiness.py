@@ -15,6 +15,7 @@ import numpy as np
 
 from sim import draws
 from sim.mechanisms.jobs import leave_job
+from sim.population import by_code
 from sim.states import MAINSTREAM_JOB_STATES, N_LABOUR, LabourState, LegalStatus, Sex, lookup
 
 CAN_LEAVE_FOR_CARE = lookup((*MAINSTREAM_JOB_STATES, LabourState.SELF_EMPLOYED, LabourState.UNDECLARED_WORK), N_LABOUR)
@@ -23,13 +24,20 @@ CAN_LEAVE_FOR_CARE = lookup((*MAINSTREAM_JOB_STATES, LabourState.SELF_EMPLOYED, 
 if TYPE_CHECKING:
     from sim.model import CityModel
 
+# Codes as NumPy scalars: NumPy reads an IntEnum member as a generic Python object and
+# widens a whole int8 column to compare with it, ten times slower than with these.
+NOT_READY, SEARCHING, INACTIVE = (np.int8(s) for s in (LabourState.NOT_READY, LabourState.SEARCHING, LabourState.INACTIVE))
+GONE = np.int8(LegalStatus.GONE)
+
 
 def recovery(model: "CityModel", rng: np.random.Generator) -> None:
     pop, p = model.pop, model.params.readiness
     rate = np.full(len(LegalStatus), p.recovery_rate_per_month, dtype=np.float32)
     rate[[LegalStatus.ASYLUM_SEEKER, LegalStatus.UNDOCUMENTED]] *= p.precarious_recovery_factor
     rate[LegalStatus.GONE] = 0.0  # free rows keep their empty values
-    pop.readiness += (1.0 - pop.readiness) * rate[pop.status]
+    step = np.subtract(1.0, pop.readiness)  # in place: the same float32 operations as readiness += (1 - readiness) * rate
+    step *= by_code(rate, pop.status)
+    pop.readiness += step
 
 
 def care_duties(model: "CityModel", rng: np.random.Generator) -> None:
@@ -41,7 +49,7 @@ def care_duties(model: "CityModel", rng: np.random.Generator) -> None:
     start_rate[Sex.FEMALE] = p.care_duties_start_rate_female_per_month
     start_rate[Sex.MALE] = p.care_duties_start_rate_male_per_month
     starting = draws.chosen_by_category(rng, start_rate, pop.sex)
-    starting = starting[~pop.care_duties[starting] & (pop.status[starting] != LegalStatus.GONE)]
+    starting = starting[~pop.care_duties[starting] & (pop.status[starting] != GONE)]
     pop.care_duties[ending] = False
     pop.care_duties[starting] = True
     working = starting[CAN_LEAVE_FOR_CARE[pop.labour[starting]]]
@@ -49,15 +57,28 @@ def care_duties(model: "CityModel", rng: np.random.Generator) -> None:
 
 
 def labour_force(model: "CityModel", rng: np.random.Generator) -> None:
-    """Non-workers with care duties leave the labour force; people with no barrier left search."""
+    """Non-workers with care duties leave the labour force; people with no barrier left search.
+
+    In turn: searchers and people not ready who have care duties become inactive; inactive
+    and not-ready people free of care duties and study, and ready, search; inactive people
+    free of them but not ready become not ready. The three groups do not overlap, so all
+    three moves are made at once, on the rows that move.
+    """
     pop = model.pop
-    leaving = ((pop.labour == LabourState.SEARCHING) | (pop.labour == LabourState.NOT_READY)) & pop.care_duties
-    pop.labour[leaving] = LabourState.INACTIVE
-    pop.labour_since_month[leaving] = model.month
-    waiting = (pop.labour == LabourState.INACTIVE) | (pop.labour == LabourState.NOT_READY)
-    free = waiting & ~pop.care_duties & ~pop.studying & (pop.readiness >= model.params.readiness.ready_threshold)
-    pop.labour[free] = LabourState.SEARCHING
-    pop.labour_since_month[free] = model.month
-    blocked = (pop.labour == LabourState.INACTIVE) & ~pop.care_duties & ~pop.studying
-    pop.labour[blocked] = LabourState.NOT_READY
-    pop.labour_since_month[blocked] = model.month
+    labour, care = pop.labour, pop.care_duties
+    not_ready = labour == NOT_READY
+    leaving = labour == SEARCHING
+    leaving |= not_ready
+    leaving &= care
+    free_of_barriers = ~care
+    free_of_barriers &= ~pop.studying
+    ready = pop.readiness >= model.params.readiness.ready_threshold
+    # Free of barriers: inactive people move (to searching if ready, else to not ready),
+    # and people not ready move if ready.
+    moving = not_ready & ready
+    moving |= labour == INACTIVE
+    moving &= free_of_barriers
+    moving |= leaving
+    rows = np.flatnonzero(moving)
+    labour[rows] = np.where(care[rows], INACTIVE, np.where(ready[rows], SEARCHING, NOT_READY))
+    pop.labour_since_month[rows] = model.month

@@ -38,7 +38,9 @@ def income_eur_per_month(model: "CityModel", rows: np.ndarray | slice = slice(No
 def census(model: "CityModel") -> np.ndarray:
     """Everyone in the city by (legal status, labour state); free rows fall in GONE."""
     pop = model.pop
-    cell = pop.status.astype(np.int16) * N_LABOUR + pop.labour
+    cell = pop.status.astype(np.int16)
+    cell *= np.int16(N_LABOUR)
+    cell += pop.labour
     return np.bincount(cell, minlength=N_STATUS * N_LABOUR).reshape(N_STATUS, N_LABOUR)
 
 

@@ -4,10 +4,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.population import by_code
 from sim.states import WORK_AUTHORISED_BY_STATUS, LegalStatus
 
 if TYPE_CHECKING:
     from sim.model import CityModel
+
+ASYLUM_SEEKER = np.int8(LegalStatus.ASYLUM_SEEKER)
+"""As a NumPy scalar: compared with an IntEnum member, NumPy widens the whole column first."""
 
 
 def work_authorised(model: "CityModel", rows: np.ndarray) -> np.ndarray:
@@ -18,5 +22,8 @@ def work_authorised(model: "CityModel", rows: np.ndarray) -> np.ndarray:
     """
     pop = model.pop
     status = pop.status[rows]
+    authorised = by_code(WORK_AUTHORISED_BY_STATUS, status)
     waited = (model.month - pop.arrival_month[rows]) >= model.params.asylum.work_waiting_months
-    return WORK_AUTHORISED_BY_STATUS[status] | ((status == LegalStatus.ASYLUM_SEEKER) & waited)
+    waited &= status == ASYLUM_SEEKER
+    authorised |= waited
+    return authorised
