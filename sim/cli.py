@@ -400,9 +400,9 @@ def city_cost_table(comparison) -> Table:
 def placements_table(comparison) -> Table:
     """Gross placements against the net change: what the levers' participants got beside
     what the city got (the rest: deadweight, or jobs other job seekers lost)."""
-    table = Table(title="Gross and net: participants in declared work at the end against the net change in people "
-                        "in declared work (final 12 months); the difference would have worked anyway or took "
-                        "another job seeker's opening")
+    table = Table(title="Gross and net: participants aged 20-64 in declared work in the last month (all levers: each "
+                        "person once) against the net change in people aged 20-64 in declared work that month; the "
+                        "difference would have worked anyway or took another job seeker's opening")
     for column in ("scenario", "lever", "participants", "placements", "in declared work at the end",
                    "net change [95 % CI]", "not additional"):
         table.add_column(column, justify="right")

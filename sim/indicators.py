@@ -19,7 +19,7 @@ from sim.population import in_table
 from sim.provenance import provenance
 from sim.records import MAX_YEARS_SINCE_ARRIVAL, WORKING_AGE_MONTHS, kaplan_meier_median
 from sim.sse import alive_enterprises
-from sim.states import IS_EMPLOYED, IS_FORMAL_WORK, IS_SSE, Education, LabourState, LegalStatus, Reason, Sex
+from sim.states import IS_EMPLOYED, IS_FORMAL_WORK, IS_SSE_JOB, Education, LabourState, LegalStatus, Reason, Sex
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -75,12 +75,19 @@ def monthly_row(model: "CityModel") -> dict[str, Any]:
         "mean_language": _mean(model, model.pop.language),
         "mean_bridging_ties": _mean(model, model.pop.bridging_ties),
         "mean_income_eur_per_month": welfare.mean_income_eur_per_month(model),
-        "formal_earnings_eur": float(model.pop.wage_eur_per_month[in_table(IS_FORMAL_WORK, model.pop.labour)].sum(dtype=np.float64)),
+        "formal_earnings_eur": _formal_earnings_eur(model),
         "municipal_spending_eur": model.municipality.total_spending_eur,
         "regularisations": model.regularisations,
-        "sse_jobs": int(model.census[:, IS_SSE].sum()),
+        "sse_jobs": int(model.census[:, IS_SSE_JOB].sum()),
         "sse_enterprises_alive": len(alive_enterprises(model)),
     }
+
+
+def _formal_earnings_eur(model: "CityModel") -> float:
+    """Earnings from declared work this month: the sum of the declared workers' wages."""
+    pop = model.pop
+    # np.compress(mask, a) is a[mask] (the same array, so the same sum), four to five times faster.
+    return float(np.compress(in_table(IS_FORMAL_WORK, pop.labour), pop.wage_eur_per_month).sum(dtype=np.float64))
 
 
 def _mean(model: "CityModel", column: np.ndarray) -> float | None:
@@ -123,6 +130,8 @@ def final(model: "CityModel") -> dict[str, Any]:
         },
         "employed_20_64": float(cells.sum(axis=(0, 2, 3))[IS_EMPLOYED].sum() / window),
         "declared_employed_20_64": float(cells.sum(axis=(0, 2, 3))[IS_FORMAL_WORK].sum() / window),
+        "declared_employed_20_64_at_end": int(model.counts.cells[-1].sum(axis=(0, 2, 3))[IS_FORMAL_WORK].sum()),
+        "participants_in_declared_work_at_end": int(model.programme_outcomes.in_declared_work_at_end(model).size),
         "employment_rate_by_status": rate_by(cells, 0, LegalStatus),
         "employment_rate_by_sex": rate_by(cells, 2, Sex),
         "employment_rate_by_education": rate_by(cells, 3, Education),
@@ -182,7 +191,7 @@ def _sse(model: "CityModel") -> dict[str, Any]:
     return {
         "sse_enterprises_alive": len(alive),
         "sse_enterprises_closed": sum(not e.alive for e in model.sse_enterprises),
-        "sse_jobs": int(np.count_nonzero(IS_SSE[model.pop.labour])),
+        "sse_jobs": int(np.count_nonzero(IS_SSE_JOB[model.pop.labour])),
         "sse_self_financing_ratio": ratio(sales, income),
     }
 

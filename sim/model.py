@@ -37,20 +37,21 @@ def _field(params: Scenario, dotted: str) -> Any:
     return value
 
 
-def law_changes(params: Scenario, month: int) -> dict[str, Any]:
-    """The fields whose values the national rules (``[law]``, :mod:`sim.rules`) in force in
-    the calendar month of model month ``month`` change (warm-up months take month 0's)."""
-    law = params.law
+def law_settings(scenario: Scenario, month: int) -> dict[str, Any]:
+    """The fields that the national rules (``[law]``, :mod:`sim.rules`) in force in the
+    calendar month of model month ``month`` set (warm-up months take month 0's)."""
+    law = scenario.law
     if law.rules is None:
         return {}
-    values = legal_rules.model_settings(law.rules, law.start, max(month, 0))
-    return {name: value for name, value in values.items() if _field(params, name) != value}
+    return legal_rules.model_settings(law.rules, law.start, max(month, 0))
 
 
-def under_law(params: Scenario, month: int) -> Scenario:
-    """``params`` under the national rules in force in model month ``month``."""
-    changes = law_changes(params, month)
-    return with_overrides(params, changes) if changes else params
+def under_law(scenario: Scenario, month: int) -> Scenario:
+    """``scenario`` under the national rules in force in model month ``month``: the rules'
+    values where a rule in force sets a field, the scenario's own elsewhere (so a field
+    returns to the scenario's value when the rule that set it expires)."""
+    settings = law_settings(scenario, month)
+    return with_overrides(scenario, settings) if settings else scenario
 
 
 def warm_up_key(params: Scenario) -> str:
@@ -90,7 +91,9 @@ class CityModel(mesa.Model):
         self._streams: dict[str, np.random.Generator] = {}
         self.law_changes: list[dict[str, Any]] = []
         """Each month the national rules changed a field: month, calendar month, new values."""
-        self.params = under_law(scenario if isinstance(scenario, Scenario) else load(scenario), 0)
+        self.given_scenario = scenario if isinstance(scenario, Scenario) else load(scenario)
+        """The scenario as given; ``params`` is it under the rules in force this month."""
+        self.params = under_law(self.given_scenario, 0)
         check_run_size(self.params, migrants, 0)  # the warm-up alone must fit; callers check their horizon
         initial = self.params.population.initial_migrants
         self.initial_migrants = initial if migrants is None else int(migrants)
@@ -145,10 +148,10 @@ class CityModel(mesa.Model):
         if self.started:
             raise RuntimeError("the model has already started")
         if scenario is not None:
-            scenario = under_law(scenario, self.month)
-            if warm_up_key(scenario) != warm_up_key(self.params):
+            params = under_law(scenario, self.month)
+            if warm_up_key(params) != warm_up_key(self.params):
                 raise ValueError("a scenario can replace another at month 0 only if it warms up the same city")
-            self.params = scenario
+            self.given_scenario, self.params = scenario, params
         self.started = True
         setups = [sse.open_existing_enterprises] + [s.setup for s in enabled_levers(self.params) if s.setup]
         for setup in setups:
@@ -163,16 +166,19 @@ class CityModel(mesa.Model):
         """This model's monthly mechanisms in order (``monthly_mechanisms``)."""
         return monthly_mechanisms(self.params, with_levers)
 
-    def scaled(self, size: float, item: str) -> int:
+    def scaled(self, size: float, item: str, each_month: bool = True) -> int:
         """A lever's size (places, clients, enterprises) for this model's population:
         scenario sizes are for the scenario's city, and ``migrants`` rescales them.
 
         Rounded up or down at random, with the probabilities that keep the mean exact
         (``draws.unbiased_round``), so that a lever of 3 cooperatives at a quarter of the
-        city has 0.75 of one on average rather than 1; the draw is keyed by ``item`` and
-        the month, so it is common to every scenario.
+        city has 0.75 of one on average rather than 1; the draw is keyed by ``item`` (and
+        the month), so it is common to every scenario. A flow (clients a month) is rounded
+        afresh each month; a stock of places held over months (``each_month=False``) once
+        for the run, since people admitted in a month rounded up would stay through the
+        months rounded down and hold occupancy above its mean.
         """
-        uniform = float(draws.keyed_uniform(self._seed, f"scaled.{item}", self.month)[0])
+        uniform = float(draws.keyed_uniform(self._seed, f"scaled.{item}", self.month if each_month else 0)[0])
         return max(0, draws.unbiased_round(size * self.scale, uniform))
 
     def scaled_eur(self, amount_eur: float) -> float:
@@ -202,7 +208,7 @@ class CityModel(mesa.Model):
         that follow it. ``self.rng`` (Mesa's) serves only the set-up of the city.
         """
         self.flows = Flows()
-        if self.month >= 0 and self.params.law.rules is not None:
+        if self.month >= 0 and self.given_scenario.law.rules is not None:
             self._follow_the_law()
         for mechanism in self.mechanisms:
             mechanism(self, self.random_stream(mechanism))
@@ -211,13 +217,15 @@ class CityModel(mesa.Model):
 
     def _follow_the_law(self) -> None:
         """Switch to the national rules in force this calendar month, when they changed."""
-        changes = law_changes(self.params, self.month)
+        touched = set(law_settings(self.given_scenario, self.month - 1)) | set(law_settings(self.given_scenario, self.month))
+        params = under_law(self.given_scenario, self.month)
+        changes = {name: _field(params, name) for name in sorted(touched) if _field(params, name) != _field(self.params, name)}
         if not changes:
             return
-        law = self.params.law
+        law = self.given_scenario.law
         self.law_changes.append({"month": self.month, "calendar_month": legal_rules.calendar_month(
             law.start, self.month).isoformat()[:7], "changes": changes})
-        self.params = with_overrides(self.params, changes)
+        self.params = params
         self.mechanisms = self.month_mechanisms(with_levers=self.started)
 
     def random_stream(self, mechanism: Mechanism) -> np.random.Generator:

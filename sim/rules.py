@@ -165,9 +165,15 @@ def settings(code: str, day: dt.date) -> dict[str, Any]:
 
 def model_settings(code: str, start: str, model_month: int) -> dict[str, Any]:
     """``settings`` for a model month, with what the model counts in its own months: a
-    one-off programme's window opens in the model month its rule took effect (or at month 0
-    for one already open then) and closes when it ends."""
+    one-off programme's window is open in every calendar month it touches (a window closing
+    on 15 August is open in August: the month runs under the rules of the window's last day),
+    from the model month its rule took effect (or month 0 for one already open then)."""
     on = month_end(start, model_month)
+    first_day = calendar_month(start, model_month)
+    for rule in load(code).rules:
+        if rule.parameter == "policies.regularisation.regime" and rule.value == "one_off" \
+                and rule.in_force_from <= on and rule.in_force_until is not None and first_day <= rule.in_force_until < on:
+            on = rule.in_force_until
     values = settings(code, on)
     if values.get("policies.regularisation.regime") == "one_off":
         rule = next(r for r in load(code).in_force(on) if r.parameter == "policies.regularisation.regime"

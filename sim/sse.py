@@ -14,10 +14,11 @@ The month of an enterprise, from its accounts (``sse_economy``):
    (productivity rises with their language and bridging ties).
 2. Demand: its market clientele (``market_demand_eur_per_month``, what its founders'
    trade sells), then the public orders offered to it (reserved procurement, a cohort's
-   municipal orders). A cooperative or collective whose demand exceeds its output first
-   hires: positions up to its capacity and what its cash can pay for three months,
+   municipal orders). A cooperative or collective whose output exceeds its demand by more
+   than a worker's lets the workers it does not need go, last hired first; one whose
+   demand exceeds its output first hires: positions up to its capacity and what its cash can pay for three months,
    filled through the hiring rule from the city's job seekers whose output pays their
-   wage.
+   wage (disadvantaged ones only when reserved contracts are on, to keep them).
 3. Output serves the clientele first, then the orders; orders beyond what it can deliver
    are not placed (the city buys from ordinary suppliers).
 4. It pays its workers (authorised ones only: guide §5, a collective cannot pay members
@@ -214,16 +215,22 @@ def reserved_orders_eur_per_month(model: "CityModel") -> float:
     return procurement.municipal_purchasing_eur_per_year * model.scale * procurement.reserved_share / 12
 
 
+def disadvantaged(model: "CityModel", rows: np.ndarray) -> np.ndarray:
+    """Workers the reserved-contract rule counts as disadvantaged: without a permanent
+    status, or below A2 in the host language (``ReservedProcurement.min_disadvantaged_share``)."""
+    pop = model.pop
+    return np.isin(pop.status[rows], DISADVANTAGED_STATUSES) | (pop.language[rows] < A2)
+
+
 def qualifies_for_reserved_contracts(model: "CityModel", enterprises: list[SSEEnterprise]) -> list[bool]:
     """Directive 2014/24/EU art. 20: an integration enterprise whose workers are at least
     ``min_disadvantaged_share`` disadvantaged (``ReservedProcurement.min_disadvantaged_share``
     says whom the model counts); an enterprise without workers yet qualifies by its purpose."""
     pop, share = model.pop, model.params.policies.reserved_procurement.min_disadvantaged_share
     rows = np.flatnonzero(pop.sse_enterprise >= 0)
-    disadvantaged = np.isin(pop.status[rows], DISADVANTAGED_STATUSES) | (pop.language[rows] < A2)
     size = len(model.sse_enterprises)
     workers = np.bincount(pop.sse_enterprise[rows], minlength=size)
-    counted = np.bincount(pop.sse_enterprise[rows], weights=disadvantaged, minlength=size)
+    counted = np.bincount(pop.sse_enterprise[rows], weights=disadvantaged(model, rows), minlength=size)
     return [e.kind in PROCUREMENT_KINDS and (workers[e.index] == 0 or counted[e.index] >= share * workers[e.index])
             for e in enterprises]
 
@@ -243,10 +250,14 @@ def sse_economy(model: "CityModel", rng: np.random.Generator) -> None:
     for enterprise, may_win in zip(enterprises, eligible, strict=True):
         rows = enterprise.worker_rows()
         output = float(output_eur_per_month(model, rows).sum())
-        reserved = pool * enterprise.capacity / eligible_capacity if may_win else 0.0
+        reserved = pool * enterprise.capacity / eligible_capacity if may_win and eligible_capacity else 0.0
         offered = enterprise.orders_due_eur_per_month + reserved
-        if enterprise.kind in HIRING_KINDS and enterprise.market_demand_eur_per_month + offered > output:
-            _hire_to_meet_demand(model, rng, enterprise, rows, enterprise.market_demand_eur_per_month + offered - output)
+        if enterprise.kind in HIRING_KINDS:
+            demand = enterprise.market_demand_eur_per_month + offered
+            if demand > output:
+                _hire_to_meet_demand(model, rng, enterprise, rows, demand - output)
+            else:
+                _shrink_to_demand(model, enterprise, rows, output - demand)
             rows = enterprise.worker_rows()
             output = float(output_eur_per_month(model, rows).sum())
         market = min(enterprise.market_demand_eur_per_month, output)
@@ -279,8 +290,12 @@ def _hire_to_meet_demand(model: "CityModel", rng: np.random.Generator, enterpris
     only applicants whose output pays their wage net of the enterprise's subsidy, so that
     a hire never makes its accounts worse."""
     sse = model.params.sse
-    wanted = int(np.ceil(gap_eur / (0.75 * sse.market_sales_eur_per_worker_month)))
-    affordable = int(max(enterprise.cash_eur, 0.0) // (enterprise.pay_eur_per_month * HIRING_CASH_COVER_MONTHS))
+    per_worker = 0.75 * sse.market_sales_eur_per_worker_month
+    if per_worker <= 0:
+        return  # nobody's output would meet the demand
+    wanted = int(np.ceil(gap_eur / per_worker))
+    cover = enterprise.pay_eur_per_month * HIRING_CASH_COVER_MONTHS
+    affordable = int(max(enterprise.cash_eur, 0.0) // cover) if cover > 0 else wanted
     positions = min(wanted, enterprise.capacity - rows.size, affordable)
     if positions <= 0:
         return
@@ -289,8 +304,24 @@ def _hire_to_meet_demand(model: "CityModel", rng: np.random.Generator, enterpris
     searching = searching[work_authorised(model, searching)]
     cost = enterprise.pay_eur_per_month * (1.0 - public_share_of_costs(model, enterprise))
     searching = searching[output_eur_per_month(model, searching) >= cost]
+    if model.params.policies.reserved_procurement.enabled and enterprise.kind in PROCUREMENT_KINDS:
+        # To keep its reserved contracts, an integration enterprise hires disadvantaged workers.
+        searching = searching[disadvantaged(model, searching)]
     hired = hire_by_rule(model, rng, searching, positions, discrimination_logit=0.0)
     join_enterprise(model, hired, enterprise, LabourState.SSE_COOP_MEMBER, enterprise.pay_eur_per_month)
+
+
+def _shrink_to_demand(model: "CityModel", enterprise: SSEEnterprise, rows: np.ndarray, excess_eur: float) -> None:
+    """Output beyond demand by more than a worker's (at mid productivity): the workers it
+    does not need leave, last hired first, the founder staying (when orders end, an
+    enterprise does not carry the staff it took on for them)."""
+    per_worker = 0.75 * model.params.sse.market_sales_eur_per_worker_month
+    surplus = int(excess_eur // per_worker) if per_worker > 0 else 0
+    leaving = min(surplus, rows.size - 1)
+    if leaving <= 0:
+        return
+    newest = rows[np.argsort(model.pop.labour_since_month[rows], kind="stable")[::-1][:leaving]]
+    leave_enterprise(model, newest)
 
 
 def _pay(model: "CityModel", enterprise: SSEEnterprise, rows: np.ndarray) -> None:
@@ -302,7 +333,10 @@ def _pay(model: "CityModel", enterprise: SSEEnterprise, rows: np.ndarray) -> Non
     pop.wage_eur_per_month[paid] = enterprise.pay_eur_per_month
     fixed = 0.0 if enterprise.in_third_place else sse.fixed_costs_eur_per_month
     costs = paid.size * enterprise.pay_eur_per_month + fixed
-    subsidy = public_share_of_costs(model, enterprise) * costs
+    # The operating subsidy covers the deficit, up to the schedule's share of costs: public
+    # money does not become a surplus paid out to members.
+    deficit = max(costs - sum(enterprise.accounts.month.values()), 0.0)
+    subsidy = min(public_share_of_costs(model, enterprise) * costs, deficit)
     if subsidy:
         enterprise.accounts.book("subsidies", subsidy)
         model.municipality.spend("start_up_support", subsidy)

@@ -136,4 +136,6 @@ def employed(labour: np.ndarray) -> np.ndarray:
     return (labour >= _FIRST_EMPLOYED) & (labour <= _LAST_EMPLOYED)
 IS_FORMAL_WORK = lookup(FORMAL_WORK_STATES, N_LABOUR)
 IS_SSE = lookup(SSE_STATES, N_LABOUR)
+IS_SSE_JOB = IS_SSE & IS_EMPLOYED
+"""Paid SSE jobs: SSE activity but unpaid solidarity activity."""
 IS_MAINSTREAM_JOB = lookup(MAINSTREAM_JOB_STATES, N_LABOUR)

@@ -73,3 +73,24 @@ def test_duration_months_keeps_the_mean_of_the_gamma():
     expected = 1 + law.sf(k - 0.5).sum()
     assert abs(months.mean() - expected) < 5 * months.std() / np.sqrt(months.size)
     assert abs(expected - mean) < 0.02
+
+
+def test_keyed_uniforms_are_uniform_independent_of_other_keys_and_reproducible():
+    # 100,000 keyed draws (one name, keys 0..99,999) must pass a Kolmogorov-Smirnov test of
+    # uniformity at the 1e-4 level, differ from another name's, and come back identical.
+    keys = np.arange(100_000)
+    u = draws.keyed_uniform(7, "sse.founder_exit", keys, 3)
+    assert stats.kstest(u, "uniform").pvalue > 1e-4
+    assert np.array_equal(u, draws.keyed_uniform(7, "sse.founder_exit", keys, 3))
+    assert abs(np.corrcoef(u, draws.keyed_uniform(7, "sse.collapse", keys, 3))[0, 1]) < 0.02  # ~6 s.e.
+    assert not np.array_equal(u, draws.keyed_uniform(8, "sse.founder_exit", keys, 3))
+
+
+def test_unbiased_round_keeps_the_mean():
+    # 2.3 rounds to 3 with probability 0.3: over 100,000 uniforms the mean is 2.3 within
+    # 5 standard errors (s.e. = sqrt(0.3 * 0.7 / 100,000)).
+    u = np.random.default_rng(1).random(100_000)
+    values = np.array([draws.unbiased_round(2.3, x) for x in u])
+    assert set(np.unique(values)) == {2, 3}
+    assert abs(values.mean() - 2.3) < 5 * np.sqrt(0.21 / u.size)
+    assert draws.unbiased_round(4.0, 0.999) == 4

@@ -113,19 +113,22 @@ def test_comparison_statistics_on_known_numbers():
 
 def test_gross_and_net_show_what_is_not_additional():
     # Scenario B: its lever's participants are 30 in declared work at the end in every
-    # replication, and declared employment is 10 higher than A's: 20 are not additional.
-    # Scenario C has no lever with participants (reserved orders): no gross figure.
+    # replication, and declared employment at the end is 10 higher than A's: 20 are not
+    # additional. Scenario C has no lever with participants (reserved orders): no gross figure.
     rows = []
     money = {"employed_20_64": 0.0, "lever_spending_eur": 0.0, "public_revenue_eur": 0.0, "social_assistance_eur": 0.0}
     for r in range(5):
         base = 1000 + 7 * r  # replications differ; pairs do not
-        rows.append({"label": "A", "replication": r, "declared_employed_20_64": base, **money})
-        rows.append({"label": "B", "replication": r, "declared_employed_20_64": base + 10, **money,
+        rows.append({"label": "A", "replication": r, "declared_employed_20_64_at_end": base, **money,
+                     "participants_in_declared_work_at_end": 0})
+        rows.append({"label": "B", "replication": r, "declared_employed_20_64_at_end": base + 10, **money,
+                     "participants_in_declared_work_at_end": 30,
                      "programme_outcomes.mentoring.participants": 50 + r,
                      "programme_outcomes.mentoring.placements": 0,
                      "programme_outcomes.mentoring.in_declared_work_at_end": 30})
-        rows.append({"label": "C", "replication": r, "declared_employed_20_64": base + 4, **money})
-    table = compare(pd.DataFrame(rows), ["A", "B", "C"], ["declared_employed_20_64"]).placements
+        rows.append({"label": "C", "replication": r, "declared_employed_20_64_at_end": base + 4, **money,
+                     "participants_in_declared_work_at_end": 0})
+    table = compare(pd.DataFrame(rows), ["A", "B", "C"], ["declared_employed_20_64_at_end"]).placements
     lever = table[(table.scenario == "B") & (table.lever == "mentoring")].iloc[0]
     assert lever.participants == pytest.approx(52) and lever.in_declared_work_at_end == pytest.approx(30)
     total = table[(table.scenario == "B") & (table.lever == "all levers")].iloc[0]

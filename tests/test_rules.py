@@ -115,3 +115,17 @@ def test_the_rules_command_prints_the_rules_in_force_with_sources():
 
 def test_docs_rules_md_is_generated_from_the_rule_sets():
     assert (ROOT / "docs" / "rules.md").read_text() == rules.markdown() + "\n"
+
+
+def test_a_field_returns_to_the_scenarios_value_when_its_rule_expires():
+    # Italy's 2020 regularisation window (1 June to 15 August 2020) replaces the Prato
+    # scenario's regime while open, August included; from September the scenario's own
+    # regime and approval come back.
+    params = with_overrides(load("prato/regularisation_through_work"), {"law.rules": "IT", "law.start": "2020-01"})
+    model = CityModel(params, rng=1, migrants=1000)
+    regimes = []
+    for _ in range(10):
+        model.step()
+        regimes.append(model.params.policies.regularisation.regime)
+    assert regimes == ["prato"] * 5 + ["one_off"] * 3 + ["prato"] * 2
+    assert model.params.policies.regularisation.approval_probability == params.policies.regularisation.approval_probability

@@ -235,12 +235,14 @@ def _placements(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
 
     Per lever (``programme_outcomes.LEVER.*``, means over replications): entries,
     placements through the lever's own channel (partner employers' openings, lasting
-    cooperatives, self-employment), and participants in declared work at the end of the run.
-    Per scenario: the net change in people in declared work (final 12 months, paired, 95 %
-    CI) and what the gross figure has beyond it: participants who would have worked anyway,
-    or whose job another job seeker lost (partner employers open no extra positions). A
-    person in two levers counts in both; levers without participants (reserved orders,
-    clauses) have no gross figure.
+    cooperatives, self-employment), and participants aged 20-64 in declared work in the last
+    month (a person in two levers counts in both rows). Per scenario, all levers together,
+    each person once (``participants_in_declared_work_at_end``), against the net change in
+    people aged 20-64 in declared work in the same last month (``declared_employed_20_64_at_end``),
+    both paired against the counterfactual (whose own participants, if any, are taken off):
+    what the gross figure has beyond the net change would have worked anyway, or took the
+    opening of another job seeker (partner employers open no extra positions). Levers
+    without participants (reserved orders, clauses) have no gross figure.
     """
     columns = ["scenario", "lever", "participants", "placements", "in_declared_work_at_end",
                "net_extra_in_declared_work", "net_low", "net_high", "not_additional"]
@@ -250,16 +252,17 @@ def _placements(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
         levers = sorted({c.split(".")[1] for c in metrics.columns
                          if c.startswith("programme_outcomes.") and c.endswith(".participants")
                          and runs[c].notna().any()})
-        net, low, high = (mean_ci(paired(metrics, "declared_employed_20_64", label, reference))
-                          if "declared_employed_20_64" in metrics.columns else (np.nan,) * 3)
-        gross_total = 0.0
+        both = {"declared_employed_20_64_at_end", "participants_in_declared_work_at_end"} <= set(metrics.columns)
+        net, low, high = (mean_ci(paired(metrics, "declared_employed_20_64_at_end", label, reference))
+                          if both else (np.nan,) * 3)
         for lever in levers:
             means = {name: runs.get(f"programme_outcomes.{lever}.{name}", pd.Series(dtype=float)).fillna(0).mean()
                      for name in PLACEMENT_COLUMNS}
-            gross_total += means["in_declared_work_at_end"]
             rows.append({"scenario": label, "lever": lever, **means, "net_extra_in_declared_work": np.nan,
                          "net_low": np.nan, "net_high": np.nan, "not_additional": np.nan})
-        gross = gross_total if levers else np.nan  # levers without participants (orders, clauses) have no gross
+        gross = np.nan  # levers without participants (orders, clauses) have no gross figure
+        if levers and both:
+            gross = paired(metrics, "participants_in_declared_work_at_end", label, reference).mean()
         rows.append({"scenario": label, "lever": "all levers", "participants": np.nan, "placements": np.nan,
                      "in_declared_work_at_end": gross, "net_extra_in_declared_work": net,
                      "net_low": low, "net_high": high, "not_additional": gross - net})

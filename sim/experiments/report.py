@@ -149,7 +149,9 @@ this split existed.</small></p>
 <th>not additional</th></tr>{placement_rows}</table>
 <p><small>Placements go through employers' existing openings or an enterprise's own accounts: a participant
 placed may take an opening another job seeker would have had. "Not additional" is the gross figure beyond the net
-change: participants who would have worked anyway, or whose job another person lost.</small></p>
+change: participants who would have worked anyway, or whose job another person lost. Both are counted among
+people aged 20-64 in the run's last month; the total counts each participant once, the levers' rows each in every
+lever they entered.</small></p>
 <h2>Headline indicators</h2>
 <table>{head}{''.join(rows)}</table>
 <p><small>90 % band: where 90 % of the simulated runs fall (what one run of the city could look like).

@@ -81,14 +81,14 @@ PARTNER_PROGRAMMES = ("integrated_training", "sse_transitional_jobs")
 
 def give_partner_priority(model: "CityModel", rows: np.ndarray, programme: str, months: float) -> None:
     """Graduates of ``programme`` apply first, with the programme's referral, to the
-    elementary openings of its sector for ``months`` (guide §2.8: the springboard).
+    elementary openings of its sector for ``months`` (guide §2.8: the springboard; 0: none).
 
     A partner employer gives graduates priority on openings it has anyway: it opens none
     for them, so every placement takes an opening someone else could have had.
     """
     pop = model.pop
     pop.partner_programme[rows] = PARTNER_PROGRAMMES.index(programme)
-    pop.partner_priority_until_month[rows] = model.month + max(int(round(months)), 1) - 1
+    pop.partner_priority_until_month[rows] = model.month + int(round(months)) - 1  # 0 months: none
 
 
 def formal_hiring(model: "CityModel", rng: np.random.Generator) -> None:

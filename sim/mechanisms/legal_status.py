@@ -61,7 +61,8 @@ def _lose_legal_activities(model: "CityModel", rows: np.ndarray) -> None:
     pop.labour_since_month[learning] = model.month
     pop.course_end_month[learning] = NO_MONTH
     pop.programme_end_month[learning] = NO_MONTH
-    pop.mentored_until_month[rows] = NO_MONTH
+    # Mentoring ends (last month was its last); it stays on record as given once.
+    pop.mentored_until_month[rows] = np.minimum(pop.mentored_until_month[rows], model.month - 1)
 
 
 def asylum_decisions(model: "CityModel", rng: np.random.Generator) -> None:

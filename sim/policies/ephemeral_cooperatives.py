@@ -78,19 +78,23 @@ def _start_cohort(model: "CityModel", rng: np.random.Generator) -> None:
     cohort.orders_due_eur_per_month = p.municipal_orders_eur_per_cohort / max(p.duration_months, 1)
     join_enterprise(model, members, cohort, LabourState.EPHEMERAL_COOP_MEMBER, cohort.pay_eur_per_month)
     model.pop.programme_end_month[members] = cohort.ends_month
+    # The programme's money pays the cohort's test: members' pay beyond what it sells.
+    cohort.accounts.book("subsidies", p.cost_eur_per_cohort)
     model.municipality.spend("ephemeral_cooperatives", p.cost_eur_per_cohort)
     model.programme_outcomes.enter(model, "ephemeral_cooperatives", members)
 
 
 def viable(model: "CityModel", cohort: SSEEnterprise) -> bool:
     """Whether the cohort's own sales carry its costs net of the start-up support it can
-    get, on last month's accounts (this month's books have just opened)."""
+    get, on last month's accounts (this month's books have just opened), and it ends the
+    test with no debt."""
     s = model.params.policies.start_up_support
     supported = s.enabled and model.municipality.budget_left_eur() >= s.launch_grant_eur
     public_share = s.initial_public_share if supported else 0.0
     accounts = cohort.accounts
     own = accounts.last_month["market_sales"] + accounts.last_month["donations"]
-    return cohort.worker_rows().size >= 2 and own >= (1.0 - public_share) * accounts.last_month_costs
+    return (cohort.worker_rows().size >= 2 and cohort.cash_eur >= 0
+            and own >= (1.0 - public_share) * accounts.last_month_costs)
 
 
 def _conclude(model: "CityModel", rng: np.random.Generator, cohort: SSEEnterprise) -> None:

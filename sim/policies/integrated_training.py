@@ -48,7 +48,7 @@ def admissions(model: "CityModel", rng: np.random.Generator) -> None:
     permit = ~np.isin(pop.status[candidates], (LegalStatus.ASYLUM_SEEKER, LegalStatus.UNDOCUMENTED))
     recent = model.month - pop.arrival_month[candidates] <= p.max_months_since_arrival
     candidates = candidates[(pop.language[candidates] < B1) & permit & recent]
-    rows = admit(model, rng, candidates, model.scaled(p.places, "integrated_training.places") - in_training,
+    rows = admit(model, rng, candidates, model.scaled(p.places, "integrated_training.places", each_month=False) - in_training,
                  unit_cost=p.cost_eur_per_place_month)
     pop.labour[rows] = LabourState.INTEGRATED_TRAINING
     pop.labour_since_month[rows] = model.month

@@ -36,7 +36,7 @@ def matches(model: "CityModel", rng: np.random.Generator) -> None:
     # Mentoring is offered once (Duo for a Job's six months), not renewed.
     candidates = candidates[resident & (age_years >= p.min_age_years) & (age_years <= p.max_age_years)
                             & (pop.mentored_until_month[candidates] == NO_MONTH)]
-    mentees = admit(model, rng, candidates, model.scaled(p.places, "mentoring.places") - active, unit_cost=p.cost_eur_per_mentee)
+    mentees = admit(model, rng, candidates, model.scaled(p.places, "mentoring.places", each_month=False) - active, unit_cost=p.cost_eur_per_mentee)
     pop.mentored_until_month[mentees] = model.month + np.int32(round(p.duration_months)) - 1
     model.municipality.spend("mentoring", mentees.size * p.cost_eur_per_mentee)
     model.programme_outcomes.enter(model, "mentoring", mentees)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mechanisms.work_authorisation import work_authorised
+from sim.records import WORKING_AGE_MONTHS
 from sim.states import IS_EMPLOYED, IS_FORMAL_WORK, N_LABOUR, LabourState
 
 if TYPE_CHECKING:
@@ -103,19 +104,30 @@ class ProgrammeOutcomes:
                     np.count_nonzero(declared),
                 ]
 
+    def in_declared_work_at_end(self, model: "CityModel", levers: list[str] | None = None) -> np.ndarray:
+        """Ids of the participants (in ``levers``, or any) still in the city, aged 20-64 in the
+        last month run and in declared work now, each person once: the gross figure a
+        comparison sets beside the net change in people in declared work aged 20-64."""
+        pop, last = model.pop, model.month - 1
+        chunks = [chunk for lever, lever_chunks in self.entries.items() if levers is None or lever in levers
+                  for chunk in lever_chunks]
+        if not chunks:
+            return np.empty(0, dtype=np.int64)
+        entries = np.concatenate(chunks, axis=1)
+        rows = entries[0][pop.person_id[entries[0]] == entries[1]]
+        age = last - pop.birth_month[rows]
+        rows = rows[(age >= WORKING_AGE_MONTHS[0]) & (age < WORKING_AGE_MONTHS[1]) & IS_FORMAL_WORK[pop.labour[rows]]]
+        return np.unique(pop.person_id[rows])
+
     def summary(self, model: "CityModel") -> dict[str, dict]:
         """Per lever: entries, people, placements, the follow-ups, and
-        ``in_declared_work_at_end``: participants still in the city and in declared work now
-        (each person once), the gross figure beside a comparison's net change."""
+        ``in_declared_work_at_end`` (``in_declared_work_at_end``'s count for the lever)."""
         out = {}
-        pop = model.pop
         for lever, chunks in self.entries.items():
             entries = np.concatenate(chunks, axis=1)
-            here = entries[:, pop.person_id[entries[0]] == entries[1]]
-            declared = here[1][IS_FORMAL_WORK[pop.labour[here[0]]]]
             lever_out: dict = {"participants": int(entries.shape[1]), "people": int(np.unique(entries[1]).size),
                                "placements": self.placements.get(lever, 0),
-                               "in_declared_work_at_end": int(np.unique(declared).size)}
+                               "in_declared_work_at_end": int(self.in_declared_work_at_end(model, [lever]).size)}
             for months, (due, here, job_or_training, mainstream, declared) in self.followed[lever].items():
                 lever_out[f"after_{months}_months"] = {
                     "followed": int(due),

@@ -58,6 +58,8 @@ class TradeUnion(mesa.Agent):
         leave_job(model, exploited[draws.happens(rng, p.exploitation_exit_probability, exploited.size)])
         self.people_reached += reached.size
         for enterprise in alive_enterprises(model):
+            if enterprise.ends_month is not None and enterprise.ends_month <= model.month:
+                continue  # a cohort whose test ends this month closes before its pay day
             enterprise.accounts.book("donations", p.sse_support_cash_eur_per_month)
             self.spending_eur += p.sse_support_cash_eur_per_month
 

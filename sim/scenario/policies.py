@@ -47,7 +47,7 @@ class IntegratedTraining(Lever):
     max_months_since_arrival: Months = 36
     """Admits people who arrived at most this long ago: Finland's integration training is
     for immigrants whose first permit is at most three years old (Act 681/2023)."""
-    partner_priority_months: Months = 3
+    partner_priority_months: Annotated[float, Field(ge=0.0, le=600.0)] = 3
     """How long graduates apply first, with the programme's referral, to the openings of
     its partner employers in its sector (assumption: one quarter of job search)."""
     sector: str = "catering"
@@ -64,7 +64,7 @@ class SSETransitionalJobs(Lever):
     enterprises take job seekers in social exclusion (Ley 44/2007 art. 2.1: minimum-income
     recipients, or those without it for lack of residence); France's IAE, people out of work
     for 24 months or on RSA."""
-    partner_priority_months: Months = 3
+    partner_priority_months: Annotated[float, Field(ge=0.0, le=600.0)] = 3
     """How long graduates apply first, with the programme's referral, to the openings of
     its partner employers in its sector (assumption; Spain's insertion enterprises report
     67.2 % of exits to ordinary jobs, T25, which this must reach through the hiring rule)."""
