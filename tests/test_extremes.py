@@ -86,6 +86,8 @@ def test_no_budget_admits_nobody_and_pays_only_running_costs():
     assert spent == {
         "one_stop_shop": MONTHS * p.one_stop_shop.fixed_cost_eur_per_month * model.scale,
         "third_place": MONTHS * p.third_place.cost_eur_per_month * model.scale,
+        "union_contact_points": MONTHS * p.union_contact_points.contact_points
+        * p.union_contact_points.cost_eur_per_point_per_month * model.scale,
         "anti_discrimination": MONTHS * p.anti_discrimination.cost_eur_per_month * model.scale,
     }
     assert model.scale < 1  # the run is smaller than the preset's city

@@ -17,15 +17,12 @@ if TYPE_CHECKING:
 
 
 def visits(model: "CityModel", rng: np.random.Generator) -> None:
-    """The month's running cost, then the visits; a month the year's lever budget cannot pay
-    for, the place stays shut (no visits; SSE tenants keep their lease)."""
+    """The month's running cost (premises and staff, like the one-stop shop's), then the
+    visits: none once the year's lever budget is spent (SSE tenants keep their lease)."""
     pop, p = model.pop, model.params.policies.third_place
-    cost = model.scaled_eur(p.cost_eur_per_month)
-    if model.municipality.budget_left_eur() < cost:
-        return
-    model.municipality.spend("third_place", cost)
+    model.municipality.spend("third_place", model.scaled_eur(p.cost_eur_per_month))
     rows = np.flatnonzero(pop.alive() & ~employed(pop.labour))
-    if rows.size == 0:
+    if rows.size == 0 or not model.municipality.can_fund():
         return
     size = min(model.scaled(p.visitors_per_month, "third_place.visitors"), rows.size)
     visitors = rows[rng.choice(rows.size, size=size, replace=False)]

@@ -8,8 +8,9 @@ also supports the city's SSE enterprises (guide §2.2 partnerships), and union c
 makes denunciation under the Prato protocol more likely (``policies.regularisation``).
 
 Costs: the contact points' running cost (``cost_eur_per_point_per_month``, staff and
-premises) is the lever's, paid by the city that funds them; the cash support to SSE
-enterprises is the union's own money (``TradeUnion.spending_eur``).
+premises) is the lever's, paid by the city that funds them, like the one-stop shop's
+fixed cost; once the year's lever budget is spent they reach nobody new. The cash support
+to SSE enterprises is the union's own money (``TradeUnion.spending_eur``).
 """
 
 from typing import TYPE_CHECKING
@@ -42,10 +43,9 @@ class TradeUnion(mesa.Agent):
     def outreach(self, rng: np.random.Generator) -> None:
         model, p = self.model, self.model.params.policies.union_contact_points
         pop = model.pop
-        cost = model.scaled_eur(self.contact_points * p.cost_eur_per_point_per_month)
-        if model.municipality.budget_left_eur() < cost:
-            return  # the year's lever budget no longer pays the contact points
-        model.municipality.spend("union_contact_points", cost)
+        model.municipality.spend("union_contact_points", model.scaled_eur(self.contact_points * p.cost_eur_per_point_per_month))
+        if not model.municipality.can_fund():
+            return  # the year's lever budget is spent: the points stay open, no new outreach
         rows = np.flatnonzero(pop.alive() & ~pop.union_informed)
         priority = np.where(pop.exploited[rows], 0, 2)
         precarious = (pop.labour[rows] == LabourState.UNDECLARED_WORK) | (pop.status[rows] == LegalStatus.UNDOCUMENTED)
