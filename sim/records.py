@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.population import NO_MONTH, Population
+from sim.population import NO_MONTH, Population, blocks
 from sim.states import EMPLOYED_STATES, N_LABOUR, N_STATUS, Education, LabourState, Reason, Sex
 
 N_GROUPS = len(Reason) * len(Sex) * len(Education)
@@ -101,42 +101,47 @@ class MonthlyCounts:
         self.by_years: list[np.ndarray] = []  # (work: none, undeclared, declared; reason, sex, years since arrival 0-10)
 
     def record(self, pop: Population, month: int) -> None:
-        # Whole-column arithmetic in small integers, with people outside ages 20-64 sent to
-        # a spill cell: at a million rows this is several times faster than gathering the
-        # working-age rows. Free rows have a birth month far in the future, so they are never
-        # of working age. Codes are compared with NumPy scalars, not the IntEnum members:
-        # NumPy takes an IntEnum for a generic Python object and widens the whole column.
-        outside = pop.birth_month > month - WORKING_AGE_MONTHS[0]
-        outside |= pop.birth_month <= month - WORKING_AGE_MONTHS[1]
+        # Block by block (``population.blocks``), so that the temporaries stay in cache: the
+        # working-age rows of the block (free rows have a birth month far in the future, so
+        # they are never of working age), their codes combined in small integers, counted.
+        # Codes are compared with NumPy scalars, not the IntEnum members: NumPy takes an
+        # IntEnum for a generic Python object and widens the whole column to compare.
         n_cells = int(np.prod(self.SHAPE))
-        cell = pop.status.astype(np.int16)
-        cell *= np.int16(N_LABOUR)
-        cell += pop.labour
-        cell *= np.int16(len(Sex))
-        cell += pop.sex
-        cell *= np.int16(len(Education))
-        cell += pop.education
-        cell += outside * np.int16(n_cells)  # people outside 20-64 land past the cells we keep
-        self.cells.append(np.bincount(cell, minlength=2 * n_cells)[:n_cells].reshape(self.SHAPE))
-        # By months since arrival (cheaper than dividing everyone's by 12), then summed into years.
         groups = (3, len(Reason), len(Sex))
         n_index = int(np.prod(groups)) * (_MONTHS_TRACKED + 1)
-        labour = pop.labour
-        work = labour >= _FIRST_EMPLOYED
-        work &= labour <= _LAST_EMPLOYED
-        index = work.astype(np.int16)  # 0 no work, 1 undeclared work, 2 declared work
-        work &= labour != _UNDECLARED
-        index += work
-        index *= np.int16(len(Reason))
-        index += pop.reason
-        index *= np.int16(len(Sex))
-        index += pop.sex
-        index *= np.int16(_MONTHS_TRACKED + 1)
-        since = month - pop.arrival_month
-        np.minimum(since, _MONTHS_TRACKED, out=since)
-        index += since.astype(np.int16)
-        index += outside * np.int16(n_index)
-        by_month = np.bincount(index, minlength=2 * n_index)[:n_index].reshape(*groups, _MONTHS_TRACKED + 1)
+        cells = np.zeros(n_cells, dtype=np.int64)
+        by_month = np.zeros(n_index, dtype=np.int64)
+        for block in blocks(pop.slots):
+            birth = pop.birth_month[block]
+            working_age = birth <= month - WORKING_AGE_MONTHS[0]
+            working_age &= birth > month - WORKING_AGE_MONTHS[1]
+            rows = np.flatnonzero(working_age)
+            labour, sex = pop.labour[block].take(rows), pop.sex[block].take(rows)
+            cell = pop.status[block].take(rows).astype(np.int16)
+            cell *= np.int16(N_LABOUR)
+            cell += labour
+            cell *= np.int16(len(Sex))
+            cell += sex
+            cell *= np.int16(len(Education))
+            cell += pop.education[block].take(rows)
+            cells += np.bincount(cell, minlength=n_cells)
+            # By months since arrival (cheaper than dividing everyone's by 12), then summed into years.
+            work = labour >= _FIRST_EMPLOYED
+            work &= labour <= _LAST_EMPLOYED
+            index = work.astype(np.int16)  # 0 no work, 1 undeclared work, 2 declared work
+            work &= labour != _UNDECLARED
+            index += work
+            index *= np.int16(len(Reason))
+            index += pop.reason[block].take(rows)
+            index *= np.int16(len(Sex))
+            index += sex
+            index *= np.int16(_MONTHS_TRACKED + 1)
+            since = month - pop.arrival_month[block].take(rows)
+            np.minimum(since, _MONTHS_TRACKED, out=since)
+            index += since.astype(np.int16)
+            by_month += np.bincount(index, minlength=n_index)
+        self.cells.append(cells.reshape(self.SHAPE))
+        by_month = by_month.reshape(*groups, _MONTHS_TRACKED + 1)
         years = by_month[..., :_MONTHS_TRACKED].reshape(*groups, MAX_YEARS_SINCE_ARRIVAL + 1, 12)
         self.by_years.append(years.sum(axis=-1))
 

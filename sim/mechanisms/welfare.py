@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.population import blocks
 from sim.states import IS_EMPLOYED, N_LABOUR, N_STATUS, LegalStatus
 
 if TYPE_CHECKING:
@@ -38,10 +39,13 @@ def income_eur_per_month(model: "CityModel", rows: np.ndarray | slice = slice(No
 def census(model: "CityModel") -> np.ndarray:
     """Everyone in the city by (legal status, labour state); free rows fall in GONE."""
     pop = model.pop
-    cell = pop.status.astype(np.int16)
-    cell *= np.int16(N_LABOUR)
-    cell += pop.labour
-    return np.bincount(cell, minlength=N_STATUS * N_LABOUR).reshape(N_STATUS, N_LABOUR)
+    counts = np.zeros(N_STATUS * N_LABOUR, dtype=np.int64)
+    for block in blocks(pop.slots):  # block by block, so that the temporaries stay in cache
+        cell = pop.status[block].astype(np.int16)
+        cell *= np.int16(N_LABOUR)
+        cell += pop.labour[block]
+        counts += np.bincount(cell, minlength=N_STATUS * N_LABOUR)
+    return counts.reshape(N_STATUS, N_LABOUR)
 
 
 def social_assistance(model: "CityModel", rng: np.random.Generator) -> None:
