@@ -68,7 +68,7 @@ class EmployerTable:
         one, element by element, so the means are the same floats.
         """
         key = (model.month, model.pop.count(), model.params, model.sectors)
-        if self._rates_key is None or any(a is not b and a != b for a, b in zip(key, self._rates_key, strict=True)):
+        if key != self._rates_key:  # a tuple compares the same objects by identity first: cheap
             thousands = key[1] / 1000 * self.size_share * model.params.labour_market.openings_scale
             rates = np.array(
                 [[s.elementary_openings_per_1000_per_month, s.skilled_openings_per_1000_per_month] for s in model.sectors],
@@ -152,11 +152,15 @@ class Employer(mesa.Agent):
     def open_positions(self, rng: np.random.Generator) -> None:
         """Draw this month's openings for migrant applicants, by job level: Poisson around
         its sector's rates per 1,000 migrants times its share of them (``opening_rates``)."""
-        table = self.model.employer_table
-        elementary, skilled = table.opening_rates(self.model)[self.index]
-        openings, index = table.openings, self.index
-        openings[index, ELEMENTARY] = rng.poisson(elementary)
-        openings[index, SKILLED] = rng.poisson(skilled)
+        model = self.model
+        table = model.employer_table
+        rates = table._rates
+        if (model.month, model.pop.count(), model.params, model.sectors) != table._rates_key:
+            rates = table.opening_rates(model)  # the first employer of the month computes them all
+        elementary, skilled = rates[self.index]
+        openings = table.openings[self.index]
+        openings[ELEMENTARY] = rng.poisson(elementary)
+        openings[SKILLED] = rng.poisson(skilled)
 
 
 def open_all_positions(model: "CityModel", rng: np.random.Generator) -> None:
