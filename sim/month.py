@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import sse
-from sim.agents import Employer
+from sim.agents import open_all_positions
 from sim.mechanisms import inflow, labour_market, language, legal_status, networks, outflow, readiness, recognition
 from sim.mechanisms import welfare
 from sim.policies import PHASES, enabled_levers
@@ -32,8 +32,9 @@ Mechanism = Callable[["CityModel", np.random.Generator], None]
 
 
 def open_positions(model: "CityModel", rng: np.random.Generator) -> None:
-    """Each employer opens this month's positions (``Employer.open_positions``)."""
-    model.agents_by_type[Employer].do("open_positions", rng)
+    """Each employer opens this month's positions: ``Employer.open_positions`` for all of
+    them in one draw, with the same numbers as the per-agent loop (``agents.open_all_positions``)."""
+    open_all_positions(model, rng)
 
 
 def follow_up(model: "CityModel", rng: np.random.Generator) -> None:
