@@ -34,13 +34,19 @@ def test_spain_switches_arraigo_in_may_2025():
     assert rules.settings("ES", dt.date(2025, 5, 20))["policies.regularisation.arraigo_presence_months"] == 24
 
 
-def test_a_run_crossing_20_may_2025_in_spain_switches_that_month():
-    params = with_overrides(load("barcelona/baseline"), {"law.rules": "ES", "law.start": "2025-01"})
-    model = CityModel(params, rng=1, migrants=1000)
-    presence = []
-    for _ in range(7):
+def _month_by_month(scenario: str, law: dict, months: int, read) -> tuple[CityModel, list]:
+    """Run ``scenario`` under ``law`` for ``months``, reading ``read(params)`` after each month."""
+    model = CityModel(with_overrides(load(scenario), law), rng=1, migrants=1000)
+    seen = []
+    for _ in range(months):
         model.step()
-        presence.append(model.params.policies.regularisation.arraigo_presence_months)
+        seen.append(read(model.params))
+    return model, seen
+
+
+def test_a_run_crossing_20_may_2025_in_spain_switches_that_month():
+    model, presence = _month_by_month("barcelona/baseline", {"law.rules": "ES", "law.start": "2025-01"}, 7,
+                                      lambda p: p.policies.regularisation.arraigo_presence_months)
     assert presence == [36, 36, 36, 36, 24, 24, 24]  # January-April, then May 2025 on
     assert model.law_changes == [{"month": 4, "calendar_month": "2025-05",
                                   "changes": {"policies.regularisation.arraigo_presence_months": 24.0}}]
@@ -121,11 +127,8 @@ def test_a_field_returns_to_the_scenarios_value_when_its_rule_expires():
     # Italy's 2020 regularisation window (1 June to 15 August 2020) replaces the Prato
     # scenario's regime while open, August included; from September the scenario's own
     # regime and approval come back.
-    params = with_overrides(load("prato/regularisation_through_work"), {"law.rules": "IT", "law.start": "2020-01"})
-    model = CityModel(params, rng=1, migrants=1000)
-    regimes = []
-    for _ in range(10):
-        model.step()
-        regimes.append(model.params.policies.regularisation.regime)
+    model, regimes = _month_by_month("prato/regularisation_through_work", {"law.rules": "IT", "law.start": "2020-01"},
+                                     10, lambda p: p.policies.regularisation.regime)
     assert regimes == ["prato"] * 5 + ["one_off"] * 3 + ["prato"] * 2
-    assert model.params.policies.regularisation.approval_probability == params.policies.regularisation.approval_probability
+    own = load("prato/regularisation_through_work").policies.regularisation.approval_probability
+    assert model.params.policies.regularisation.approval_probability == own
