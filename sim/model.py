@@ -37,21 +37,30 @@ def _field(params: Scenario, dotted: str) -> Any:
     return value
 
 
-def law_settings(scenario: Scenario, month: int) -> dict[str, Any]:
-    """The fields that the national rules (``[law]``, :mod:`sim.rules`) in force in the
-    calendar month of model month ``month`` set (warm-up months take month 0's)."""
+def calendar_settings(scenario: Scenario, month: int) -> dict[str, Any]:
+    """The fields set in the calendar month of model month ``month`` (warm-up months take
+    month 0's): by the national rules in force (``[law]``, :mod:`sim.rules`), then by the
+    scenario's dated inputs (``[[timeline]]``), the later step of which wins."""
     law = scenario.law
-    if law.rules is None:
+    if law.start is None:
         return {}
-    return legal_rules.model_settings(law.rules, law.start, max(month, 0))
+    month = max(month, 0)
+    settings = legal_rules.model_settings(law.rules, law.start, month) if law.rules is not None else {}
+    today = legal_rules.calendar_month(law.start, month).isoformat()[:7]
+    for step in scenario.timeline:
+        if step.month <= today:
+            settings.update(step.settings)
+    return settings
 
 
-def under_law(scenario: Scenario, month: int) -> Scenario:
-    """``scenario`` under the national rules in force in model month ``month``: the rules'
-    values where a rule in force sets a field, the scenario's own elsewhere (so a field
-    returns to the scenario's value when the rule that set it expires)."""
-    settings = law_settings(scenario, month)
-    return with_overrides(scenario, settings) if settings else scenario
+def in_month(scenario: Scenario, month: int) -> Scenario:
+    """``scenario`` as it stands in model month ``month``: the values that the rules in
+    force and the timeline set there, the scenario's own elsewhere (so a field returns to
+    the scenario's value when the rule that set it expires). The timeline itself is
+    spent: what it sets is in the fields."""
+    if scenario.law.start is None:
+        return scenario
+    return with_overrides(scenario, {**calendar_settings(scenario, month), "timeline": []})
 
 
 def warm_up_key(params: Scenario) -> str:
@@ -89,11 +98,11 @@ class CityModel(mesa.Model):
             rng = int(np.random.SeedSequence().entropy % 2**63)
         super().__init__(rng=rng)
         self._streams: dict[str, np.random.Generator] = {}
-        self.law_changes: list[dict[str, Any]] = []
-        """Each month the national rules changed a field: month, calendar month, new values."""
+        self.calendar_changes: list[dict[str, Any]] = []
+        """Each month the rules in force or the timeline changed a field: month, calendar month, new values."""
         self.given_scenario = scenario if isinstance(scenario, Scenario) else load(scenario)
-        """The scenario as given; ``params`` is it under the rules in force this month."""
-        self.params = under_law(self.given_scenario, 0)
+        """The scenario as given; ``params`` is it as it stands this month (``in_month``)."""
+        self.params = in_month(self.given_scenario, 0)
         check_run_size(self.params, migrants, 0)  # the warm-up alone must fit; callers check their horizon
         initial = self.params.population.initial_migrants
         self.initial_migrants = initial if migrants is None else int(migrants)
@@ -135,7 +144,7 @@ class CityModel(mesa.Model):
             from sim.nationals import NationalsModel
 
             seed = int(np.random.SeedSequence(self._seed, spawn_key=(zlib.crc32(b"nationals"),)).generate_state(1)[0])
-            self.nationals = NationalsModel(self.params, rng=seed, people=nationals)
+            self.nationals = NationalsModel(self.given_scenario, rng=seed, people=nationals)
         if start:
             self.start()
 
@@ -148,7 +157,7 @@ class CityModel(mesa.Model):
         if self.started:
             raise RuntimeError("the model has already started")
         if scenario is not None:
-            params = under_law(scenario, self.month)
+            params = in_month(scenario, self.month)
             if warm_up_key(params) != warm_up_key(self.params):
                 raise ValueError("a scenario can replace another at month 0 only if it warms up the same city")
             self.given_scenario, self.params = scenario, params
@@ -208,24 +217,26 @@ class CityModel(mesa.Model):
         that follow it. ``self.rng`` (Mesa's) serves only the set-up of the city.
         """
         self.flows = Flows()
-        if self.month >= 0 and self.given_scenario.law.rules is not None:
-            self._follow_the_law()
+        if self.month >= 0 and self.given_scenario.law.start is not None:
+            self._follow_the_calendar()
         for mechanism in self.mechanisms:
             mechanism(self, self.random_stream(mechanism))
         self.counts.record(self.pop, self.month)
         self.month += 1
 
-    def _follow_the_law(self) -> None:
-        """Switch to the national rules in force this calendar month, when they changed."""
-        touched = set(law_settings(self.given_scenario, self.month - 1)) | set(law_settings(self.given_scenario, self.month))
-        params = under_law(self.given_scenario, self.month)
-        changes = {name: _field(params, name) for name in sorted(touched) if _field(params, name) != _field(self.params, name)}
+    def _follow_the_calendar(self) -> None:
+        """Switch to the rules and inputs of this calendar month, when they changed."""
+        before, now = (calendar_settings(self.given_scenario, m) for m in (self.month - 1, self.month))
+        if now == before:
+            return
+        params = in_month(self.given_scenario, self.month)
+        changes = {name: _field(params, name) for name in sorted(set(before) | set(now))
+                   if _field(params, name) != _field(self.params, name)}
+        self.params = params
         if not changes:
             return
-        law = self.given_scenario.law
-        self.law_changes.append({"month": self.month, "calendar_month": legal_rules.calendar_month(
-            law.start, self.month).isoformat()[:7], "changes": changes})
-        self.params = params
+        self.calendar_changes.append({"month": self.month, "calendar_month": legal_rules.calendar_month(
+            self.given_scenario.law.start, self.month).isoformat()[:7], "changes": changes})
         self.mechanisms = self.month_mechanisms(with_levers=self.started)
 
     def random_stream(self, mechanism: Mechanism) -> np.random.Generator:

@@ -44,7 +44,11 @@ def nationals_scenario(params: Scenario) -> Scenario:
         "nationals.comparison_people": 0,  # nationals have no comparison population of their own
         "outflow.exit_age_years": WORKING_LIFE_MONTHS[1] / 12,
         "policies": Policies().model_dump(mode="python"),  # levers are for migrants: nationals are the same in every scenario
-        "law": {"rules": None, "start": None},  # migration law does not apply to nationals
+        # Migration law does not apply to nationals; the labour market's dated inputs (a
+        # replay's labour demand) do, in the same calendar.
+        "law": {"rules": None, "start": params.law.start},
+        "timeline": [{"month": step.month, "settings": labour} for step in params.timeline
+                     if (labour := {k: v for k, v in step.settings.items() if k.startswith("labour_market.")})],
         "sse": SSEEconomy().model_dump(mode="python"),
     })
 

@@ -48,7 +48,7 @@ def provenance(model: "CityModel") -> dict[str, Any]:
         "seed": model._seed,
         "migrants": model.initial_migrants,
         "months": int(model.month),
-        "law_changes": model.law_changes,
+        "calendar_changes": model.calendar_changes,
         "code_version": code_version(),
         "packages": package_versions(),
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

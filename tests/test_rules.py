@@ -48,9 +48,9 @@ def test_a_run_crossing_20_may_2025_in_spain_switches_that_month():
     model, presence = _month_by_month("barcelona/baseline", {"law.rules": "ES", "law.start": "2025-01"}, 7,
                                       lambda p: p.policies.regularisation.arraigo_presence_months)
     assert presence == [36, 36, 36, 36, 24, 24, 24]  # January-April, then May 2025 on
-    assert model.law_changes == [{"month": 4, "calendar_month": "2025-05",
-                                  "changes": {"policies.regularisation.arraigo_presence_months": 24.0}}]
-    assert model.results()["provenance"]["law_changes"] == model.law_changes
+    assert model.calendar_changes == [{"month": 4, "calendar_month": "2025-05",
+                                       "changes": {"policies.regularisation.arraigo_presence_months": 24.0}}]
+    assert model.results()["provenance"]["calendar_changes"] == model.calendar_changes
     # The rules, not the scenario's own values, hold: arraigo is Spain's route in 2025.
     assert model.params.policies.regularisation.regime == "arraigo"
 
@@ -102,7 +102,7 @@ def test_a_one_off_window_opens_in_the_month_its_rule_takes_effect():
 def test_bad_law_sections_get_one_line_errors():
     base = load("barcelona/baseline")
     for overrides, named in (({"law.rules": "XX", "law.start": "2024-01"}, "allowed: BE"),
-                             ({"law.rules": "ES"}, "go together"),
+                             ({"law.rules": "ES"}, "law.rules needs law.start"),
                              ({"law.rules": "ES", "law.start": "2024-13"}, "law.start")):
         with pytest.raises(ScenarioError, match=named) as error:
             with_overrides(base, overrides)
@@ -132,3 +132,32 @@ def test_a_field_returns_to_the_scenarios_value_when_its_rule_expires():
     assert regimes == ["prato"] * 5 + ["one_off"] * 3 + ["prato"] * 2
     own = load("prato/regularisation_through_work").policies.regularisation.approval_probability
     assert model.params.policies.regularisation.approval_probability == own
+
+
+def test_a_timeline_sets_its_inputs_from_their_calendar_month():
+    # Yearly inputs of a replay: newcomers double from January 2015; labour demand falls in
+    # 2016 for the migrants and for the nationals, who share the labour market.
+    timeline = [{"month": "2015-01", "settings": {"inflow.newcomers_per_month": 2 * 55.0}},
+                {"month": "2016-01", "settings": {"labour_market.openings_scale": 0.5}}]
+    model, seen = _month_by_month("liege/baseline", {"inflow.newcomers_per_month": 55.0, "law.start": "2014-11",
+                                                      "timeline": timeline}, 15,
+                                  lambda p: (p.inflow.newcomers_per_month, p.labour_market.openings_scale))
+    scale = load("liege/baseline").labour_market.openings_scale
+    assert seen == [(55.0, scale)] * 2 + [(110.0, scale)] * 12 + [(110.0, 0.5)]
+    assert [change["calendar_month"] for change in model.calendar_changes] == ["2015-01", "2016-01"]
+    assert model.nationals.params.labour_market.openings_scale == 0.5
+    assert model.nationals.params.inflow.newcomers_per_month != 110.0  # the nationals' newcomers are their own
+
+
+def test_bad_timelines_get_one_line_errors_naming_the_step():
+    base = load("liege/baseline")
+    step = {"month": "2015-01", "settings": {"inflow.newcomers_per_month": 10.0}}
+    for overrides, named in (({"timeline": [step]}, "needs law.start"),
+                             ({"law.start": "2014-01", "timeline": [{**step, "settings": {"inflow.nobody": 1.0}}]},
+                              r"timeline\[0\].settings 'inflow.nobody': unknown field 'nobody' \(allowed: newcomers_per_month"),
+                             ({"law.start": "2014-01", "timeline": [{**step, "settings": {"asylum.recognition_rate": 1.5}}]},
+                              r"timeline\[0\] \(2015-01\): asylum.recognition_rate"),
+                             ({"law.start": "2014-01", "timeline": [step, {**step, "month": "2014-06"}]}, "calendar order")):
+        with pytest.raises(ScenarioError, match=named) as error:
+            with_overrides(base, overrides)
+        assert "\n" not in str(error.value)

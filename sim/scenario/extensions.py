@@ -61,19 +61,28 @@ def _import(entry: str) -> ModuleType:
         except Exception as exc:
             raise PluginError(f"PATHWAYS_PLUGINS: cannot import '{entry}': {type(exc).__name__}: {exc}") from None
     path = Path(entry).resolve()
-    # One module name per file, so that its classes pickle by name to worker processes.
-    name = f"pathways_plugin_{path.stem}_{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
     try:
+        if not path.is_file():
+            raise FileNotFoundError(f"no file {path}")
+        name = module_name(path)
         spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None or spec.loader is None or not path.is_file():
+        if spec is None or spec.loader is None:
             raise FileNotFoundError(f"no file {path}")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
         return module
     except Exception as exc:
-        sys.modules.pop(name, None)
+        sys.modules.pop(locals().get("name", ""), None)
         raise PluginError(f"PATHWAYS_PLUGINS: cannot import '{entry}': {type(exc).__name__}: {exc}") from None
+
+
+def module_name(path: Path) -> str:
+    """The module name of a plugin file: one per file, so that its classes pickle by name
+    to worker processes, and taken from the file's content, not its place, because the
+    model seeds each mechanism's random stream by its module's name: the same plugin then
+    gives the same numbers from any checkout."""
+    return f"pathways_plugin_{path.stem}_{hashlib.sha256(path.read_bytes()).hexdigest()[:8]}"
 
 
 def parameters_of(name: str) -> type[BaseModel]:

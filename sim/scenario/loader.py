@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, set_field
 
 #: Where scenario names such as ``liege/baseline`` are looked up. ``PATHWAYS_SCENARIOS``
 #: overrides it (for example to keep a city's own files outside the repository).
@@ -114,15 +114,10 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
     """A copy with dotted-path overrides (``{"inflow.newcomers_per_month": 50}``), validated."""
     data = scenario.model_dump(mode="python")
     for dotted, value in overrides.items():
-        node = data
-        *parents, leaf = dotted.split(".")
-        for key in parents:
-            if not isinstance(node.get(key), dict):
-                raise ScenarioError(f"override '{dotted}': no section '{key}'")
-            node = node[key]
-        if leaf not in node:
-            raise ScenarioError(f"override '{dotted}': unknown field '{leaf}' (allowed: {', '.join(sorted(node))})")
-        node[leaf] = value
+        try:
+            set_field(data, dotted, value, where="override")
+        except ValueError as exc:
+            raise ScenarioError(str(exc)) from None
     return validate(data, source=f"scenario '{scenario.meta.name}' with overrides")
 
 

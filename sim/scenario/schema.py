@@ -6,13 +6,17 @@ the default values are cited in ``scenarios/eu27/baseline.toml`` beside each val
 in ``docs/ODD.md``. Validation is strict: no unknown fields, no type coercion, no NaN.
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
 from sim.scenario.policies import Policies, SSEEconomy
 from sim.scenario.public_finances import PublicFinances
 from sim.scenario.types import EurPerMonth, Fraction, Logit, Months, NonNegative, RatePerMonth, Section
+
+CALENDAR_MONTH = r"^(19|20)\d\d-(0[1-9]|1[0-2])$"
+"""A calendar month, ``YYYY-MM``."""
+
 
 class EducationShares(Section):
     """ISCED shares of newcomers; they must add up to 1."""
@@ -55,26 +59,37 @@ class Meta(Section):
 
 
 class Law(Section):
-    """The national rules a scenario runs under (``sim.rules``): the rule set of
-    ``rules/RULES.toml``, in force in the calendar month of each model month, month 0
-    being ``start`` (``YYYY-MM``). The rules then set the fields they encode (asylum
-    seekers' wait before work, permits, regularisation routes), switching in the month a
-    rule takes effect; warm-up months run under month 0's rules. Without ``rules`` the
-    scenario's own values hold: a scenario assuming a reform sets them and says so."""
+    """The national rules a scenario runs under (``sim.rules``), and its calendar: model
+    month 0 is the calendar month ``start`` (``YYYY-MM``). The rule set of
+    ``rules/RULES.toml`` in force in the calendar month of each model month then sets the
+    fields it encodes (asylum seekers' wait before work, permits, regularisation routes),
+    switching in the month a rule takes effect; warm-up months run under month 0's rules.
+    Without ``rules`` the scenario's own values hold: a scenario assuming a reform sets
+    them and says so. ``start`` alone gives a calendar (for a ``timeline``) without rules."""
 
     rules: Annotated[str, Field(pattern=r"^[A-Z]{2}(-[A-Z]{2})?$")] | None = None
-    start: Annotated[str, Field(pattern=r"^(19|20)\d\d-(0[1-9]|1[0-2])$")] | None = None
+    start: Annotated[str, Field(pattern=CALENDAR_MONTH)] | None = None
 
     @model_validator(mode="after")
-    def _both_or_neither(self):
-        if (self.rules is None) != (self.start is None):
-            raise ValueError("law.rules and law.start go together (for example rules = \"ES\", start = \"2024-01\")")
+    def _rules_need_a_start(self):
+        if self.rules is not None and self.start is None:
+            raise ValueError("law.rules needs law.start, the calendar month of model month 0 (for example rules = \"ES\", start = \"2024-01\")")
         if self.rules is not None:
             from sim.rules import available
 
             if self.rules not in available():
                 raise ValueError(f"law.rules: unknown rule set '{self.rules}' (allowed: {', '.join(available())})")
         return self
+
+
+class TimelineStep(Section):
+    """From calendar month ``month`` on, the fields named in ``settings`` (dotted paths,
+    ``"inflow.newcomers_per_month"``) take these values: the yearly inputs of a historical
+    replay (newcomers, recognition, labour demand), or a programme that starts on a date.
+    A later step overrides an earlier one; fields no step names keep the scenario's value."""
+
+    month: Annotated[str, Field(pattern=CALENDAR_MONTH)]
+    settings: dict[str, float | int | bool | str]
 
 
 class Population(Section):
@@ -314,6 +329,31 @@ class Scenario(Section):
     impact: Impact = Impact()
     public_finances: PublicFinances = PublicFinances()
     law: Law = Law()
+    timeline: list[TimelineStep] = []
+    """Dated inputs (``TimelineStep``), in calendar order; they need ``law.start``."""
+
+    @model_validator(mode="after")
+    def _timeline_applies(self):
+        """Each step's fields exist and every step, on top of the earlier ones, gives a
+        valid scenario, so that a run never meets a bad value in a later month."""
+        if not self.timeline:
+            return self
+        if self.law.start is None:
+            raise ValueError("timeline: needs law.start, the calendar month of model month 0")
+        months = [step.month for step in self.timeline]
+        if months != sorted(set(months)):
+            raise ValueError(f"timeline: months must be distinct and in calendar order (got {', '.join(months)})")
+        data = self.model_dump(mode="python", exclude={"timeline"})
+        for index, step in enumerate(self.timeline):
+            for dotted, value in step.settings.items():
+                set_field(data, dotted, value, where=f"timeline[{index}].settings")
+            try:
+                Scenario.model_validate(data)
+            except ValueError as exc:
+                first = exc.errors()[0] if hasattr(exc, "errors") else {"loc": (), "msg": str(exc)}
+                field = ".".join(str(part) for part in first["loc"])
+                raise ValueError(f"timeline[{index}] ({step.month}): {field}: {first['msg']}") from None
+        return self
 
     @model_validator(mode="after")
     def _policy_sectors_exist(self):
@@ -329,3 +369,17 @@ class Scenario(Section):
                 if sector not in names:
                     raise ValueError(f"{field}: unknown sector '{sector}' (allowed: {', '.join(names)})")
         return self
+
+
+def set_field(data: dict[str, Any], dotted: str, value: Any, where: str) -> None:
+    """Set ``value`` at the dotted path ``dotted`` of a scenario's data (a whole section
+    only with a dict), naming ``where`` and the allowed fields when the path does not exist."""
+    node = data
+    *parents, leaf = dotted.split(".")
+    for key in parents:
+        if not isinstance(node.get(key), dict):
+            raise ValueError(f"{where} '{dotted}': no section '{key}'")
+        node = node[key]
+    if leaf not in node or (isinstance(node[leaf], dict) and not isinstance(value, dict)):
+        raise ValueError(f"{where} '{dotted}': unknown field '{leaf}' (allowed: {', '.join(sorted(k for k in node if not isinstance(node[k], dict)))})")
+    node[leaf] = value
