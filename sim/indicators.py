@@ -60,9 +60,21 @@ def rate_by(cells: np.ndarray, axis: int, enum) -> dict[str, float | None]:
     }
 
 
+def non_eu_citizens(cells: np.ndarray) -> np.ndarray:
+    """Eurostat's "non-EU citizens" as the labour force survey sees them: not naturalised,
+    and with papers, since the survey samples households from registers and censuses that
+    miss most people without them."""
+    citizens = cells.copy()
+    citizens[[LegalStatus.NATURALISED, LegalStatus.UNDOCUMENTED]] = 0
+    return citizens
+
+
 def monthly_row(model: "CityModel") -> dict[str, Any]:
-    """The month just run, as one row of the monthly series: cheap aggregates only."""
+    """The month just run, as one row of the monthly series: cheap aggregates only, and the
+    month's survey rates of non-EU citizens and nationals (a replay's yearly series)."""
     month_rates = rates(model.counts.cells[-1])
+    citizens = rates(non_eu_citizens(model.counts.cells[-1]))
+    nationals = rates(model.nationals.counts.cells[-1]) if model.nationals is not None else {}
     return {
         "month": model.month - 1,
         "migrants": model.pop.count(),
@@ -70,6 +82,10 @@ def monthly_row(model: "CityModel") -> dict[str, Any]:
         "newcomers": model.flows.newcomers,
         "leavers": model.flows.leavers,
         **month_rates,
+        "non_eu_citizens_employment_rate": citizens["employment_rate"],
+        "non_eu_citizens_unemployment_rate": citizens["unemployment_rate"],
+        "nationals_employment_rate": nationals.get("employment_rate"),
+        "nationals_unemployment_rate": nationals.get("unemployment_rate"),
         "undocumented_count": int(model.census[LegalStatus.UNDOCUMENTED].sum()),
         "exploited_count": int(np.count_nonzero(model.pop.exploited)),
         "mean_language": _mean(model, model.pop.language),
@@ -103,11 +119,7 @@ def final(model: "CityModel") -> dict[str, Any]:
     window = min(FINAL_WINDOW_MONTHS, len(model.counts.cells))
     cells, by_years = model.counts.window(window)
     headline = rates(cells)
-    # Eurostat's "non-EU citizens" as the labour force survey sees them: not naturalised,
-    # and with papers, since the survey samples households from registers and censuses
-    # that miss most people without them.
-    citizens = cells.copy()
-    citizens[[LegalStatus.NATURALISED, LegalStatus.UNDOCUMENTED]] = 0
+    citizens = non_eu_citizens(cells)
     pop = model.pop
     last = model.month - 1  # the last month run (model.month counts months done)
     working_age = np.flatnonzero(

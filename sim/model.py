@@ -28,39 +28,47 @@ from sim.population import Population
 from sim.records import FirstFormalJob, Flows, MonthlyCounts
 from sim.limits import check_run_size
 from sim.scenario import Scenario, load, with_overrides
+from sim.scenario.schema import get_field
 from sim.states import N_LABOUR, N_STATUS
 
-def _field(params: Scenario, dotted: str) -> Any:
-    value: Any = params
-    for part in dotted.split("."):
-        value = getattr(value, part)
-    return value
-
-
 def calendar_settings(scenario: Scenario, month: int) -> dict[str, Any]:
-    """The fields set in the calendar month of model month ``month`` (warm-up months take
-    month 0's): by the national rules in force (``[law]``, :mod:`sim.rules`), then by the
-    scenario's dated inputs (``[[timeline]]``), the later step of which wins."""
+    """The fields set in the calendar month of model month ``month``: by the national rules
+    in force (``[law]``, :mod:`sim.rules`), then by the scenario's dated inputs
+    (``[[timeline]]``, the later step winning), then, from month 0, by the reform the
+    scenario assumes (``law.reformed``). Warm-up months (negative) take month 0's rules and
+    inputs, without the reform: a reform and its baseline share their warm-up."""
     law = scenario.law
     if law.start is None:
         return {}
-    month = max(month, 0)
-    settings = legal_rules.model_settings(law.rules, law.start, month) if law.rules is not None else {}
-    today = legal_rules.calendar_month(law.start, month).isoformat()[:7]
+    settings = legal_rules.model_settings(law.rules, law.start, max(month, 0)) if law.rules is not None else {}
+    today = legal_rules.calendar_month(law.start, max(month, 0)).isoformat()[:7]
     for step in scenario.timeline:
         if step.month <= today:
             settings.update(step.settings)
+    if month >= 0:
+        settings.update(law.reformed)
     return settings
 
 
+def national_levers(scenario: Scenario, month: int) -> frozenset[str]:
+    """The levers the national rules in force switch on (a regularisation route): the law,
+    not a city's choice, so they run in the warm-up too."""
+    law = scenario.law
+    if law.rules is None:
+        return frozenset()
+    fields = legal_rules.model_settings(law.rules, law.start, max(month, 0))
+    return frozenset(name.split(".")[1] for name in fields if name.startswith("policies."))
+
+
 def in_month(scenario: Scenario, month: int) -> Scenario:
-    """``scenario`` as it stands in model month ``month``: the values that the rules in
-    force and the timeline set there, the scenario's own elsewhere (so a field returns to
-    the scenario's value when the rule that set it expires). The timeline itself is
-    spent: what it sets is in the fields."""
+    """``scenario`` as it stands in model month ``month`` (``calendar_settings``): the
+    values set there, the scenario's own elsewhere (so a field returns to the scenario's
+    value when the rule that set it expires). The timeline and reform are spent: what they
+    set is in the fields."""
     if scenario.law.start is None:
         return scenario
-    return with_overrides(scenario, {**calendar_settings(scenario, month), "timeline": []})
+    return with_overrides(scenario, {**calendar_settings(scenario, month), "timeline": [],
+                                     "law.reformed": {}, "law.assumed_reform": None})
 
 
 def warm_up_key(params: Scenario) -> str:
@@ -102,17 +110,17 @@ class CityModel(mesa.Model):
         """Each month the rules in force or the timeline changed a field: month, calendar month, new values."""
         self.given_scenario = scenario if isinstance(scenario, Scenario) else load(scenario)
         """The scenario as given; ``params`` is it as it stands this month (``in_month``)."""
-        self.params = in_month(self.given_scenario, 0)
+        self.params = in_month(self.given_scenario, -1)
         check_run_size(self.params, migrants, 0)  # the warm-up alone must fit; callers check their horizon
         initial = self.params.population.initial_migrants
         self.initial_migrants = initial if migrants is None else int(migrants)
         self.scale = self.initial_migrants / initial if initial else 1.0
         """Factor applied to the scenario's absolute flows (newcomers per month)."""
         self.sectors = self.params.labour_market.sectors
-        self.mechanisms: list[Mechanism] = self.month_mechanisms(with_levers=False)
         self.started = False
         self.month = -self.params.population.warmup_months
         """Model month: negative during warm-up, 0 at the start of the reported run."""
+        self.mechanisms: list[Mechanism] = self.month_mechanisms(with_levers=False)
         self.pop = Population(capacity=self.initial_migrants)
         self.flows = Flows()
         self.first_formal_job = FirstFormalJob(max_months=1200)
@@ -138,6 +146,7 @@ class CityModel(mesa.Model):
         self.counts = MonthlyCounts()
         self.first_formal_job = FirstFormalJob(max_months=1200)
         self.flows = Flows()
+        self.regularisations = self.regularisation_applications = 0  # a national route runs in the warm-up too
         nationals = self.params.nationals.people(self.scale)
         if nationals > 0:
             # Warmed up here, so that scenarios starting from copies of this city share them.
@@ -157,7 +166,7 @@ class CityModel(mesa.Model):
         if self.started:
             raise RuntimeError("the model has already started")
         if scenario is not None:
-            params = in_month(scenario, self.month)
+            params = in_month(scenario, self.month - 1)
             if warm_up_key(params) != warm_up_key(self.params):
                 raise ValueError("a scenario can replace another at month 0 only if it warms up the same city")
             self.given_scenario, self.params = scenario, params
@@ -173,7 +182,7 @@ class CityModel(mesa.Model):
 
     def month_mechanisms(self, with_levers: bool) -> list[Mechanism]:
         """This model's monthly mechanisms in order (``monthly_mechanisms``)."""
-        return monthly_mechanisms(self.params, with_levers)
+        return monthly_mechanisms(self.params, with_levers, national_levers(self.given_scenario, self.month))
 
     def scaled(self, size: float, item: str, each_month: bool = True) -> int:
         """A lever's size (places, clients, enterprises) for this model's population:
@@ -230,8 +239,8 @@ class CityModel(mesa.Model):
         if now == before:
             return
         params = in_month(self.given_scenario, self.month)
-        changes = {name: _field(params, name) for name in sorted(set(before) | set(now))
-                   if _field(params, name) != _field(self.params, name)}
+        changes = {name: get_field(params, name) for name in sorted(set(before) | set(now))
+                   if get_field(params, name) != get_field(self.params, name)}
         self.params = params
         if not changes:
             return
@@ -254,9 +263,9 @@ class CityModel(mesa.Model):
         if not self.started:
             raise RuntimeError("call start() before stepping a model created with start=False")
         self.advance_month()
-        self.series.append(indicators.monthly_row(self))
-        if self.nationals is not None:
+        if self.nationals is not None:  # first, so that the month's row has the nationals' rates
             self.nationals.step()
+        self.series.append(indicators.monthly_row(self))
 
     def run(self, months: int) -> None:
         for _ in range(months):

@@ -73,10 +73,11 @@ SSE: dict[str, tuple[Mechanism, ...]] = {
 SSE_LEVERS = ("sse_transitional_jobs", "ephemeral_cooperatives", "start_up_support", "reserved_procurement")
 
 
-def monthly_mechanisms(params: "Scenario", with_levers: bool = True) -> list[Mechanism]:
+def monthly_mechanisms(params: "Scenario", with_levers: bool = True, national: frozenset[str] = frozenset()) -> list[Mechanism]:
     """The month's mechanisms in order (module docstring). Without levers (warm-up
-    months) only the baseline runs."""
-    levers = enabled_levers(params) if with_levers else []
+    months) only the baseline runs, and the ``national`` levers: those the national rules
+    switch on (a regularisation route in force), which are the law, not a city's choice."""
+    levers = enabled_levers(params) if with_levers else [spec for spec in enabled_levers(params) if spec.name in national]
     with_sse = with_levers and (
         params.sse.existing_enterprises > 0 or any(getattr(params.policies, name).enabled for name in SSE_LEVERS)
     )
@@ -86,7 +87,7 @@ def monthly_mechanisms(params: "Scenario", with_levers: bool = True) -> list[Mec
         if with_sse:
             steps += SSE.get(phase, ())
         steps += [mechanism for spec in levers if spec.phase == phase for mechanism in spec.mechanisms]
-    if levers:
+    if with_levers and levers:
         steps.append(follow_up)
     return steps
 

@@ -12,6 +12,7 @@ from functools import cache
 
 import pytest
 
+from sim.model import in_month
 from sim.scenario import load
 from sim.scenario.policies import Policies
 
@@ -44,7 +45,8 @@ def test_the_levers_are_the_policy_tables():
 @pytest.mark.parametrize(("city", "lever"), list(cases()))
 def test_city_ships_a_scenario_enabling_exactly_that_lever(city, lever):
     name = f"{city}/{file_name(lever)}"
-    lever_scenario, baseline = scenario(name), scenario(f"{city}/baseline")
+    # As they stand in month 0: a reform a scenario assumes (law.reformed) is in force then.
+    lever_scenario, baseline = in_month(scenario(name), 0), in_month(scenario(f"{city}/baseline"), 0)
 
     assert lever_scenario.meta.city == city, f"{name} names city {lever_scenario.meta.city!r}"
     table = getattr(lever_scenario.policies, lever)

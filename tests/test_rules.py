@@ -102,7 +102,7 @@ def test_a_one_off_window_opens_in_the_month_its_rule_takes_effect():
 def test_bad_law_sections_get_one_line_errors():
     base = load("barcelona/baseline")
     for overrides, named in (({"law.rules": "XX", "law.start": "2024-01"}, "allowed: BE"),
-                             ({"law.rules": "ES"}, "law.rules needs law.start"),
+                             ({"law.rules": "ES", "law.start": None}, "law.rules needs law.start"),
                              ({"law.rules": "ES", "law.start": "2024-13"}, "law.start")):
         with pytest.raises(ScenarioError, match=named) as error:
             with_overrides(base, overrides)
@@ -139,7 +139,7 @@ def test_a_timeline_sets_its_inputs_from_their_calendar_month():
     # 2016 for the migrants and for the nationals, who share the labour market.
     timeline = [{"month": "2015-01", "settings": {"inflow.newcomers_per_month": 2 * 55.0}},
                 {"month": "2016-01", "settings": {"labour_market.openings_scale": 0.5}}]
-    model, seen = _month_by_month("liege/baseline", {"inflow.newcomers_per_month": 55.0, "law.start": "2014-11",
+    model, seen = _month_by_month("liege/baseline", {"inflow.newcomers_per_month": 55.0, "law.rules": None, "law.start": "2014-11",
                                                       "timeline": timeline}, 15,
                                   lambda p: (p.inflow.newcomers_per_month, p.labour_market.openings_scale))
     scale = load("liege/baseline").labour_market.openings_scale
@@ -152,7 +152,7 @@ def test_a_timeline_sets_its_inputs_from_their_calendar_month():
 def test_bad_timelines_get_one_line_errors_naming_the_step():
     base = load("liege/baseline")
     step = {"month": "2015-01", "settings": {"inflow.newcomers_per_month": 10.0}}
-    for overrides, named in (({"timeline": [step]}, "needs law.start"),
+    for overrides, named in (({"law.rules": None, "law.start": None, "timeline": [step]}, "needs law.start"),
                              ({"law.start": "2014-01", "timeline": [{**step, "settings": {"inflow.nobody": 1.0}}]},
                               r"timeline\[0\].settings 'inflow.nobody': unknown field 'nobody' \(allowed: newcomers_per_month"),
                              ({"law.start": "2014-01", "timeline": [{**step, "settings": {"asylum.recognition_rate": 1.5}}]},

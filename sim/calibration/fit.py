@@ -27,7 +27,7 @@ import pandas as pd
 import pyabc
 
 from sim.calibration.targets import (
-    CALIBRATION_DIR, FreeParameter, Target, free_parameters, metric_value, presets, targets,
+    CALIBRATION_DIR, FreeParameter, Target, fit_calendar, free_parameters, metric_value, presets, targets,
 )
 from sim.model import CityModel
 from sim.provenance import code_version
@@ -77,7 +77,8 @@ class Simulator:
 
     def __call__(self, parameters: dict[str, float]) -> dict[str, float]:
         overrides = {_dotted(key): float(value) for key, value in parameters.items()}
-        params = with_overrides(validate(self.scenario, source="calibration"), overrides)
+        scenario = validate(self.scenario, source="calibration")
+        params = with_overrides(scenario, {**overrides, **fit_calendar(scenario, self.months)})
         seed = int(np.random.randint(0, 2**31 - 1))  # pyabc seeds numpy's global generator
         model = CityModel(params, rng=seed, migrants=self.migrants)
         model.run(self.months)

@@ -6,9 +6,14 @@ import csv
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 CALIBRATION_DIR = Path(__file__).resolve().parents[2] / "calibration"
+FIT_YEAR = 2023
+"""The year of the cross-section the presets are fitted to (targets.csv's figures)."""
 
 
 @dataclass(frozen=True)
@@ -91,3 +96,14 @@ def metric_value(results: dict[str, Any], dotted: str) -> float | None:
             raise KeyError(f"no indicator '{dotted}' in the results")
         node = node[part]
     return None if node is None else float(node)
+
+
+def fit_calendar(scenario: "Scenario", months: int) -> dict[str, str]:
+    """Overrides that put a run's final 12 months, where indicators are measured, in
+    ``FIT_YEAR``, under the rules in force through the years before it: a preset that
+    names its national rules starts ``months`` before the end of ``FIT_YEAR``. Without
+    rules the scenario has no calendar and nothing changes."""
+    if scenario.law.rules is None:
+        return {}
+    first = FIT_YEAR * 12 + 12 - months  # months since year 0 of month 0
+    return {"law.start": f"{first // 12}-{first % 12 + 1:02d}"}

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from sim.scenario.schema import Scenario, set_field
+from sim.scenario.schema import Scenario, get_field, set_field
 
 #: Where scenario names such as ``liege/baseline`` are looked up. ``PATHWAYS_SCENARIOS``
 #: overrides it (for example to keep a city's own files outside the repository).
@@ -70,7 +70,7 @@ def load(name_or_path: str | Path) -> Scenario:
     """Read, merge and validate a scenario."""
     path = resolve(name_or_path)
     merged = _read_with_extends(path, chain=())
-    return validate(merged, source=str(path))
+    return _follows_its_rules(validate(merged, source=str(path)), str(path))
 
 
 def from_text(text: str, source: str = "uploaded scenario") -> Scenario:
@@ -93,7 +93,25 @@ def from_text(text: str, source: str = "uploaded scenario") -> Scenario:
         data = deep_merge(_read_with_extends(resolve(parent), chain=()), data)
     if calibration is not None:
         data = deep_merge(data, _fitted(Path(source), calibration))
-    return validate(data, source=source)
+    return _follows_its_rules(validate(data, source=source), source)
+
+
+def _follows_its_rules(scenario: Scenario, source: str) -> Scenario:
+    """Refuse a scenario file whose own value of a field differs from the national rules it
+    names, in force at its start: the rules would silently replace it. A change of law is
+    an assumed reform and says so (``law.assumed_reform``, ``law.reformed``)."""
+    law = scenario.law
+    if law.rules is None:
+        return scenario
+    from sim.rules import model_settings
+
+    for dotted, value in model_settings(law.rules, law.start, 0).items():
+        own = get_field(scenario, dotted)
+        if own != value:
+            raise ScenarioError(f"{source}: {dotted} = {own!r}, but the rules {law.rules} in force in {law.start} set "
+                                f"{value!r}; a scenario assuming a national reform puts it in law.reformed and says "
+                                "what it assumes in law.assumed_reform")
+    return scenario
 
 
 def validate(data: dict[str, Any], source: str = "<scenario>") -> Scenario:

@@ -69,11 +69,21 @@ class Law(Section):
 
     rules: Annotated[str, Field(pattern=r"^[A-Z]{2}(-[A-Z]{2})?$")] | None = None
     start: Annotated[str, Field(pattern=CALENDAR_MONTH)] | None = None
+    assumed_reform: Annotated[str, Field(min_length=10, max_length=500)] | None = None
+    """What a scenario assumes the country changed in its law, in words ("if Belgium gave
+    a permit to exploited workers who denounce their employer..."); the report shows it."""
+    reformed: dict[str, float | int | bool | str] = {}
+    """The fields the assumed reform sets over the rules in force, from month 0 on (the
+    warm-up runs under the real rules, so a reform and its baseline share their warm-up)."""
 
     @model_validator(mode="after")
     def _rules_need_a_start(self):
         if self.rules is not None and self.start is None:
             raise ValueError("law.rules needs law.start, the calendar month of model month 0 (for example rules = \"ES\", start = \"2024-01\")")
+        if (self.assumed_reform is None) != (not self.reformed):
+            raise ValueError("law.assumed_reform and law.reformed go together: a reform says what it assumes, in words, and which fields it sets")
+        if self.reformed and self.rules is None:
+            raise ValueError("law.reformed: a reform changes national rules, so it needs law.rules (without rules, set the fields themselves)")
         if self.rules is not None:
             from sim.rules import available
 
@@ -334,25 +344,28 @@ class Scenario(Section):
 
     @model_validator(mode="after")
     def _timeline_applies(self):
-        """Each step's fields exist and every step, on top of the earlier ones, gives a
-        valid scenario, so that a run never meets a bad value in a later month."""
-        if not self.timeline:
-            return self
-        if self.law.start is None:
+        """Each timeline step's fields and the reform's exist and every step, on top of the
+        earlier ones, gives a valid scenario, so that a run never meets a bad value later."""
+        if self.timeline and self.law.start is None:
             raise ValueError("timeline: needs law.start, the calendar month of model month 0")
         months = [step.month for step in self.timeline]
         if months != sorted(set(months)):
             raise ValueError(f"timeline: months must be distinct and in calendar order (got {', '.join(months)})")
         data = self.model_dump(mode="python", exclude={"timeline"})
-        for index, step in enumerate(self.timeline):
-            for dotted, value in step.settings.items():
-                set_field(data, dotted, value, where=f"timeline[{index}].settings")
+        data["law"]["reformed"], data["law"]["assumed_reform"] = {}, None
+        steps = [(f"timeline[{index}] ({step.month})", f"timeline[{index}].settings", step.settings)
+                 for index, step in enumerate(self.timeline)]
+        if self.law.reformed:
+            steps.append(("law.reformed", "law.reformed", self.law.reformed))
+        for label, where, settings in steps:
+            for dotted, value in settings.items():
+                set_field(data, dotted, value, where=where)
             try:
                 Scenario.model_validate(data)
             except ValueError as exc:
                 first = exc.errors()[0] if hasattr(exc, "errors") else {"loc": (), "msg": str(exc)}
                 field = ".".join(str(part) for part in first["loc"])
-                raise ValueError(f"timeline[{index}] ({step.month}): {field}: {first['msg']}") from None
+                raise ValueError(f"{label}: {field}: {first['msg']}") from None
         return self
 
     @model_validator(mode="after")
@@ -383,3 +396,11 @@ def set_field(data: dict[str, Any], dotted: str, value: Any, where: str) -> None
     if leaf not in node or (isinstance(node[leaf], dict) and not isinstance(value, dict)):
         raise ValueError(f"{where} '{dotted}': unknown field '{leaf}' (allowed: {', '.join(sorted(k for k in node if not isinstance(node[k], dict)))})")
     node[leaf] = value
+
+
+def get_field(scenario: "Scenario", dotted: str) -> Any:
+    """The value at the dotted path ``dotted`` of a scenario (``"asylum.recognition_rate"``)."""
+    value: Any = scenario
+    for part in dotted.split("."):
+        value = getattr(value, part)
+    return value
