@@ -2,7 +2,7 @@
 
 import solara
 
-from dashboards import calibration, compare, explore, pathways, runs
+from dashboards import calibration, compare, explore, pathways, replay, runs
 
 TITLE = "Inclusion pathways: migrants, cities and the social economy"
 
@@ -34,4 +34,5 @@ routes = [
     solara.Route(path="pathways", component=pathways.Page, label="Pathways"),
     solara.Route(path="runs", component=runs.Page, label="Runs"),
     solara.Route(path="calibration", component=calibration.Page, label="Calibration"),
+    solara.Route(path="replay", component=replay.Page, label="Replay"),
 ]

@@ -1,16 +1,19 @@
-"""Explore: one city, its levers as controls, a live run, and inspectors for one migrant and one SSE enterprise."""
+"""Explore: one city, its levers as controls, a live run, inspectors for one migrant and one SSE
+enterprise, and the national rules in force."""
 
 import threading
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import solara
 from solara.lab import task
 
 from dashboards import settings
 from dashboards.widgets import NumberInput, Plot, ScenarioEditor, Table, edited, record_frame
 from sim import figures
+from sim import rules as legal_rules
 from sim.experiments.compare import SERIES
 from sim.model import CityModel
 from sim.pathways import PathwayTracker
@@ -188,6 +191,29 @@ def EnterpriseInspector(run: LiveRun):
 
 
 @solara.component
+def RulesInForce(run: LiveRun):
+    """The national rules the run is under this calendar month, with their legal sources,
+    the reform it assumes, and the months the rules changed a field."""
+    with run.lock:
+        law, month, changes = run.model.given_scenario.law, max(run.model.month, 0), list(run.model.calendar_changes)
+    if law.rules is None:
+        solara.Markdown("This scenario names no national rules: its own values hold (see its file). "
+                        "`pathways rules CODE` lists a country's rules.")
+        return
+    today = legal_rules.month_end(law.start, month)
+    solara.Markdown(f"**{law.rules}** rules in force on {today.isoformat()} (month {month}; month 0 is {law.start}). "
+                    "Each rule with its legal source and dates; a rule 'not encoded' is documentation of what the model "
+                    "leaves out. All of them: docs/rules.md.")
+    if law.assumed_reform:
+        solara.Warning(f"Assumed national reform: {law.assumed_reform}")
+    Table(pd.DataFrame(legal_rules.table(law.rules, today)))
+    if changes:
+        solara.Markdown("**Months the rules or the timeline changed a field**")
+        Table(pd.DataFrame([{"month": c["month"], "calendar month": c["calendar_month"],
+                             "changes": ", ".join(f"{k} = {v}" for k, v in c["changes"].items())} for c in changes]))
+
+
+@solara.component
 def Page():
     solara.Title("Explore · Inclusion pathways")
     with solara.Sidebar():
@@ -213,3 +239,5 @@ def Page():
             MigrantInspector(run)
         with solara.lab.Tab("An SSE enterprise"):
             EnterpriseInspector(run)
+        with solara.lab.Tab("Rules in force"):
+            RulesInForce(run)

@@ -230,6 +230,34 @@ def validate(
 
 
 @app.command()
+def replay(
+    preset: Annotated[str, typer.Argument(help="Preset to replay: eu27, liege, paris, barcelona or prato.")],
+    first: Annotated[int, typer.Option("--from", help="First calendar year (2014 or later).")] = 2014,
+    last: Annotated[int, typer.Option("--to", help="Last calendar year (2024 at most).")] = 2024,
+    reps: Reps = 10, workers: Workers = 1, seed: RootSeed = 1, migrants: Migrants = None, db: DbOption = None,
+    reports: Annotated[Path | None, typer.Option(help="Folder for the report (default: calibration/reports).")] = None,
+) -> None:
+    """Replay a preset year by year from its country's published inputs (newcomers by
+    reason, recognition, labour demand), without refitting, and write the report
+    (calibration/reports/replay-PRESET.md): non-EU citizens' employment and unemployment,
+    simulated against published, with the mean absolute error."""
+    from sim.calibration import replay as history
+    from sim.experiments.api import Settings
+
+    settings = Settings(reps, 12, seed, migrants, workers, None, db, None)
+    result = _guarded(lambda progress: history.replay(preset, first, last, settings, progress))
+    path = _guarded(lambda _: history.write(result, reports or history.REPORTS_DIR), progress=False)
+    shown = result.table.assign(published=result.table.published * 100, simulated=result.table.simulated * 100,
+                                error=result.table.error * 100)
+    console.print(_frame_table(shown[["label", "year", "published", "simulated", "error"]],
+                               f"Replay of {preset}, {first}-{last} ({result.runs} runs), %"))
+    errors_ = history.mean_absolute_errors(result.table)
+    console.print("Mean absolute error: " + "; ".join(f"{history.COMPARED[name][2]} {100 * value:.1f} points"
+                                                      for name, value in errors_.items()))
+    console.print(f"Wrote {path}")
+
+
+@app.command()
 def experiments(db: DbOption = None) -> None:
     """List the experiments stored in the results database."""
     from sim.experiments import store

@@ -27,6 +27,7 @@ PAGES = [
     ("pathways", "Pathways through the city"),
     ("runs", "Stored experiments"),
     ("calibration", "Calibration: the model against published statistics"),
+    ("replay", "Replay: the years the model was not fitted to"),
 ]
 
 
@@ -78,9 +79,17 @@ def test_pages_show_their_content(server, context):
     page.locator("td", has_text="months_in_city").first.wait_for()
     screenshot(watched, "explore-migrant")
 
+    _tab(page, "Rules in force")
+    page.get_by_text("BE rules in force on").wait_for()
+    page.locator("td", has_text="Loi de 1980").first.wait_for()
+
     open_page(watched, server, "calibration", "Calibration: the model against published statistics")
     page.locator(".figure-calibration-targets img").wait_for()
     page.locator(".figure-calibration-curve img").wait_for()
+
+    open_page(watched, server, "replay", "Replay: the years the model was not fitted to")
+    page.locator(".figure-replay-series img").wait_for()
+    page.get_by_text("Mean absolute error").wait_for()
 
     open_page(watched, server, "pathways", "Pathways through the city")
     type_into(page, "Months", "24")

@@ -345,3 +345,6 @@ def test_comparison_report_is_self_contained_and_escapes_labels(tmp_path):
     raw = view.comparison.summary
     assert rate == pytest.approx(100 * raw[(raw.indicator == "employment_rate") & (raw.scenario == "liege/baseline")]["mean"].iloc[0])
     assert 20 < rate < 90  # a percentage, not a fraction
+    # The law each scenario ran under, with its legal sources; an unknown label is named as such.
+    assert "rules <b>BE</b> from 2024-01" in page and "Loi de 1980" in page
+    assert "the scenario file is not available here" in page

@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from sim import figures
+from sim import rules as legal_rules
 from sim.experiments import store
 from sim.experiments.compare import HEADLINE, SERIES, Comparison, compare, series_bands
+from sim.scenario import ScenarioError, content_hash, load, with_overrides
 
 _KIND = {name: kind for name, _, kind in HEADLINE}
 _TITLE = {name: title for name, title, _ in HEADLINE}
@@ -73,6 +75,34 @@ def summary_table(view: ComparisonView) -> pd.DataFrame:
 
 def comparison_csv(view: ComparisonView) -> str:
     return summary_table(view).to_csv(index=False)
+
+
+def rules_html(spec: dict) -> str:
+    """Each compared scenario's national rules at its start, with their legal sources, and
+    the reform it assumes; read from the scenario files, so a file changed since the runs
+    is named as such."""
+    parts = []
+    for entry in spec["scenarios"]:
+        label = html.escape(entry["label"])
+        try:
+            scenario = with_overrides(load(entry["label"]), entry["overrides"])
+        except ScenarioError:
+            parts.append(f"<p><b>{label}</b>: the scenario file is not available here.</p>")
+            continue
+        law = scenario.law
+        if law.rules is None:
+            parts.append(f"<p><b>{label}</b>: no national rule set; the scenario's own values hold.</p>")
+            continue
+        changed = "" if content_hash(scenario) == entry["sha256"] else " <b>(the file has changed since the runs)</b>"
+        reform = f"<br><b>Assumed national reform:</b> {html.escape(law.assumed_reform)}" if law.assumed_reform else ""
+        rows = "".join(f"<tr><td>{html.escape(r['topic'])}</td><td>{html.escape(r['rule'])}</td>"
+                       f"<td>{html.escape(r['in the model'])}</td><td>{html.escape(r['in force'])}</td>"
+                       f"<td><small>{html.escape(r['source'])}</small></td></tr>"
+                       for r in legal_rules.table(law.rules, legal_rules.month_end(law.start, 0)))
+        parts.append(f"<p><b>{label}</b>: rules <b>{html.escape(law.rules)}</b> from {html.escape(law.start)}, switching "
+                     f"on each rule's dates during the run{changed}.{reform}</p><table><tr><th>topic</th><th>rule</th>"
+                     f"<th>in the model</th><th>in force</th><th>source</th></tr>{rows}</table>")
+    return "".join(parts)
 
 
 def comparison_html(view: ComparisonView) -> str:
@@ -166,6 +196,10 @@ number of replications.</small></p>
 <th>extra taxes and contributions</th><th>net benefit</th></tr>{level_rows}</table>
 <p><small>Against the counterfactual, over the run. City: the municipality and its social-welfare centre; region:
 regions, départements, Länder; national: the state and social security; eu: EU funds co-financing a lever.</small></p>
+<h2>The law the scenarios run under</h2>
+{rules_html(spec)}
+<p><small>Rules "not encoded" document what the model leaves out. Every rule, its source and its dates:
+docs/rules.md.</small></p>
 <h2>Over time</h2>
 <img alt="indicators over time" src="data:image/png;base64,{base64.b64encode(bands_png).decode()}">
 <h2>Differences from the counterfactual</h2>

@@ -1,0 +1,32 @@
+"""Replay: each preset run from 2014 with each year's published inputs, against the
+published series it was never fitted to (``pathways replay`` writes what this page reads)."""
+
+import solara
+
+from dashboards import settings
+from dashboards.widgets import Plot, Table
+from sim.calibration import replay
+
+preset = solara.reactive("eu27")
+
+
+@solara.component
+def Page():
+    solara.Title("Replay · Inclusion pathways")
+    solara.Markdown("## Replay: the years the model was not fitted to")
+    solara.Select("Preset", value=preset, values=list(replay.PRESET_GEO))
+    try:
+        table, inputs = replay.read(settings.known(preset.value, list(replay.PRESET_GEO), "preset"))
+    except (FileNotFoundError, ValueError) as exc:
+        solara.Warning(str(exc))
+        return
+    errors = replay.mean_absolute_errors(table)
+    solara.Markdown(
+        f"`{preset.value}/baseline` run month by month from January {table.year.min()}, each year's newcomers, "
+        "recognition rate and labour demand taken from the published series, the national rules as they were. "
+        "The parameters are the 2023 fit's, **not refitted**: every other year is out of sample. Mean absolute error: "
+        + "; ".join(f"{replay.COMPARED[name][2]} {100 * value:.1f} points" for name, value in errors.items()) + ".")
+    Plot(replay.figure(preset.value, table), "replay-series")
+    Table(table[["label", "year", "published", "simulated", "low", "high", "error"]], digits=3)
+    solara.Markdown("**Inputs, year by year** (calibration/replay/README.md gives their sources)")
+    Table(inputs, digits=3)

@@ -1,0 +1,74 @@
+"""The historical replay: yearly inputs from the published series, scaled from the fitted
+2023 city, and the command that runs it out of sample and writes its report."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.calibration import replay
+from sim.calibration.targets import FIT_YEAR
+from sim.scenario import load
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("preset", list(replay.PRESET_GEO))
+def test_the_fit_year_inputs_are_the_presets_own(preset):
+    # Every input is the preset's value times the published series' ratio to 2023, so the
+    # replay's 2023 is the fitted city, whatever the series' levels.
+    base = load(f"{preset}/baseline")
+    years = range(2014, 2025)
+    inputs, _ = replay.yearly_inputs(preset, base, years, {year: 1.0 for year in years})
+    fit = inputs.set_index("year").loc[FIT_YEAR]
+    assert fit.newcomers_per_month == pytest.approx(base.inflow.newcomers_per_month)
+    for reason in replay.REASON_SERIES:
+        assert fit[f"share_{reason}"] == pytest.approx(getattr(base.inflow.reason_shares, reason))
+    assert fit.recognition_rate == pytest.approx(base.asylum.recognition_rate)
+
+
+def test_the_2015_asylum_arrivals_show_in_the_inputs():
+    # First-time asylum applicants in the EU: 1.22 million in 2015 against 0.53 million in
+    # 2014 (calibration/replay/newcomers.csv): the asylum newcomers more than double.
+    base = load("eu27/baseline")
+    inputs, _ = replay.yearly_inputs("eu27", base, range(2014, 2017), {y: 1.0 for y in range(2014, 2017)})
+    asylum = (inputs.newcomers_per_month * inputs.share_asylum).to_numpy()
+    assert asylum[1] > 2 * asylum[0]
+
+
+def test_labour_demand_follows_the_nationals_employment():
+    # Spain's nationals' employment rose by several points from 2015 to 2023: the openings
+    # scale that reproduces 2015 is lower than the fitted one, and 2023's is the fitted one
+    # within the measurement noise of two seeds at 5,000 nationals (about 1 point of
+    # employment, a few hundredths of the scale).
+    base = load("barcelona/baseline")
+    demand = replay.labour_demand("barcelona", base, range(2015, 2024), seed=3, people=5_000)
+    scale = base.labour_market.openings_scale
+    assert demand[2015] < demand[2023]
+    assert demand[2023] == pytest.approx(scale, rel=0.1)
+    nationals = replay.published("barcelona").query("citizen == 'NAT'").set_index("year").employment_rate_pct
+    assert nationals.loc[2015] < nationals.loc[2023] - 3  # the premise of the test
+
+
+def test_the_replay_command_writes_its_report_without_refitting(tmp_path):
+    fitted = (ROOT / "calibration" / "fitted" / "liege.toml").read_text()
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    done = subprocess.run([sys.executable, "-m", "sim", "replay", "liege", "--from", "2022", "--to", "2024", "--reps", "2",
+                           "--migrants", "2000", "--db", db, "--reports", str(tmp_path)],
+                          capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "Mean absolute error" in done.stdout
+    assert "**Not refitted**" in (tmp_path / "replay-liege.md").read_text()
+    table, inputs = replay.read("liege", tmp_path)
+    assert sorted(table.year.unique()) == [2022, 2023, 2024] and list(inputs.year) == [2022, 2023, 2024]
+    assert np.isfinite(table.simulated).all() and table.published.notna().all()
+    # An out-of-sample test: the fitted parameters are as they were.
+    assert (ROOT / "calibration" / "fitted" / "liege.toml").read_text() == fitted
+
+
+def test_bad_replay_requests_get_one_line_errors():
+    for args, named in ((["replay", "atlantis"], "allowed: eu27"), (["replay", "liege", "--from", "2010"], "2014 to 2024")):
+        done = subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, timeout=300, cwd=ROOT)
+        assert done.returncode == 2 and named in done.stderr and "Traceback" not in done.stderr
