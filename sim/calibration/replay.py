@@ -23,6 +23,7 @@ absolute error (``write``), as ``sim.calibration.report`` does for the fit.
 """
 
 import csv
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,15 +121,18 @@ def _ratio(series: pd.Series, year: int) -> tuple[float, int | None]:
     return float(known.loc[used] / known.loc[FIT_YEAR]), used
 
 
-def _note(notes: list[str], what: str, year: int, used: int | None) -> None:
+def _note(notes: dict[str, dict[str, list[int]]], what: str, year: int, used: int | None) -> None:
+    """Record, per input, the years whose figure is not published and what stood in."""
     if used is None:
-        note = f"{what}: no published {FIT_YEAR} figure to scale from; held at the preset's value every year"
+        notes.setdefault(what, {}).setdefault(f"held at the preset's value (no {FIT_YEAR} figure to scale from)", []).append(year)
     elif used != year:
-        note = f"{what}: no published figure for {year}; {used}'s is used"
-    else:
-        return
-    if note not in notes:
-        notes.append(note)
+        notes.setdefault(what, {}).setdefault(f"{used}'s figure used", []).append(year)
+
+
+def _notes(notes: dict[str, dict[str, list[int]]]) -> list[str]:
+    """One line per input and stand-in: the years, in order."""
+    return [f"{what}: not published for {', '.join(map(str, years))}; {standin}"
+            for what, standins in notes.items() for standin, years in standins.items()]
 
 
 def yearly_inputs(preset: str, base: Scenario, years: range, demand: dict[int, float]) -> tuple[pd.DataFrame, list[str]]:
@@ -136,7 +140,7 @@ def yearly_inputs(preset: str, base: Scenario, years: range, demand: dict[int, f
     data = flows(preset)
     data["asylum_positive_rate"] = data.asylum_first_instance_positive / data.asylum_first_instance_decisions
     shares = base.inflow.reason_shares
-    rows, notes = [], []
+    rows, notes = [], {}
     for year in years:
         by_reason = {}
         for reason, column in REASON_SERIES.items():
@@ -155,7 +159,7 @@ def yearly_inputs(preset: str, base: Scenario, years: range, demand: dict[int, f
             **{column: data[column].get(year, np.nan) for column in REASON_SERIES.values()},
             "asylum_positive_rate": data.asylum_positive_rate.get(year, np.nan),
         })
-    return pd.DataFrame(rows), notes
+    return pd.DataFrame(rows), _notes(notes)
 
 
 def timeline(inputs: pd.DataFrame) -> list[dict[str, Any]]:
@@ -174,7 +178,7 @@ def timeline(inputs: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def labour_demand(preset: str, base: Scenario, years: range, seed: int, people: int = 20_000,
-                  notes: list[str] | None = None) -> dict[int, float]:
+                  notes: dict[str, dict[str, list[int]]] | None = None) -> dict[int, float]:
     """Each year's openings scale: the one at which the model's nationals' employment
     rate differs from its value at the preset's scale by the published change since 2023.
 
@@ -218,10 +222,10 @@ def replay(preset: str, first_year: int, last_year: int, settings: Settings, pro
                           "first not after last)")
     base = load(f"{preset}/baseline")
     years = range(first_year, last_year + 1)
-    demand_notes: list[str] = []
+    demand_notes: dict[str, dict[str, list[int]]] = {}
     demand = labour_demand(preset, base, years, settings.seed, notes=demand_notes)
     inputs, notes = yearly_inputs(preset, base, years, demand)
-    notes += demand_notes
+    notes += _notes(demand_notes)
     point = {"law.start": f"{first_year}-01", "timeline": timeline(inputs)}
     months = 12 * len(years)
     run_settings = Settings(settings.replications, months, settings.seed, settings.migrants, settings.workers,
@@ -333,8 +337,12 @@ def write(replay_: Replay, folder: Path = REPORTS_DIR) -> Path:
 
 
 def _misses(replay_: Replay) -> list[str]:
-    """The years where the simulated rate is off by more than 3 points, one line each."""
+    """The years off by more than 3 points, then why (``why_missed.toml``)."""
     off = replay_.table[replay_.table.error.abs() > 0.03]
-    if off.empty:
-        return ["Every compared year is within 3 points of the published figure."]
-    return [f"- {row.label}, {row.year}: {100 * row.error:+.1f} points" for row in off.itertuples(index=False)]
+    lines = [f"Years off by more than 3 points: {len(off)} of {int(replay_.table.error.notna().sum())} compared."]
+    for label, rows in off.groupby("label", sort=False):
+        lines.append(f"- {label}: " + ", ".join(f"{row.year} {100 * row.error:+.1f}" for row in rows.itertuples(index=False)))
+    why = tomllib.loads((DATA_DIR / "why_missed.toml").read_text(encoding="utf-8"))
+    lines += ["", why["presets"].get(replay_.preset, "Not explained yet."), "", "Common to every preset:", ""]
+    lines += [f"- {reason}" for reason in why["common"]]
+    return lines
