@@ -67,7 +67,7 @@ BASELINE: dict[str, tuple[Mechanism, ...]] = {
 }
 """The baseline month by phase."""
 SSE: dict[str, tuple[Mechanism, ...]] = {
-    "economy": (sse.sse_economy, sse.sse_learning, sse.sse_activity),
+    "economy": (sse.sse_economy, sse.sse_learning),
 }
 """The SSE enterprises' month, in the scenarios that have any (their books open first)."""
 SSE_LEVERS = ("sse_transitional_jobs", "ephemeral_cooperatives", "start_up_support", "reserved_procurement")

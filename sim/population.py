@@ -63,12 +63,16 @@ COLUMNS: dict[str, Column] = {
     "exploited": Column(np.bool_, False, "working undeclared for an exploitative employer (guide §2.10.1)"),
     "first_formal_job_month": Column(np.int32, NO_MONTH, "month of the first declared job in the city"),
     "sse_enterprise": Column(np.int32, -1, "index of the SSE enterprise in model.sse_enterprises, -1 if none"),
-    "sse_activity_months": Column(np.int16, 0, "uninterrupted months of activity in the SSE (for regularisation)"),
     "programme_end_month": Column(np.int32, NO_MONTH, "end of the current programme: training, SSE spell, cohort"),
     "partner_programme": Column(np.int8, -1, "programme (labour_market.PARTNER_PROGRAMMES) whose partners give priority"),
     "partner_priority_until_month": Column(np.int32, NO_MONTH, "last month of priority on the partner employers' openings"),
     "regularisation_filed_month": Column(np.int32, NO_MONTH, "month a pending regularisation application was filed"),
     "regularisation_refused_month": Column(np.int32, NO_MONTH, "month the last regularisation application was refused"),
+    "regularisation_advised": Column(np.bool_, False, "advised by the city's regularisation advice service"),
+    "host_months": Column(
+        np.int16, -1, "-1 unless a resident of an approved host organisation (OACAS, CASF L265-1); then the "
+        "uninterrupted months of solidarity activity there (the OACAS clock)"
+    ),
     "mentored_until_month": Column(np.int32, NO_MONTH, "last month of mentoring (guide §2.8.1)"),
     "one_stop_shop_month": Column(np.int32, NO_MONTH, "month of the last visit to the one-stop shop or referral"),
     "id_card": Column(np.bool_, False, "holds a municipal identity card (guide §2.1.1.3)"),

@@ -38,7 +38,7 @@ from sim.mechanisms.jobs import declare_members, join_enterprise, leave_enterpri
 from sim.mechanisms.labour_market import hire_by_rule
 from sim.mechanisms.language import A2
 from sim.mechanisms.work_authorisation import work_authorised
-from sim.states import IS_SSE, LabourState, LegalStatus
+from sim.states import LabourState, LegalStatus
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -175,14 +175,6 @@ def output_eur_per_month(model: "CityModel", rows: np.ndarray) -> np.ndarray:
     pop = model.pop
     productivity = 0.5 + 0.5 * pop.language[rows] + np.minimum(0.5, 0.02 * pop.bridging_ties[rows])
     return productivity * model.params.sse.market_sales_eur_per_worker_month
-
-
-def sse_activity(model: "CityModel", rng: np.random.Generator) -> None:
-    """Count uninterrupted months of SSE activity (the OACAS clock, guide §2.10.2)."""
-    pop = model.pop
-    active = IS_SSE[pop.labour]
-    pop.sse_activity_months[active] += 1
-    pop.sse_activity_months[~active] = 0
 
 
 def alive_enterprises(model: "CityModel") -> list[SSEEnterprise]:

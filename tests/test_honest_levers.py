@@ -40,7 +40,10 @@ def _check_month(model: CityModel, name: str) -> None:
     assert 0 <= model.flows.openings_filled - np.count_nonzero(started) <= model.flows.leavers, name
     self_employed = (pop.labour == LabourState.SELF_EMPLOYED) & (pop.labour_since_month == month)
     assert 0 <= model.flows.self_employment_starts - np.count_nonzero(self_employed) <= model.flows.leavers, name
-    in_sse = np.flatnonzero(IS_SSE[pop.labour])
+    # Residents of an approved host organisation (OACAS, an Emmaus community) are in unpaid
+    # solidarity activity outside the SSE enterprises' accounts; everyone else in the SSE's
+    # states belongs to an enterprise alive.
+    in_sse = np.flatnonzero(IS_SSE[pop.labour] & (pop.host_months < 0))
     enterprise = pop.sse_enterprise[in_sse]
     assert np.all(enterprise >= 0), name
     assert all(model.sse_enterprises[i].alive for i in np.unique(enterprise)), name

@@ -57,6 +57,8 @@ def test_every_lever_switched_off_reproduces_the_baseline_exactly():
         "policies.mentoring.places": 9,
         "policies.regularisation.regime": "none",
         "policies.regularisation.approval_probability": 0.1,
+        "policies.oacas_host_support.places": 7,
+        "policies.regularisation_advice.clients_per_month": 9,
         "policies.union_contact_points.contact_points": 9,
         "policies.municipal_id_card.uptake_rate_per_month": 0.9,
         "policies.anti_discrimination.covered_employer_share": 1.0,
@@ -348,7 +350,10 @@ def test_mentoring_places_bind_and_mentees_get_hired_more():
 
 def _regularise_once(regime: str, prepare, months_after: int = 0, **params) -> tuple[CityModel, np.ndarray]:
     # Everyone eligible applies and is decided at once (no processing time, ample capacity).
-    overrides = {"policies__regularisation__regime": regime, "policies__regularisation__application_rate_per_month": 1.0,
+    # Liège runs under Belgian rules, which set the regime to none: without them, the
+    # scenario's regime holds.
+    overrides = {"law__rules": None, "policies__regularisation__regime": regime,
+                 "policies__regularisation__application_rate_per_month": 1.0,
                  "policies__regularisation__approval_probability": 1.0,
                  "policies__regularisation__min_processing_months": 0.0,
                  "policies__regularisation__decisions_per_month": 1_000_000, **params}
@@ -365,18 +370,43 @@ def test_no_regime_means_no_regularisation_through_work():
     assert model.regularisations == 0
 
 
-def test_oacas_needs_three_years_of_solidarity_activity_or_presence_activity_and_promise():
+def test_oacas_needs_three_years_of_activity_in_a_host_organisation_or_presence_activity_and_promise():
+    # CESEDA L435-2 counts activity as a resident of an approved host organisation: 36
+    # months there qualify, 35 do not, and 36 months of activity in an ordinary SSE
+    # collective do not either.
     def prepare(model, rows):
         pop = model.pop
-        half = rows.size // 2
-        pop.sse_activity_months[rows[:half]] = 36
-        pop.sse_activity_months[rows[half:]] = 35
-        pop.arrival_month[rows[half:]] = model.month - 10  # too recent for the second route
+        third = rows.size // 3
+        pop.host_months[rows[:third]] = 36
+        pop.host_months[rows[third:2 * third]] = 35
+        collective = rows[2 * third:]  # members of an SSE collective for 36 months
+        pop.labour[collective] = LabourState.SOLIDARITY_ACTIVITY
+        pop.labour_since_month[collective] = model.month - 36
+        pop.sse_enterprise[collective] = 0
+        pop.arrival_month[rows[third:]] = model.month - 10  # too recent for the second route
 
     model, rows = _regularise_once("oacas", prepare)
-    half = rows.size // 2
-    assert np.all(model.pop.status[rows[:half]] == LegalStatus.TEMPORARY_PERMIT)
-    assert np.all(model.pop.status[rows[half:]] == LegalStatus.UNDOCUMENTED)
+    third = rows.size // 3
+    assert np.all(model.pop.status[rows[:third]] == LegalStatus.TEMPORARY_PERMIT)
+    assert np.all(model.pop.status[rows[third:]] == LegalStatus.UNDOCUMENTED)
+
+    # The second route: 60 months' presence, 12 months in a host organisation and a job
+    # promise, which a share job_promise_probability (0.5 here) of residents hold. Among
+    # 60-month residents with 12 months there, the share regularised is within 4 binomial
+    # standard errors of 0.5; with 11 months or 59 months' presence, none is.
+    def second_route(model, rows):
+        pop = model.pop
+        third = rows.size // 3
+        pop.host_months[rows] = 12
+        pop.host_months[rows[third:2 * third]] = 11
+        pop.arrival_month[rows] = model.month - 60
+        pop.arrival_month[rows[2 * third:]] = model.month - 59
+
+    model, rows = _regularise_once("oacas", second_route, policies__regularisation__job_promise_probability=0.5)
+    third = rows.size // 3
+    share = np.mean(model.pop.status[rows[:third]] == LegalStatus.TEMPORARY_PERMIT)
+    assert abs(share - 0.5) < 4 * np.sqrt(0.25 / third)
+    assert np.all(model.pop.status[rows[third:]] == LegalStatus.UNDOCUMENTED)
 
 
 def _working_undeclared(model, rows, months_present):
@@ -575,7 +605,8 @@ def test_regularisation_is_a_queue_decided_oldest_first_within_capacity():
     # decides 100 a month (50 at this half-size city), none before 3 months, and refuses
     # a half. Each month: no more decisions than the capacity; no decision before 3 months;
     # the earliest filed go first; the refused may not reapply within 12 months.
-    overrides = {"policies__regularisation__regime": "one_off", "policies__regularisation__one_off_start_month": 0,
+    overrides = {"law__rules": None,  # Belgian rules would set the regime to none
+                 "policies__regularisation__regime": "one_off", "policies__regularisation__one_off_start_month": 0,
                  "policies__regularisation__one_off_window_months": 24.0,
                  "policies__regularisation__one_off_presence_months": 1.0,
                  "policies__regularisation__one_off_min_language": 0.0,

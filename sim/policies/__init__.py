@@ -9,11 +9,13 @@ enterprises, booked in ``sim.sse.sse_economy``.
 from sim.policies import (  # noqa: F401  (imported to register the levers)
     anti_discrimination,
     ephemeral_cooperatives,
+    host_organisations,
     integrated_training,
     mentoring,
     municipal_id_card,
     one_stop_shop,
     regularisation,
+    regularisation_advice,
     sse_transitional_jobs,
     start_up_support,
     third_place,

@@ -10,9 +10,10 @@ approved). While they wait, applicants go on as before (undeclared work, solidar
 activity); a pending application lapses if they get papers another way or leave.
 Approval gives a temporary permit. Conditions:
 
-- ``oacas`` (France): ``oacas_activity_months`` of uninterrupted solidarity activity in
-  the SSE; or ``oacas_presence_months`` of presence, ``oacas_short_activity_months`` of
-  activity and a job promise (``job_promise``).
+- ``oacas`` (France, CESEDA L435-2): ``oacas_activity_months`` of uninterrupted solidarity
+  activity as a resident of an approved host organisation (``host_organisations``; months in
+  any other collective do not count); or ``oacas_presence_months`` of presence,
+  ``oacas_short_activity_months`` of that activity and a job promise (``host_job_promise``).
 - ``arraigo`` (Spain): ``arraigo_presence_months`` of presence and work or training with
   a contract offer (``job_promise``).
 - ``one_off`` (Geneva's Opération Papyrus): during a window, ``one_off_presence_months``
@@ -23,6 +24,13 @@ Approval gives a temporary permit. Conditions:
   the exploitative job and refers them to the municipality's services, and a denounced
   employer is sanctioned with ``prato_employer_sanction_probability``: it stops hiring
   undeclared labour and its undeclared jobs end.
+
+Whether an eligible person applies this month is drawn per person and month, keyed
+(``draws.keyed_uniform``): someone advised by the city's advice service
+(``regularisation_advice``), who applies at a higher rate, applies whenever they would
+have without advice, and sometimes when they would not. The lever also runs the approved
+host organisations' month (``host_organisations.residence``), before the applications:
+their places exist whatever the regime, only ``oacas`` counts them.
 """
 
 from typing import TYPE_CHECKING
@@ -32,6 +40,7 @@ import numpy as np
 from sim import draws
 from sim.mechanisms.jobs import leave_job
 from sim.mechanisms.legal_status import change_status
+from sim.policies.host_organisations import residence
 from sim.policies.programmes import IN_JOB_OR_TRAINING
 from sim.population import NO_MONTH
 from sim.policies.registry import LeverSpec, register
@@ -58,39 +67,58 @@ def job_promise(model: "CityModel", rows: np.ndarray) -> np.ndarray:
     return has_one & (uniform < model.params.policies.regularisation.job_promise_probability)
 
 
+def host_job_promise(model: "CityModel", rows: np.ndarray) -> np.ndarray:
+    """Which of these residents of a host organisation hold a job promise for the OACAS
+    second route: a share ``job_promise_probability``, drawn once per person (keyed), as a
+    promise follows a person's work, not the month."""
+    uniform = draws.keyed_uniform(model._seed, "regularisation.host_job_promise", model.pop.person_id[rows])
+    return uniform < model.params.policies.regularisation.job_promise_probability
+
+
 def regularisations(model: "CityModel", rng: np.random.Generator) -> None:
     pop, r = model.pop, model.params.policies.regularisation
+    if r.regime == "none":
+        return
     if r.regime == "prato":
         _prato(model, rng)
         return
     rows = np.flatnonzero(pop.status == LegalStatus.UNDOCUMENTED)
     presence = model.month - pop.arrival_month[rows]
-    promise = job_promise(model, rows)
-    working = IN_JOB_OR_TRAINING[pop.labour[rows]]
-    # Unpaid activity in a collective counts for arraigo with the collective's contract offer
-    # (Diomcoop's members regularised through it, guide §2.10.2).
-    active = working | (pop.labour[rows] == LabourState.SOLIDARITY_ACTIVITY)
     if r.regime == "oacas":
-        activity = pop.sse_activity_months[rows]
+        activity = pop.host_months[rows]  # -1 outside a host organisation
         eligible = activity >= r.oacas_activity_months
-        eligible |= (presence >= r.oacas_presence_months) & (activity >= r.oacas_short_activity_months) & promise
+        short_route = (presence >= r.oacas_presence_months) & (activity >= r.oacas_short_activity_months)
+        eligible[short_route] |= host_job_promise(model, rows[short_route])
     elif r.regime == "arraigo":
-        eligible = (presence >= r.arraigo_presence_months) & active & promise
+        # Unpaid activity in a collective counts for arraigo with the collective's contract
+        # offer (Diomcoop's members regularised through it, guide §2.10.2).
+        active = IN_JOB_OR_TRAINING[pop.labour[rows]] | (pop.labour[rows] == LabourState.SOLIDARITY_ACTIVITY)
+        eligible = (presence >= r.arraigo_presence_months) & active & job_promise(model, rows)
     else:  # one_off
         open_window = r.one_off_start_month <= model.month < r.one_off_start_month + r.one_off_window_months
-        eligible = open_window & (presence >= r.one_off_presence_months) & working
+        eligible = open_window & (presence >= r.one_off_presence_months) & IN_JOB_OR_TRAINING[pop.labour[rows]]
         eligible &= pop.language[rows] >= r.one_off_min_language
     free = (pop.regularisation_filed_month[rows] == NO_MONTH)
     free &= pop.regularisation_refused_month[rows] <= model.month - r.reapply_after_months
-    _file(model, rng, rows[eligible & free])
+    _file(model, rows[eligible & free])
     _decide(model, rng)
 
 
-def _file(model: "CityModel", rng: np.random.Generator, eligible: np.ndarray) -> None:
-    """Eligible people apply, at ``application_rate_per_month``."""
-    r = model.params.policies.regularisation
-    applying = eligible[draws.chosen(rng, r.application_rate_per_month, eligible.size)]
-    model.pop.regularisation_filed_month[applying] = model.month
+def application_rate_per_month(model: "CityModel", rows: np.ndarray) -> np.ndarray:
+    """Each person's monthly chance to apply when eligible: ``application_rate_per_month``,
+    or the advised rate for those the city's advice service has seen."""
+    policies = model.params.policies
+    return np.where(model.pop.regularisation_advised[rows],
+                    policies.regularisation_advice.advised_application_rate_per_month,
+                    policies.regularisation.application_rate_per_month)
+
+
+def _file(model: "CityModel", eligible: np.ndarray) -> None:
+    """Eligible people apply, each at their rate (drawn per person and month, keyed)."""
+    pop = model.pop
+    uniform = draws.keyed_uniform(model._seed, "regularisation.application", pop.person_id[eligible], model.month)
+    applying = eligible[uniform < application_rate_per_month(model, eligible)]
+    pop.regularisation_filed_month[applying] = model.month
     model.regularisation_applications += applying.size
 
 
@@ -138,7 +166,10 @@ def _prato(model: "CityModel", rng: np.random.Generator) -> None:
 
 
 def _enabled(params: "Scenario") -> bool:
-    return params.policies.regularisation.regime != "none"
+    """A route in force, or host-organisation places to fill (the country's or the city's)."""
+    policies = params.policies
+    r = policies.regularisation
+    return r.regime != "none" or r.oacas_host_places > 0 or policies.oacas_host_support.enabled
 
 
-register(LeverSpec("regularisation", "status", (regularisations,), enabled=_enabled))
+register(LeverSpec("regularisation", "status", (residence, regularisations), enabled=_enabled))

@@ -160,9 +160,10 @@ Regime = Literal["none", "oacas", "arraigo", "one_off", "prato"]
 class Regularisation(Section):
     """Regularisation through work (guide §2.10), a national regime chosen per scenario.
 
-    - ``oacas`` (France, CESEDA L435-2): 36 months of uninterrupted solidarity activity, or
-      60 months' presence + 12 months' activity + a job promise; the prefect decides
-      (639 applications in 2019-2020, "the majority" approved).
+    - ``oacas`` (France, CESEDA L435-2): 36 months of uninterrupted solidarity activity as
+      a resident of an approved host organisation (``oacas_host_places``), or 60 months'
+      presence + 12 months of that activity + a job promise; the prefect decides (639
+      applications in 2019-2020, "the majority" approved).
     - ``arraigo`` (Spain): presence (T22: 2.8 years irregular on average) + a job contract
       or training.
     - ``one_off`` (Geneva's Opération Papyrus: nearly 3,000 regularised in under two years):
@@ -185,8 +186,19 @@ class Regularisation(Section):
     reapply_after_months: Months = 12
     """A refused applicant may apply again after this long (assumption)."""
     oacas_activity_months: Months = 36
+    """Months of uninterrupted solidarity activity as a resident of an approved host
+    organisation (CESEDA L435-2: "trois années d'activité ininterrompue")."""
     oacas_presence_months: Months = 60
     oacas_short_activity_months: Months = 12
+    oacas_host_places: Places = 0
+    """Places for the city's undocumented residents in approved host organisations
+    (organismes d'accueil communautaire et d'activités solidaires, CASF L265-1, approved by
+    the prefect: Emmaus communities above all). Residents are housed and in unpaid
+    solidarity activity; their months there are what the ``oacas`` route counts. The places
+    exist whatever the regime; only ``oacas`` makes them a route to papers."""
+    oacas_host_exit_rate_per_month: RatePerMonth = 0.03
+    """Monthly chance that a resident leaves the community of their own accord (assumption:
+    about a third of entrants stay the three years)."""
     job_promise_probability: Fraction = 0.3
     arraigo_presence_months: Months = 36
     one_off_start_month: Annotated[int, Field(ge=0, le=1200)] = 12
@@ -197,6 +209,36 @@ class Regularisation(Section):
     prato_union_multiplier: Annotated[float, Field(ge=1.0, le=20.0)] = 3.0
     prato_employer_sanction_probability: Fraction = 0.01
     """Chance that a denounced employer is sanctioned and stops hiring undeclared labour."""
+
+
+class OacasHostSupport(Lever):
+    """The city funds extra places in an approved host organisation (OACAS, CASF L265-1: an
+    Emmaus community), each housing an undocumented resident in solidarity activity. It
+    cannot give papers: after three years' activity there, the prefect decides (CESEDA
+    L435-2)."""
+
+    places: Places = 50
+    """Places the city funds, held over the run (assumption: one community; the Emmaus
+    community of the Cher houses 58 compagnons)."""
+    cost_eur_per_place_per_month: Eur = 720.0
+    """What the city pays for each of its places in use, a month (assumption: housing and
+    reception in a French CHRS cost EUR 8,600 a year a place, Sénat, avis n° 141, 2019; the
+    community's own sales feed its residents)."""
+
+
+class RegularisationAdvice(Lever):
+    """A municipal legal-advice service on the national regularisation route (Barcelona's
+    SAIER). It cannot give papers: an advised person who meets the route's conditions files
+    sooner, and the national authority decides."""
+
+    clients_per_month: Places = 100
+    """Undocumented people advised a month, each once (assumption)."""
+    advised_application_rate_per_month: RatePerMonth = 0.5
+    """Monthly chance that an advised person who meets the route's conditions applies,
+    instead of ``regularisation.application_rate_per_month`` (assumption: advice removes the
+    information and paperwork barriers, not fear)."""
+    cost_eur_per_client: Eur = 150.0
+    """EUR per person advised (assumption: about three hours of a legal adviser)."""
 
 
 class UnionContactPoints(Lever):
@@ -270,6 +312,8 @@ class Policies(Section):
     third_place: ThirdPlace = ThirdPlace()
     mentoring: Mentoring = Mentoring()
     regularisation: Regularisation = Regularisation()
+    oacas_host_support: OacasHostSupport = OacasHostSupport()
+    regularisation_advice: RegularisationAdvice = RegularisationAdvice()
     union_contact_points: UnionContactPoints = UnionContactPoints()
     municipal_id_card: MunicipalIdCard = MunicipalIdCard()
     anti_discrimination: AntiDiscrimination = AntiDiscrimination()
@@ -297,6 +341,14 @@ class Policies(Section):
                 where = ".".join(str(part) for part in (name, *error["loc"]))
                 raise ValueError(f"{where}: {error['msg'].lower()}") from None
         return typed
+
+    @model_validator(mode="after")
+    def _advice_speeds_applications(self):
+        advice = self.regularisation_advice
+        if advice.enabled and advice.advised_application_rate_per_month < self.regularisation.application_rate_per_month:
+            raise ValueError("regularisation_advice.advised_application_rate_per_month must not be below "
+                             "regularisation.application_rate_per_month (advice does not deter applications)")
+        return self
 
     @model_validator(mode="after")
     def _start_up_schedule(self):

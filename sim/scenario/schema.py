@@ -386,14 +386,14 @@ class Scenario(Section):
 
 def set_field(data: dict[str, Any], dotted: str, value: Any, where: str) -> None:
     """Set ``value`` at the dotted path ``dotted`` of a scenario's data (a whole section
-    only with a dict), naming ``where`` and the allowed fields when the path does not exist."""
+    only with a dict, or None where the section is optional), naming ``where`` and the allowed fields when the path does not exist."""
     node = data
     *parents, leaf = dotted.split(".")
     for key in parents:
         if not isinstance(node.get(key), dict):
             raise ValueError(f"{where} '{dotted}': no section '{key}'")
         node = node[key]
-    if leaf not in node or (isinstance(node[leaf], dict) and not isinstance(value, dict)):
+    if leaf not in node or (isinstance(node[leaf], dict) and not isinstance(value, dict | None)):
         raise ValueError(f"{where} '{dotted}': unknown field '{leaf}' (allowed: {', '.join(sorted(k for k in node if not isinstance(node[k], dict)))})")
     node[leaf] = value
 
