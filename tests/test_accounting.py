@@ -38,7 +38,11 @@ def check_invariants(model) -> None:
     self_employed = labour[rows] == LabourState.SELF_EMPLOYED
     unpaid = labour[rows] == LabourState.SOLIDARITY_ACTIVITY
     assert np.array_equal(with_employer.astype(int) + (in_sse & ~unpaid) + self_employed, employed.astype(int))
-    assert np.array_equal(in_sse, IS_SSE[labour[rows]])
+    # Residents of an approved host organisation (OACAS) are in unpaid solidarity activity
+    # there, or search for work from it once they have papers, outside any SSE enterprise.
+    host = pop.host_months[rows] >= 0
+    assert np.array_equal(in_sse, IS_SSE[labour[rows]] & ~host)
+    assert np.all(labour[rows][host & IS_SSE[labour[rows]]] == LabourState.SOLIDARITY_ACTIVITY)
     assert np.all(pop.employer[rows] < len(model.employers))
     assert all(model.sse_enterprises[i].alive for i in np.unique(pop.sse_enterprise[rows[in_sse]]))
     assert np.array_equal(pop.wage_eur_per_month[rows] > 0, employed)
@@ -46,7 +50,7 @@ def check_invariants(model) -> None:
     # enterprise only unpaid, in one open to people without papers (guide §2.10, §5).
     formal = rows[IS_FORMAL_WORK[labour[rows]]]
     assert np.all(work_authorised(model, formal))
-    assert all(model.sse_enterprises[i].accepts_undocumented for i in pop.sse_enterprise[rows[unpaid]])
+    assert all(model.sse_enterprises[i].accepts_undocumented for i in pop.sse_enterprise[rows[unpaid & ~host]])
     assert not np.any(labour[rows[status[rows] == LegalStatus.UNDOCUMENTED]] == LabourState.JOB_MATCHING_SKILLS)
     # Exploitation happens only in undeclared work, at exploitative employers.
     exploited = rows[pop.exploited[rows]]
