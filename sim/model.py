@@ -51,13 +51,22 @@ def calendar_settings(scenario: Scenario, month: int) -> dict[str, Any]:
 
 
 def national_levers(scenario: Scenario, month: int) -> frozenset[str]:
-    """The levers the national rules in force switch on (a regularisation route): the law,
-    not a city's choice, so they run in the warm-up too."""
+    """The levers the national rules in force switch on by themselves (a regularisation
+    route, the country's host-organisation places): the law, not a city's choice, so they
+    run in the warm-up too. A lever counts if the rules set some of its fields and it is on
+    with every city lever off."""
     law = scenario.law
     if law.rules is None:
         return frozenset()
     fields = legal_rules.model_settings(law.rules, law.start, max(month, 0))
-    return frozenset(name.split(".")[1] for name in fields if name.startswith("policies."))
+    ruled = {name.split(".")[1] for name in fields if name.startswith("policies.")}
+    params = in_month(scenario, month)
+    policies = params.policies
+    city_off = policies.model_copy(update={
+        name: lever.model_copy(update={"enabled": False})
+        for name in type(policies).model_fields if hasattr(lever := getattr(policies, name), "enabled")})
+    return frozenset(spec.name for spec in enabled_levers(params.model_copy(update={"policies": city_off}))
+                     if spec.name in ruled)
 
 
 def in_month(scenario: Scenario, month: int) -> Scenario:
@@ -72,12 +81,16 @@ def in_month(scenario: Scenario, month: int) -> Scenario:
 
 
 def warm_up_key(params: Scenario) -> str:
-    """What the warm-up depends on: everything but the levers, the SSE, the labels and the
-    accounting of results (who pays what, the monetised impact's assumptions).
+    """What the warm-up depends on: everything but the city's levers, the SSE, the labels
+    and the accounting of results (who pays what, the monetised impact's assumptions). The
+    levers the national rules switch on run in the warm-up (``national_levers``): their
+    settings are part of it.
 
     Scenarios with the same key and seed share their warm-up months exactly.
     """
     data = params.model_dump(mode="json", exclude={"policies", "sse", "meta", "public_finances", "impact"})
+    data["national_levers"] = {name: getattr(params.policies, name).model_dump(mode="json")
+                               for name in sorted(national_levers(params, -1))}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sim import rules
-from sim.model import CityModel
+from sim.model import CityModel, in_month, warm_up_key
 from sim.scenario import ScenarioError, load, with_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,3 +161,13 @@ def test_bad_timelines_get_one_line_errors_naming_the_step():
         with pytest.raises(ScenarioError, match=named) as error:
             with_overrides(base, overrides)
         assert "\n" not in str(error.value)
+
+
+def test_a_national_route_s_settings_are_part_of_the_warm_up():
+    # Spain's arraigo runs in the warm-up (it is the law): two Barcelona scenarios that
+    # differ in how often the eligible apply do not share a warm-up; in Liège, where no
+    # route is in force, the same difference is a lever's and they do.
+    for city, shared in (("barcelona", False), ("liege", True)):
+        base = load(f"{city}/baseline")
+        other = with_overrides(base, {"policies.regularisation.application_rate_per_month": 0.5})
+        assert (warm_up_key(in_month(base, -1)) == warm_up_key(in_month(other, -1))) == shared, city
