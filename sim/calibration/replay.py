@@ -96,7 +96,7 @@ def _read(path: Path) -> pd.DataFrame:
         rows = list(csv.DictReader(handle))
     frame = pd.DataFrame(rows)
     for column in frame.columns:
-        if column not in ("geo", "citizen", "sex", "age", "unemployment_age"):
+        if column not in ("geo", "citizen", "sex", "age"):
             frame[column] = pd.to_numeric(frame[column].replace("", np.nan))
     return frame
 
