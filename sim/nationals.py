@@ -28,6 +28,8 @@ from sim.scenario import Scenario, with_overrides
 from sim.scenario.policies import Policies, SSEEconomy
 from sim.states import Education, LabourState, LegalStatus, Reason, RecognitionState, Sex
 
+SHARED_DEMAND = ("labour_market.openings_scale",)
+"""Timeline fields the nationals share with the migrants: the economy's labour demand."""
 WORKING_LIFE_MONTHS = (20 * 12, 65 * 12)
 """Nationals are followed from their 20th birthday to their 65th (the LFS band 20-64)."""
 
@@ -44,11 +46,12 @@ def nationals_scenario(params: Scenario) -> Scenario:
         "nationals.comparison_people": 0,  # nationals have no comparison population of their own
         "outflow.exit_age_years": WORKING_LIFE_MONTHS[1] / 12,
         "policies": Policies().model_dump(mode="python"),  # levers are for migrants: nationals are the same in every scenario
-        # Migration law does not apply to nationals; the labour market's dated inputs (a
-        # replay's labour demand) do, in the same calendar.
+        # Migration law does not apply to nationals; the labour demand of the timeline (a
+        # replay's) does, in the same calendar: only that, since the nationals' own labour
+        # market differs from the migrants' in the fields set above.
         "law": {"rules": None, "start": params.law.start},
-        "timeline": [{"month": step.month, "settings": labour} for step in params.timeline
-                     if (labour := {k: v for k, v in step.settings.items() if k.startswith("labour_market.")})],
+        "timeline": [{"month": step.month, "settings": demand} for step in params.timeline
+                     if (demand := {k: v for k, v in step.settings.items() if k in SHARED_DEMAND})],
         "sse": SSEEconomy().model_dump(mode="python"),
     })
 

@@ -149,6 +149,20 @@ def test_a_timeline_sets_its_inputs_from_their_calendar_month():
     assert model.nationals.params.inflow.newcomers_per_month != 110.0  # the nationals' newcomers are their own
 
 
+def test_nationals_share_only_the_timeline_s_labour_demand():
+    # The nationals' labour market differs from the migrants' (no discrimination, fewer
+    # temporary contracts): a timeline step setting those fields for the migrants leaves
+    # the nationals' own values; the openings scale, the economy's demand, they share.
+    base = load("liege/baseline")
+    step = {"month": "2024-03", "settings": {"labour_market.discrimination_logit_penalty": 0.9,
+                                             "labour_market.openings_scale": 0.7}}
+    model = CityModel(with_overrides(base, {"law.rules": None, "timeline": [step]}), rng=1, migrants=1000)
+    model.run(4)
+    nationals = model.nationals.params.labour_market
+    assert model.params.labour_market.discrimination_logit_penalty == 0.9
+    assert nationals.discrimination_logit_penalty == 0.0 and nationals.openings_scale == 0.7
+
+
 def test_bad_timelines_get_one_line_errors_naming_the_step():
     base = load("liege/baseline")
     step = {"month": "2015-01", "settings": {"inflow.newcomers_per_month": 10.0}}
@@ -157,7 +171,9 @@ def test_bad_timelines_get_one_line_errors_naming_the_step():
                               r"timeline\[0\].settings 'inflow.nobody': unknown field 'nobody' \(allowed: newcomers_per_month"),
                              ({"law.start": "2014-01", "timeline": [{**step, "settings": {"asylum.recognition_rate": 1.5}}]},
                               r"timeline\[0\] \(2015-01\): asylum.recognition_rate"),
-                             ({"law.start": "2014-01", "timeline": [step, {**step, "month": "2014-06"}]}, "calendar order")):
+                             ({"law.start": "2014-01", "timeline": [step, {**step, "month": "2014-06"}]}, "calendar order"),
+                             ({"law.start": "2014-01", "timeline": [{**step, "settings": {"policies.mentoring.enabled": True}}]},
+                              r"switched on or off for the whole run, in \[policies.mentoring\]")):
         with pytest.raises(ScenarioError, match=named) as error:
             with_overrides(base, overrides)
         assert "\n" not in str(error.value)

@@ -95,7 +95,8 @@ class Law(Section):
 class TimelineStep(Section):
     """From calendar month ``month`` on, the fields named in ``settings`` (dotted paths,
     ``"inflow.newcomers_per_month"``) take these values: the yearly inputs of a historical
-    replay (newcomers, recognition, labour demand), or a programme that starts on a date.
+    replay (newcomers, recognition, labour demand), or a lever's size from a date (a lever is
+    switched on for the whole run, since its set-up runs at month 0).
     A later step overrides an earlier one; fields no step names keep the scenario's value."""
 
     month: Annotated[str, Field(pattern=CALENDAR_MONTH)]
@@ -359,6 +360,9 @@ class Scenario(Section):
             steps.append(("law.reformed", "law.reformed", self.law.reformed))
         for label, where, settings in steps:
             for dotted, value in settings.items():
+                if dotted.startswith("policies.") and dotted.endswith(".enabled"):
+                    raise ValueError(f"{where} '{dotted}': a lever is switched on or off for the whole run, in "
+                                     f"[{dotted.removesuffix('.enabled')}], not from a date (its set-up runs at month 0)")
                 set_field(data, dotted, value, where=where)
             try:
                 Scenario.model_validate(data)
