@@ -192,10 +192,10 @@ def EnterpriseInspector(run: LiveRun):
 
 @solara.component
 def RulesInForce(run: LiveRun):
-    """The national rules the run is under this calendar month, with their legal sources,
-    the reform it assumes, and the months the rules changed a field."""
+    """The national rules of the run's last month run (month 0 before any), with their
+    legal sources, the reform it assumes, and the months the rules changed a field."""
     with run.lock:
-        law, month, changes = run.model.given_scenario.law, max(run.model.month, 0), list(run.model.calendar_changes)
+        law, month, changes = run.model.given_scenario.law, max(run.model.month - 1, 0), list(run.model.calendar_changes)
     if law.rules is None:
         solara.Markdown("This scenario names no national rules: its own values hold (see its file). "
                         "`pathways rules CODE` lists a country's rules.")
