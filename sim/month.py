@@ -21,7 +21,7 @@ from sim import sse
 from sim.agents import open_all_positions
 from sim.mechanisms import inflow, labour_market, language, legal_status, networks, outflow, readiness, recognition
 from sim.mechanisms import welfare
-from sim.policies import PHASES, enabled_levers
+from sim.policies import PHASES, enabled_levers, regularisation
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -50,6 +50,7 @@ BASELINE: dict[str, tuple[Mechanism, ...]] = {
         legal_status.long_term_residence,
         legal_status.naturalisation,
         legal_status.background_regularisation,
+        regularisation.decide_applications,
     ),
     "readiness": (readiness.recovery, readiness.care_duties, readiness.labour_force),
     "language": (language.course_exits, language.course_enrolment, language.learning),

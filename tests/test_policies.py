@@ -362,6 +362,7 @@ def _regularise_once(regime: str, prepare, months_after: int = 0, **params) -> t
     undocumented = np.flatnonzero(model.pop.status == LegalStatus.UNDOCUMENTED)
     prepare(model, undocumented)
     regularisation_lever.regularisations(model, model.rng)
+    regularisation_lever.decide_applications(model, model.rng)
     return model, undocumented
 
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sim import rules
@@ -187,3 +188,18 @@ def test_a_national_route_s_settings_are_part_of_the_warm_up():
         base = load(f"{city}/baseline")
         other = with_overrides(base, {"policies.regularisation.application_rate_per_month": 0.5})
         assert (warm_up_key(in_month(base, -1)) == warm_up_key(in_month(other, -1))) == shared, city
+
+
+def test_italy_s_2020_window_files_in_the_window_and_decides_after_it_closes():
+    # D.L. 34/2020 art. 103: applications from 1 June to 15 August 2020, decided over the
+    # following years (rules/IT.toml). The rules' one-off regime lapses with the window;
+    # the authority goes on deciding what was filed in it.
+    model = CityModel(with_overrides(load("prato/baseline"), {"law.start": "2020-04"}), rng=2, migrants=3000)
+    applications = []
+    for _ in range(12):
+        model.step()
+        applications.append(model.regularisation_applications)
+    filed = np.diff([0, *applications])
+    assert filed[2:5].sum() > 0 and filed[:2].sum() == 0 and filed[5:].sum() == 0  # June-August only
+    assert model.params.policies.regularisation.regime == "none"  # the window has closed
+    assert model.regularisations > 0

@@ -101,7 +101,6 @@ def regularisations(model: "CityModel", rng: np.random.Generator) -> None:
     free = (pop.regularisation_filed_month[rows] == NO_MONTH)
     free &= pop.regularisation_refused_month[rows] <= model.month - r.reapply_after_months
     _file(model, rows[eligible & free])
-    _decide(model, rng)
 
 
 def application_rate_per_month(model: "CityModel", rows: np.ndarray) -> np.ndarray:
@@ -122,8 +121,13 @@ def _file(model: "CityModel", eligible: np.ndarray) -> None:
     model.regularisation_applications += applying.size
 
 
-def _decide(model: "CityModel", rng: np.random.Generator) -> None:
-    """The authority decides the month's applications, oldest first, within its capacity."""
+def decide_applications(model: "CityModel", rng: np.random.Generator) -> None:
+    """The authority decides the month's applications, oldest first, within its capacity.
+
+    Part of every month, whatever the regime in force: applications filed in a one-off
+    window are decided after it closes (Italy's 2020 window closed after two and a half
+    months; its applications took years, rules/IT.toml), under the capacity and approval
+    rate of the month they are decided in."""
     pop, r = model.pop, model.params.policies.regularisation
     pending = np.flatnonzero(pop.regularisation_filed_month != NO_MONTH)
     lapsed = pending[pop.status[pending] != LegalStatus.UNDOCUMENTED]  # papers another way
