@@ -42,9 +42,11 @@ def package_versions() -> dict[str, str]:
 
 
 def provenance(model: "CityModel") -> dict[str, Any]:
+    """What produced a run: the scenario as given (with its rules, timeline and assumed
+    reform, which the model applies month by month), the seed, the size, the code."""
     return {
-        "scenario_sha256": content_hash(model.params),
-        "scenario": model.params.model_dump(mode="json"),
+        "scenario_sha256": content_hash(model.given_scenario),
+        "scenario": model.given_scenario.model_dump(mode="json"),
         "seed": model._seed,
         "migrants": model.initial_migrants,
         "months": int(model.month),

@@ -10,7 +10,7 @@ import pytest
 
 from sim import rules
 from sim.model import CityModel, in_month, warm_up_key
-from sim.scenario import ScenarioError, load, with_overrides
+from sim.scenario import ScenarioError, content_hash, load, validate, with_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -203,3 +203,14 @@ def test_italy_s_2020_window_files_in_the_window_and_decides_after_it_closes():
     assert filed[2:5].sum() > 0 and filed[:2].sum() == 0 and filed[5:].sum() == 0  # June-August only
     assert model.params.policies.regularisation.regime == "none"  # the window has closed
     assert model.regularisations > 0
+
+
+def test_provenance_keeps_the_reform_so_that_the_run_can_be_replayed():
+    # The scenario as given, not as it stood in the last month: its assumed reform and its
+    # rules, which re-validated give the same month 0.
+    model = CityModel("liege/regularisation_through_work", rng=1, migrants=1000)
+    model.run(2)
+    stored = validate(model.results()["provenance"]["scenario"])
+    assert stored.law.reformed == {"policies.regularisation.regime": "prato"}
+    assert in_month(stored, 0).policies.regularisation.regime == "prato"
+    assert content_hash(stored) == model.results()["provenance"]["scenario_sha256"]
