@@ -214,3 +214,13 @@ def test_provenance_keeps_the_reform_so_that_the_run_can_be_replayed():
     assert stored.law.reformed == {"policies.regularisation.regime": "prato"}
     assert in_month(stored, 0).policies.regularisation.regime == "prato"
     assert content_hash(stored) == model.results()["provenance"]["scenario_sha256"]
+
+
+def test_a_sweep_of_a_field_the_rules_set_is_refused_in_one_line(tmp_path):
+    # Spain's rules set asylum seekers' wait: a sweep of it on Barcelona would give the
+    # rules' 6 months at every point. Without rules (the EU-27 preset) it is a parameter.
+    done = subprocess.run([sys.executable, "-m", "sim", "sweep", "barcelona/baseline", "--param",
+                           "asylum.work_waiting_months=1:12:3", "--reps", "1", "--months", "2", "--migrants", "500",
+                           "--db", f"sqlite:///{tmp_path / 'r.db'}"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "asylum.work_waiting_months: set by the national rules ES" in done.stderr

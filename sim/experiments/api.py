@@ -20,7 +20,8 @@ from sim.experiments.compare import Comparison, compare
 from sim.calibration.fit import posterior_draws, posterior_hash
 from sim.experiments.jobs import make_jobs, replication_seeds
 from sim.provenance import code_version
-from sim.scenario import Scenario, content_hash, load, with_overrides
+from sim.model import calendar_settings
+from sim.scenario import Scenario, ScenarioError, content_hash, load, with_overrides
 
 MAX_RUNS = 1_000_000
 
@@ -122,7 +123,15 @@ def typed_points(scenario: str, points: list[dict[str, Any]]) -> list[dict[str, 
 
 
 def _override(base: Scenario, point: dict[str, Any]) -> Scenario:
-    return with_overrides(base, designs.typed(base, point))
+    """The scenario at a design point; a field the national rules set is refused, since
+    the rules would silently replace the value asked for."""
+    params = with_overrides(base, designs.typed(base, point))
+    ruled = sorted(set(point) & set(calendar_settings(params, 0)))
+    if ruled:
+        raise ScenarioError(f"--param {ruled[0]}: set by the national rules {params.law.rules} in force in {params.law.start}; "
+                            "vary it in a scenario that assumes a reform (law.reformed) or without national rules "
+                            "(law.rules = none)")
+    return params
 
 
 def _spec(params: list[tuple[str, Scenario, dict[str, Any]]], settings: Settings) -> dict[str, Any]:
