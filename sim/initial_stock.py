@@ -1,11 +1,14 @@
-"""The migrants already in the city when a run starts.
+"""The migrants already in the city when the long warm-up starts.
 
 They are drawn as newcomers of past months (years in the city are exponential around the
 scenario's mean, as in a stock fed by steady inflows with constant departures), then
 their legal status, language, readiness, care duties and diploma recognition are set to
 where the model's own rules would have taken them by now, in closed form. Labour states
-start from the barriers alone (inactive, not ready or searching); the model's warm-up
-months then let jobs, ties and status changes settle before month 0.
+start from the barriers alone (inactive, not ready or searching); the long warm-up's
+``population.warmup_months`` then let jobs, ties and status changes settle. Runs start
+from the steady-state snapshot of that warm-up instead (:mod:`sim.steady_state`), so this
+stock is built once per warm-up, for the snapshot, and for runs that ask for the long
+warm-up.
 """
 
 from typing import TYPE_CHECKING

@@ -18,7 +18,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import draws, indicators, initial_stock, sse
+from sim import draws, indicators, initial_stock, sse, steady_state
 from sim import rules as legal_rules
 from sim.agents import Employer, Municipality
 from sim.month import Mechanism, monthly_mechanisms
@@ -106,6 +106,13 @@ class CityModel(mesa.Model):
         start: open the month-0 SSE enterprises and levers at once. With ``False`` the
             model stops after the warm-up, so that several scenarios sharing it can
             ``start`` from copies of one warmed-up city (see ``warm_up_key``).
+        long_warm_up: start from the closed-form stock and warm up for
+            ``population.warmup_months``, rather than draw the people from the warm-up's
+            steady-state snapshot (:mod:`sim.steady_state`) and warm up for
+            ``population.short_warmup_months``. The snapshot is a city warmed up the long
+            way; tests compare the two.
+        warm_up_until: the model month the warm-up stops at: 0 for a run; a snapshot's
+            city stops at ``-population.short_warmup_months``, where runs start from it.
     """
 
     def __init__(
@@ -114,6 +121,8 @@ class CityModel(mesa.Model):
         rng: int | None = None,
         migrants: int | None = None,
         start: bool = True,
+        long_warm_up: bool = False,
+        warm_up_until: int = 0,
     ):
         if rng is None:  # draw the seed ourselves so that provenance can replay the run
             rng = int(np.random.SeedSequence().entropy % 2**63)
@@ -131,7 +140,12 @@ class CityModel(mesa.Model):
         """Factor applied to the scenario's absolute flows (newcomers per month)."""
         self.sectors = self.params.labour_market.sectors
         self.started = False
-        self.month = -self.params.population.warmup_months
+        self.long_warm_up = long_warm_up or initial == 0
+        """Whether the city warmed up the long way: a city that starts empty
+        (``initial_migrants`` 0) is what its warm-up's inflow makes it, so it has no stock
+        to draw from a snapshot."""
+        population = self.params.population
+        self.month = -(population.warmup_months if self.long_warm_up else population.short_warmup_months)
         """Model month: negative during warm-up, 0 at the start of the reported run."""
         self.mechanisms: list[Mechanism] = self.month_mechanisms(with_levers=False)
         self.pop = Population(capacity=self.initial_migrants)
@@ -151,10 +165,13 @@ class CityModel(mesa.Model):
         self._create_employers()
         self.nationals: CityModel | None = None
         """The nationals' comparison population (:mod:`sim.nationals`), warmed up with the city."""
-        self.populate(self.initial_migrants)
+        if self.long_warm_up:
+            self.populate(self.initial_migrants)
+        else:
+            steady_state.populate(self, self.initial_migrants)
         self.series: list[dict[str, Any]] = []
         """One row of cheap aggregates per reported month (``indicators.monthly_row``)."""
-        for _ in range(self.params.population.warmup_months):
+        while self.month < warm_up_until:
             self.advance_month()
         self.counts = MonthlyCounts()
         self.first_formal_job = FirstFormalJob(max_months=1200)
@@ -166,7 +183,7 @@ class CityModel(mesa.Model):
             from sim.nationals import NationalsModel
 
             seed = int(np.random.SeedSequence(self._seed, spawn_key=(zlib.crc32(b"nationals"),)).generate_state(1)[0])
-            self.nationals = NationalsModel(self.given_scenario, rng=seed, people=nationals)
+            self.nationals = NationalsModel(self.given_scenario, rng=seed, people=nationals, long_warm_up=self.long_warm_up)
         if start:
             self.start()
 
@@ -190,8 +207,30 @@ class CityModel(mesa.Model):
         self.mechanisms = self.month_mechanisms(with_levers=True)
 
     def populate(self, n: int) -> None:
-        """The people already in the city when the warm-up begins."""
+        """The people already in the city when the long warm-up begins (closed form)."""
         initial_stock.populate(self, n)
+
+    def steady_state_key(self) -> str:
+        """What this city's steady state depends on, the key of its snapshot
+        (:mod:`sim.steady_state`): the kind of city (migrants or nationals), its warm-up
+        (``warm_up_key``), and the settings of the national routes that run in the
+        warm-up (``national_levers``). ``warm_up_key`` leaves them out with the levers,
+        but a baseline's route (its places in host organisations, say) shapes the steady
+        state: scenarios differing in it must not share a snapshot."""
+        routes = sorted(national_levers(self.given_scenario, self.month))
+        data = {
+            "city": type(self).__qualname__,
+            "warm_up": warm_up_key(self.params),
+            "national_routes": {name: getattr(self.params.policies, name).model_dump(mode="json") for name in routes},
+        }
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+    def reference_city(self, migrants: int, rng: int) -> "CityModel":
+        """This city warmed up the long way, at another size and seed and without the
+        nationals beside it, up to the month runs start at: a steady-state snapshot's source."""
+        scenario = with_overrides(self.given_scenario, {"nationals.comparison_people": 0})
+        return CityModel(scenario, rng=rng, migrants=migrants, start=False, long_warm_up=True,
+                         warm_up_until=-self.params.population.short_warmup_months)
 
     def month_mechanisms(self, with_levers: bool) -> list[Mechanism]:
         """This model's monthly mechanisms in order (``monthly_mechanisms``)."""

@@ -12,7 +12,10 @@ T10). Their education mix and women's care duties are their own
 (``nationals.education_shares``, ``nationals.care_duties_start_rate_female_per_month``).
 
 A :class:`NationalsModel` runs beside each :class:`~sim.model.CityModel` from month 0
-(its own warm-up first), stepping with it, with a seed drawn from the model's.
+(its own warm-up first), stepping with it, with a seed drawn from the model's. It warms
+up as its city does: from the nationals' steady-state snapshot (:mod:`sim.steady_state`,
+keyed by the nationals' own warm-up) and ``population.short_warmup_months``, or the long
+way with the city.
 """
 
 from typing import Any
@@ -117,10 +120,20 @@ class NationalsModel(CityModel):
         scenario: the migrants' scenario; :func:`nationals_scenario` derives the nationals'.
         rng: seed of the model's random generators.
         people: nationals of working age at the start.
+        long_warm_up, warm_up_until: as for :class:`~sim.model.CityModel`.
     """
 
-    def __init__(self, scenario: Scenario, rng: int, people: int):
-        super().__init__(nationals_scenario(scenario), rng=rng, migrants=people)
+    def __init__(self, scenario: Scenario, rng: int, people: int, long_warm_up: bool = False, warm_up_until: int = 0):
+        self.migrants_scenario = scenario
+        """The migrants' scenario, which ``nationals_scenario`` derives this one from."""
+        super().__init__(nationals_scenario(scenario), rng=rng, migrants=people, long_warm_up=long_warm_up,
+                         warm_up_until=warm_up_until)
+
+    def reference_city(self, migrants: int, rng: int) -> "NationalsModel":
+        """These nationals warmed up the long way, at another size and seed, up to the month
+        runs start at: a steady-state snapshot's source."""
+        return NationalsModel(self.migrants_scenario, rng=rng, people=migrants, long_warm_up=True,
+                              warm_up_until=-self.params.population.short_warmup_months)
 
     def start(self, scenario: Scenario | None = None) -> None:
         """Month 0: nothing opens for nationals (no SSE enterprises, no levers)."""

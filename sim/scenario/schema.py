@@ -128,6 +128,21 @@ class Population(Section):
     bonding_ties_at_arrival_mean: Annotated[float, Field(ge=0.0, le=100.0)]
     services_knowledge_at_arrival_mean: Fraction
     warmup_months: Annotated[int, Field(ge=0, le=240)]
+    """Months of the long warm-up, from the closed-form stock (``sim.initial_stock``) to the
+    steady state: the city a steady-state snapshot is taken from (``sim.steady_state``)
+    warms up this long."""
+    short_warmup_months: Annotated[int, Field(ge=0, le=60)]
+    """Months a run simulates before month 0 with its own seed, from people drawn from the
+    steady-state snapshot taken this many months before the end of the long warm-up: the
+    run's warm-up ends where the long one does, and its jobs, ties and statuses move from
+    the snapshot's city to its own. At most ``warmup_months``."""
+
+    @model_validator(mode="after")
+    def _short_warm_up_ends_the_long_one(self):
+        if self.short_warmup_months > self.warmup_months:
+            raise ValueError(f"short_warmup_months ({self.short_warmup_months}) must not exceed warmup_months "
+                             f"({self.warmup_months}): the short warm-up is the end of the long one")
+        return self
 
 
 class Inflow(Section):
