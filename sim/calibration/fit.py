@@ -80,7 +80,9 @@ class Simulator:
         scenario = validate(self.scenario, source="calibration")
         params = with_overrides(scenario, {**overrides, **fit_calendar(scenario, self.months)})
         seed = int(np.random.randint(0, 2**31 - 1))  # pyabc seeds numpy's global generator
-        model = CityModel(params, rng=seed, migrants=self.migrants)
+        # Every particle is a new warm-up: a snapshot per particle (sim.steady_state) would
+        # cost more than the long warm-up at the fit's small size, and fill the cache.
+        model = CityModel(params, rng=seed, migrants=self.migrants, long_warm_up=True)
         model.run(self.months)
         return statistics(model.results(), self.fitted)
 
