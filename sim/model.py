@@ -212,17 +212,9 @@ class CityModel(mesa.Model):
 
     def steady_state_key(self) -> str:
         """What this city's steady state depends on, the key of its snapshot
-        (:mod:`sim.steady_state`): the kind of city (migrants or nationals), its warm-up
-        (``warm_up_key``), and the settings of the national routes that run in the
-        warm-up (``national_levers``). ``warm_up_key`` leaves them out with the levers,
-        but a baseline's route (its places in host organisations, say) shapes the steady
-        state: scenarios differing in it must not share a snapshot."""
-        routes = sorted(national_levers(self.given_scenario, self.month))
-        data = {
-            "city": type(self).__qualname__,
-            "warm_up": warm_up_key(self.params),
-            "national_routes": {name: getattr(self.params.policies, name).model_dump(mode="json") for name in routes},
-        }
+        (:mod:`sim.steady_state`): the kind of city (migrants or nationals) and its warm-up
+        (``warm_up_key``, which holds the national routes that run in it)."""
+        data = {"city": type(self).__qualname__, "warm_up": warm_up_key(self.params)}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
     def reference_city(self, migrants: int, rng: int) -> "CityModel":
