@@ -276,8 +276,12 @@ class Population:
         return out
 
     def _grow(self, needed: int) -> None:
+        """Add rows for at least ``needed`` more people: an eighth more than now, as
+        Python's lists over-allocate, since every rule passes over whole columns, free rows
+        included; doubling left a city that outgrew its start by a few people with half its
+        rows empty, and every month twice as long."""
         old_size = self.slots
-        new_size = max(old_size * 2, old_size + needed, 1024)
+        new_size = max(old_size + old_size // 8, old_size + needed, 1024)
         for name, column in COLUMNS.items():
             old = getattr(self, name)
             grown = np.full(new_size, column.fill, dtype=column.dtype)

@@ -122,9 +122,9 @@ def test_free_rows_are_reused_first_in_first_out(seed):
             alive = [r for r in alive if r not in set(leaving.tolist())]
         else:
             n = int(rng.integers(0, 80))
-            if len(free) < n:  # the arrays grow by doubling, the new rows join the queue's end
+            if len(free) < n:  # the arrays grow by an eighth, the new rows join the queue's end
                 old = pop.slots
-                free += list(range(old, max(2 * old, old + n - len(free), 1024)))
+                free += list(range(old, max(old + old // 8, old + n - len(free), 1024)))
             rows = pop.add(n, status=LegalStatus.REFUGEE)
             assert rows.tolist() == free[:n]
             free, alive = free[n:], alive + rows.tolist()
