@@ -229,7 +229,7 @@ class Population:
     def add(self, n: int, **values: np.ndarray | Any) -> np.ndarray:
         """Add ``n`` people with the given column values; return their rows.
 
-        Free rows are reused first; the arrays grow by doubling when there are not enough.
+        Free rows are reused first; the arrays grow (``_grow``) when there are not enough.
         """
         unknown = set(values) - set(COLUMNS)
         if unknown:
