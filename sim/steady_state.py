@@ -33,7 +33,6 @@ import numpy as np
 from sim.agents import employer_table
 from sim.mechanisms.jobs import leave_job
 from sim.population import COLUMNS
-from sim.provenance import code_version
 from sim.scenario import Scenario
 from sim.states import LabourState
 
@@ -72,8 +71,9 @@ def cache_folder() -> Path:
 
 @functools.cache
 def source_digest() -> str:
-    """The model's code as it is on disk. ``code_version`` names a commit, not the
-    uncommitted changes of a working copy ("-dirty"), and any of them may change a snapshot."""
+    """The model's code as it is on disk, uncommitted changes included: all of it, and only
+    it, can change a snapshot (a commit name would also change with every edit of a doc,
+    and miss a working copy's changes)."""
     package = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
@@ -83,8 +83,8 @@ def source_digest() -> str:
 
 def cache_path(key: str) -> Path:
     """Where the snapshot of ``key`` is cached: named by the key and by the code that made
-    it (``code_version``, the sources, NumPy's version, which fixes the random streams)."""
-    made_by = f"{key}\n{code_version()}\n{source_digest()}\n{np.__version__}"
+    it (the sources, and NumPy's version, which fixes the random streams)."""
+    made_by = f"{key}\n{source_digest()}\n{np.__version__}"
     return cache_folder() / f"{hashlib.sha256(made_by.encode()).hexdigest()[:40]}.npz"
 
 
