@@ -11,6 +11,7 @@ import solara
 from solara.lab import task
 
 from dashboards import settings
+from dashboards.people import situation
 from dashboards.widgets import NumberInput, Plot, ScenarioEditor, Table, edited, record_frame
 from sim import figures
 from sim import rules as legal_rules
@@ -156,13 +157,19 @@ def MigrantInspector(run: LiveRun):
             record = None
         history = run.tracker.history(person)
         when = f"month {model.month - 1}" if run.months_done else "at the start"
+        sectors = [sector.name.replace("_", " ") for sector in model.sectors]
+        now = model.month
     if record is None:
-        solara.Warning(f"Migrant {person} is not in the city now (left, or not yet arrived).")
+        solara.Warning(f"Migrant {person} has not arrived yet.")
     with solara.Columns([1, 1]):
         with solara.Column():
-            solara.Markdown(f"**Migrant {person} now ({when})**")
+            if record is not None and not record["in_city"]:
+                solara.Warning(f"Migrant {person} has left the city (month {record['left_month']}): their last record.")
+            solara.Markdown(f"**Migrant {person} {'now (' + when + ')' if record is None or record['in_city'] else 'when they left'}**")
             if record is not None:
-                Table(record_frame(record))
+                solara.Markdown("\n".join(f"- {line}" for line in situation(record, sectors, now)))
+                with solara.Details("Every field of the record"):
+                    Table(record_frame(record))
         with solara.Column():
             solara.Markdown("**Pathway: legal status and labour state, month by month**")
             if history.empty:

@@ -25,7 +25,7 @@ from sim.month import Mechanism, monthly_mechanisms
 from sim.policies import enabled_levers
 from sim.policies.programmes import ProgrammeOutcomes
 from sim.population import Population
-from sim.records import FirstFormalJob, Flows, MonthlyCounts
+from sim.records import Departures, FirstFormalJob, Flows, MonthlyCounts
 from sim.limits import check_run_size
 from sim.scenario import Scenario, load, with_overrides
 from sim.scenario.schema import get_field
@@ -151,6 +151,8 @@ class CityModel(mesa.Model):
         self.pop = Population(capacity=self.initial_migrants)
         self.flows = Flows()
         self.first_formal_job = FirstFormalJob(max_months=1200)
+        self.departures = Departures()
+        """Each leaver's last record (``migrant`` answers for people who have left)."""
         self.counts = MonthlyCounts()
         self.census = np.zeros((N_STATUS, N_LABOUR), dtype=np.int64)
         """Everyone by (legal status, labour state), taken at the end of each month."""
@@ -320,8 +322,16 @@ class CityModel(mesa.Model):
         return pd.DataFrame(self.series)
 
     def migrant(self, person_id: int) -> dict[str, Any]:
-        """One migrant's current record, readable (enum names, age in years)."""
-        return self.pop.record(person_id, self.month)
+        """One migrant's record, readable (enum names, age in years), with ``in_city``:
+        their current one, or for someone who has left the last one, with ``left_month``."""
+        try:
+            return {**self.pop.record(person_id, self.month), "in_city": True}
+        except KeyError:
+            last = self.departures.last_record(person_id)
+        if last is None:
+            raise KeyError(f"no migrant with person_id {person_id} in this run, in the city or gone "
+                           f"(ids so far: 0 to {self.pop.next_id - 1})") from None
+        return {**last, "in_city": False}
 
     def results(self) -> dict[str, Any]:
         """End-of-run indicators (see :mod:`sim.indicators`)."""

@@ -146,6 +146,22 @@ _DECODERS = {
 }
 
 
+def readable(values: dict[str, Any], month: int) -> dict[str, Any]:
+    """A person's column values made readable: codes as their names, no-month markers as
+    None, and age, months in the city and in the current status at ``month``."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if name in _DECODERS:
+            value = _DECODERS[name](value).name.lower()
+        elif name.endswith("_month"):
+            value = None if value == NO_MONTH else value
+        out[name] = value
+    out["age_years"] = round((month - out["birth_month"]) / 12, 1)
+    out["months_in_city"] = month - out["arrival_month"]
+    out["months_in_status"] = month - out["status_since_month"]
+    return out
+
+
 _MALLOC_TUNED = False
 
 
@@ -262,18 +278,7 @@ class Population:
     def record(self, person_id: int, month: int) -> dict[str, Any]:
         """One person's state as a readable dict: enum names, ages and durations in years/months."""
         row = self.row_of(person_id)
-        out: dict[str, Any] = {}
-        for name in COLUMNS:
-            value = getattr(self, name)[row].item()
-            if name in _DECODERS:
-                value = _DECODERS[name](value).name.lower()
-            elif name.endswith("_month"):
-                value = None if value == NO_MONTH else value
-            out[name] = value
-        out["age_years"] = round((month - out["birth_month"]) / 12, 1)
-        out["months_in_city"] = month - out["arrival_month"]
-        out["months_in_status"] = month - out["status_since_month"]
-        return out
+        return readable({name: getattr(self, name)[row].item() for name in COLUMNS}, month)
 
     def _grow(self, needed: int) -> None:
         """Add rows for at least ``needed`` more people: an eighth more than now, as

@@ -76,6 +76,8 @@ def test_pages_show_their_content(server, context):
     _tab(page, "A migrant")
     page.get_by_role("button", name="A random migrant").click()
     page.get_by_text("Pathway: legal status and labour state").wait_for()
+    page.get_by_text("years old, came").wait_for()  # the record told in words first
+    page.get_by_text("Every field of the record").click()
     page.locator("td", has_text="months_in_city").first.wait_for()
     screenshot(watched, "explore-migrant")
 

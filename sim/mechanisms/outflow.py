@@ -26,6 +26,7 @@ def depart(model: "CityModel", rows: np.ndarray) -> None:
     if rows.size == 0:
         return
     model.first_formal_job.censor(model.pop, rows, model.month)
+    model.departures.leave(model.pop, rows, model.month)
     model.flows.leavers += rows.size
     model.pop.remove(rows)
 
