@@ -4,6 +4,7 @@ Bad input (an unknown scenario, a malformed file, a value out of range) ends wit
 one-line message on stderr and exit code 2, never a traceback.
 """
 
+import inspect
 import json
 import os
 import sys
@@ -611,6 +612,18 @@ def write_json(results: dict[str, Any], path: Path) -> None:
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         fail(f"--out: cannot write {path}: {exc.strerror}")
+
+
+def _reflow_short_help() -> None:
+    """Each command's line in ``pathways --help``: its docstring's first paragraph as one
+    line, for the help to wrap at the terminal's width (Typer keeps the docstring's line
+    breaks there, which cut sentences in the middle)."""
+    for command in app.registered_commands:
+        if command.short_help is None and command.callback is not None:
+            command.short_help = " ".join(inspect.cleandoc(command.callback.__doc__ or "").split("\n\n")[0].split())
+
+
+_reflow_short_help()
 
 
 def main() -> None:

@@ -94,3 +94,30 @@ def test_a_run_imports_only_what_it_needs(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
     assert (tmp_path / "r.json").exists()
+
+
+def test_the_command_list_wraps_whole_sentences_at_the_terminal_s_width():
+    # Each command's line in `pathways --help` is its docstring's first paragraph, wrapped
+    # greedily: a line ends only where the next word would not fit, never at a line break
+    # the docstring happened to have.
+    import os
+
+    width = 60
+    listed = subprocess.run([*PATHWAYS, "--help"], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "COLUMNS": str(width), "TERM": "dumb"})
+    panel = listed.stdout.split("Commands")[1].splitlines()[1:]
+    column = panel[0].index(panel[0].strip("│ ").split()[1]) - 1  # where the help text starts
+    texts: list[list[str]] = []
+    for line in panel:
+        if not line.startswith("│"):
+            continue
+        name, text = line[1:column].strip(), line[column:].rstrip(" │").strip()
+        if name:
+            texts.append([text])
+        else:
+            texts[-1].append(text)
+    assert len(texts) >= 10
+    available = max(len(line) for lines in texts for line in lines)  # the widest line the wrap allowed
+    for lines in texts:
+        for line, following in zip(lines, lines[1:], strict=False):
+            assert len(line) + 1 + len(following.split()[0]) > available, (line, following)
