@@ -7,7 +7,7 @@ import solara
 from dashboards.widgets import Plot, Table
 from sim import figures
 from sim.experiments.compare import HEADLINE, SERIES
-from sim.experiments.report import ComparisonView, comparison_csv, comparison_html, summary_table
+from sim.experiments.report import ComparisonView, comparison_csv, comparison_html, quotable, summary_table
 
 
 def safe_filename(name: str) -> str:
@@ -29,7 +29,10 @@ def ComparisonResults(view: ComparisonView, running: bool = False):
     solara.Text(f"{' vs '.join(view.labels)}: {view.runs_done} of {view.runs_expected} runs, {spec['months']} months, "
                 f"base seed {spec['seed']}{note}. The first scenario is the counterfactual.",
                 style={"font-weight": "500"})
-    # The figure a council reads first, above the tabs.
+    # What a council can quote, then the figure it reads first, above the tabs.
+    with solara.Column(classes=["quotable"]):
+        for sentence in quotable(view):
+            solara.Text(sentence)  # labels may come from other users: plain text, never markup
     with solara.Column(classes=["city-net-cost"]):
         solara.Markdown("**The city's own net cost per additional person in work** (its spending on the levers, "
                         "minus its share of the social assistance saved and of the extra taxes and contributions, "

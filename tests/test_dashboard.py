@@ -124,6 +124,11 @@ def test_compare_runs_two_chosen_scenarios_and_exports(server, context, tmp_path
     page.get_by_text("Done: 8 runs").wait_for()
     expect(page.get_by_role("button", name="Run comparison")).to_be_enabled(timeout=60_000)  # the task has ended...
     assert page.get_by_text("Could not finish").count() == 0  # ...and nothing went wrong after the last run
+    # The sentence a council can quote comes first, above the figures.
+    quote = page.locator(".quotable", has_text="liege/mentoring: ")
+    expect(quote).to_contain_text("people in work")
+    expect(quote).to_contain_text("net over the run")
+    assert quote.bounding_box()["y"] < page.locator(".figure-compare-bands img").bounding_box()["y"]
     screenshot(watched, "compare-over-time")
     _tab(page, "Differences")
     page.locator(".figure-compare-differences img").wait_for()

@@ -348,3 +348,15 @@ def test_comparison_report_is_self_contained_and_escapes_labels(tmp_path):
     # The law each scenario ran under, with its legal sources; an unknown label is named as such.
     assert "rules <b>BE</b> from 2024-01" in page and "Loi de 1980" in page
     assert "the scenario file is not available here" in page
+    # One sentence a council can quote per scenario, first in the report, with the change
+    # in people in work as the table has it and its interval.
+    from sim.experiments.report import quotable
+
+    sentences = quotable(view)
+    assert len(sentences) == 1 and sentences[0].startswith(f"{hostile}: ")
+    jobs = raw[(raw.indicator == "employed_20_64") & (raw.scenario == hostile)].iloc[0]
+    clear = jobs.diff_low > 0 or jobs.diff_high < 0
+    assert (" more people in work" in sentences[0] or " fewer people in work" in sentences[0]) == clear
+    assert "no clear change" in sentences[0] or clear
+    assert "95 % interval" in sentences[0] and "net over the run" in sentences[0]
+    assert page.index("In one sentence") < page.index("The city's own net cost per additional person")

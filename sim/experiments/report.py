@@ -73,6 +73,40 @@ def summary_table(view: ComparisonView) -> pd.DataFrame:
     return table
 
 
+def quotable(view: ComparisonView) -> list[str]:
+    """One sentence per scenario that a council can quote: the change in people in work
+    against the counterfactual with its 95 % interval, and what it costs the city itself
+    (its net cost over the run, and per additional person in work when the change is
+    clear). A change whose interval holds zero is said to be unclear, not a gain."""
+    spec, reference = view.spec, view.labels[0]
+    jobs = view.comparison.summary
+    jobs = jobs[jobs["indicator"] == "employed_20_64"].set_index("scenario")
+    city = view.comparison.city_cost_per_job.set_index("scenario")
+    sentences = []
+    for label in view.labels[1:]:
+        if label not in jobs.index or pd.isna(jobs.loc[label, "diff"]):
+            sentences.append(f"{label}: no finished pair of runs yet.")
+            continue
+        diff, low, high = (jobs.loc[label, c] for c in ("diff", "diff_low", "diff_high"))
+        interval = f"95 % interval {_number(low, 'count', sign=True)} to {_number(high, 'count', sign=True)}"
+        clear = not pd.isna(low) and (low > 0 or high < 0)
+        if clear:
+            change = f"{_number(abs(diff), 'count')} {'more' if diff > 0 else 'fewer'} people in work than {reference}"
+        else:
+            change = f"no clear change in the number of people in work against {reference} ({_number(diff, 'count', sign=True)})"
+        sentence = f"{label}: {change} after {spec['months']} months ({interval}, {spec['replications']} paired runs)"
+        cost = city.loc[label, "city_net_cost_eur"] if label in city.index else float("nan")
+        if not pd.isna(cost):
+            sentence += (f"; {'it costs the city' if cost >= 0 else 'the city gains'} {_number(abs(cost), 'eur')} "
+                         "net over the run")
+            per = city.loc[label, "city_net_cost_per_extra_person_eur"]
+            if clear and diff > 0 and not pd.isna(per):
+                sentence += (f", {_number(per, 'eur')} per additional person in work (95 % interval "
+                             f"{_number(city.loc[label, 'low'], 'eur')} to {_number(city.loc[label, 'high'], 'eur')})")
+        sentences.append(sentence + ".")
+    return sentences
+
+
 def comparison_csv(view: ComparisonView) -> str:
     return summary_table(view).to_csv(index=False)
 
@@ -166,6 +200,8 @@ small {{ color: #555; }} img {{ width: 100%; }} h1 {{ font-size: 16pt; }} h2 {{ 
 {spec['months']} months with the same random seeds (common random numbers, base seed {spec['seed']}), so that
 differences come from the policies, not from chance. The first scenario, <b>{html.escape(reference)}</b>, is the
 counterfactual. Rates are for people aged 20-64, averaged over the final 12 months.</p>
+<h2>In one sentence</h2>
+<ul>{"".join(f"<li>{html.escape(sentence)}</li>" for sentence in quotable(view))}</ul>
 <h2>The city's own net cost per additional person in work</h2>
 <table><tr><th>scenario</th><th>extra people in work (final 12 months)</th><th>the city's net cost over the run</th>
 <th>the city's net cost per extra person in work</th></tr>{city_rows}</table>
