@@ -60,6 +60,14 @@ def ComparisonResults(view: ComparisonView, running: bool = False):
                             "declared work; the difference would have worked anyway or took another job "
                             "seeker's opening")
             Table(view.comparison.placements, digits=1)
+        with solara.lab.Tab("Who gains"):
+            solara.Markdown("**Who gains**: the change in people aged 20-64 in work and in declared work against "
+                            "the counterfactual (final 12 months; 95 % intervals, paired by replication), by legal "
+                            "status at the end, reason of arrival, sex and education; each dimension's groups add up "
+                            "to all migrants. A lever's participants take openings other migrants would have had, "
+                            "which shows as losses in other groups; nationals have their own openings in the model, "
+                            "so it cannot say whether a lever displaces them.")
+            Table(view.comparison.who_gains, digits=1)
         with solara.lab.Tab("Export"):
             stem = safe_filename(view.experiment.name)
             solara.Markdown("The table as CSV, or a one-page report to send (opens offline; print it to PDF from "

@@ -60,6 +60,26 @@ def rate_by(cells: np.ndarray, axis: int, enum) -> dict[str, float | None]:
     }
 
 
+GROUP_SEPARATOR = "|"
+
+
+def by_group(groups: np.ndarray) -> dict[str, dict[str, float]]:
+    """People aged 20-64, in work and in declared work, by group: legal status, reason of
+    arrival, sex and education (``MonthlyCounts.GROUPS``), keyed ``status|reason|sex|education``;
+    groups nobody is in are left out. Each sums to the totals (``employed_20_64``)."""
+    people = groups.sum(axis=0)
+    out: dict[str, dict[str, float]] = {"people_by_group": {}, "people_in_work_by_group": {},
+                                        "people_in_declared_work_by_group": {}}
+    for index in zip(*np.nonzero(people), strict=True):
+        status, reason, sex, education = index
+        key = GROUP_SEPARATOR.join(e(v).name.lower() for e, v in zip((LegalStatus, Reason, Sex, Education), index,
+                                                                      strict=True))
+        out["people_by_group"][key] = float(people[index])
+        out["people_in_work_by_group"][key] = float(groups[(1, *index)] + groups[(2, *index)])
+        out["people_in_declared_work_by_group"][key] = float(groups[(2, *index)])
+    return out
+
+
 def non_eu_citizens(cells: np.ndarray) -> np.ndarray:
     """Eurostat's "non-EU citizens" as the labour force survey sees them: not naturalised,
     and with papers, since the survey samples households from registers and censuses that
@@ -141,6 +161,7 @@ def final(model: "CityModel") -> dict[str, Any]:
             "long_term_unemployed_share": _long_term_unemployed_share(model),
         },
         "employed_20_64": float(cells.sum(axis=(0, 2, 3))[IS_EMPLOYED].sum() / window),
+        **by_group(model.counts.groups(window) / window),
         "declared_employed_20_64": float(cells.sum(axis=(0, 2, 3))[IS_FORMAL_WORK].sum() / window),
         "declared_employed_20_64_at_end": int(model.counts.cells[-1].sum(axis=(0, 2, 3))[IS_FORMAL_WORK].sum()),
         "participants_in_declared_work_at_end": int(model.programme_outcomes.in_declared_work_at_end(model).size),

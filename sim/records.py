@@ -124,13 +124,17 @@ def kaplan_meier_median(events: np.ndarray, censored: np.ndarray) -> float | Non
 
 
 class MonthlyCounts:
-    """Per month, people aged 20-64 by (status, labour state, sex, education), and by years since arrival."""
+    """Per month, people aged 20-64 by (status, labour state, sex, education), by years since
+    arrival, and by group (who gains: ``GROUPS``)."""
 
     SHAPE = (N_STATUS, N_LABOUR, len(Sex), len(Education))
+    GROUPS = (3, N_STATUS, len(Reason), len(Sex), len(Education))
+    """Work (none, undeclared, declared) by legal status, reason of arrival, sex and education."""
 
     def __init__(self):
         self.cells: list[np.ndarray] = []
         self.by_years: list[np.ndarray] = []  # (work: none, undeclared, declared; reason, sex, years since arrival 0-10)
+        self.by_group: list[np.ndarray] = []
 
     def record(self, pop: Population, month: int) -> None:
         # Block by block (``population.blocks``), so that the temporaries stay in cache: the
@@ -143,19 +147,22 @@ class MonthlyCounts:
         n_index = int(np.prod(groups)) * (_MONTHS_TRACKED + 1)
         cells = np.zeros(n_cells, dtype=np.int64)
         by_month = np.zeros(n_index, dtype=np.int64)
+        n_groups = int(np.prod(self.GROUPS))
+        by_group = np.zeros(n_groups, dtype=np.int64)
         for block in blocks(pop.slots):
             birth = pop.birth_month[block]
             working_age = birth <= month - WORKING_AGE_MONTHS[0]
             working_age &= birth > month - WORKING_AGE_MONTHS[1]
             rows = np.flatnonzero(working_age)
             labour, sex = pop.labour[block].take(rows), pop.sex[block].take(rows)
-            cell = pop.status[block].take(rows).astype(np.int16)
+            status, education = pop.status[block].take(rows), pop.education[block].take(rows)
+            cell = status.astype(np.int16)
             cell *= np.int16(N_LABOUR)
             cell += labour
             cell *= np.int16(len(Sex))
             cell += sex
             cell *= np.int16(len(Education))
-            cell += pop.education[block].take(rows)
+            cell += education
             cells += np.bincount(cell, minlength=n_cells)
             # By months since arrival (cheaper than dividing everyone's by 12), then summed into years.
             work = labour >= _FIRST_EMPLOYED
@@ -163,8 +170,18 @@ class MonthlyCounts:
             index = work.astype(np.int16)  # 0 no work, 1 undeclared work, 2 declared work
             work &= labour != _UNDECLARED
             index += work
+            reason = pop.reason[block].take(rows)
+            group = index * np.int16(N_STATUS)  # who gains: work by status, reason, sex, education
+            group += status
+            group *= np.int16(len(Reason))
+            group += reason
+            group *= np.int16(len(Sex))
+            group += sex
+            group *= np.int16(len(Education))
+            group += education
+            by_group += np.bincount(group, minlength=n_groups)
             index *= np.int16(len(Reason))
-            index += pop.reason[block].take(rows)
+            index += reason
             index *= np.int16(len(Sex))
             index += sex
             index *= np.int16(_MONTHS_TRACKED + 1)
@@ -173,6 +190,7 @@ class MonthlyCounts:
             index += since.astype(np.int16)
             by_month += np.bincount(index, minlength=n_index)
         self.cells.append(cells.reshape(self.SHAPE))
+        self.by_group.append(by_group.reshape(self.GROUPS))
         by_month = by_month.reshape(*groups, _MONTHS_TRACKED + 1)
         years = by_month[..., :_MONTHS_TRACKED].reshape(*groups, MAX_YEARS_SINCE_ARRIVAL + 1, 12)
         self.by_years.append(years.sum(axis=-1))
@@ -180,3 +198,7 @@ class MonthlyCounts:
     def window(self, months: int) -> tuple[np.ndarray, np.ndarray]:
         """Counts summed over the last ``months`` recorded months."""
         return sum(self.cells[-months:]), sum(self.by_years[-months:])
+
+    def groups(self, months: int) -> np.ndarray:
+        """``by_group`` summed over the last ``months`` recorded months."""
+        return sum(self.by_group[-months:])

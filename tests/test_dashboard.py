@@ -133,6 +133,9 @@ def test_compare_runs_two_chosen_scenarios_and_exports(server, context, tmp_path
     _tab(page, "Differences")
     page.locator(".figure-compare-differences img").wait_for()
     screenshot(watched, "compare-differences")
+    _tab(page, "Who gains")
+    page.locator("td", has_text="all migrants").first.wait_for()
+    page.locator("td", has_text="reason of arrival").first.wait_for()
     _tab(page, "Export")
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download CSV").click()

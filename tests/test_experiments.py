@@ -360,3 +360,14 @@ def test_comparison_report_is_self_contained_and_escapes_labels(tmp_path):
     assert "no clear change" in sentences[0] or clear
     assert "95 % interval" in sentences[0] and "net over the run" in sentences[0]
     assert page.index("In one sentence") < page.index("The city's own net cost per additional person")
+    # Who gains: each dimension's groups add up to all migrants, whose change is the
+    # headline change in people in work.
+    who = view.comparison.who_gains
+    assert set(who.dimension) == {"all migrants", "legal status", "reason of arrival", "sex", "education"}
+    total = who[who.dimension == "all migrants"].iloc[0]
+    assert total.extra_in_work == pytest.approx(jobs["diff"])
+    for _, rows in who[who.dimension != "all migrants"].groupby("dimension"):
+        assert rows.extra_in_work.sum() == pytest.approx(total.extra_in_work)
+        assert rows.extra_in_declared_work.sum() == pytest.approx(total.extra_in_declared_work)
+        assert rows.people.sum() == pytest.approx(total.people)
+    assert "<h2>Who gains</h2>" in page

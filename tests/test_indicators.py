@@ -82,3 +82,28 @@ def test_monthly_income_matches_individual_incomes(liege_run):
 
     alive = np.flatnonzero(liege_run.pop.alive())
     assert math.isclose(mean_income_eur_per_month(liege_run), income_eur_per_month(liege_run, alive).mean(), rel_tol=1e-6)
+
+
+def test_the_groups_add_up_to_the_totals_and_match_a_count_by_hand(liege_run):
+    # Who gains rests on counts by group (legal status, reason of arrival, sex, education):
+    # summed over the groups they are the totals, and the last month's are a count of the
+    # population by hand.
+    from sim.indicators import GROUP_SEPARATOR
+    from sim.states import IS_EMPLOYED, IS_FORMAL_WORK, Education, LegalStatus, Reason, Sex
+
+    results = liege_run.results()
+    for name, total in (("people_in_work_by_group", "employed_20_64"),
+                        ("people_in_declared_work_by_group", "declared_employed_20_64")):
+        assert math.isclose(sum(results[name].values()), results[total], rel_tol=1e-9)
+    assert math.isclose(sum(results["people_by_group"].values()), liege_run.counts.window(12)[0].sum() / 12, rel_tol=1e-9)
+    pop, month = liege_run.pop, liege_run.month - 1
+    age = month - pop.birth_month
+    rows = np.flatnonzero(pop.alive() & (age >= 20 * 12) & (age < 65 * 12))
+    last = liege_run.counts.by_group[-1]
+    for row in rows[:300]:
+        index = (pop.status[row], pop.reason[row], pop.sex[row], pop.education[row])
+        key = GROUP_SEPARATOR.join(e(v).name.lower() for e, v in zip((LegalStatus, Reason, Sex, Education), index, strict=True))
+        assert key in results["people_by_group"]
+    working = rows[IS_EMPLOYED[pop.labour[rows]]]
+    declared = rows[IS_FORMAL_WORK[pop.labour[rows]]]
+    assert last[1:].sum() == working.size and last[2].sum() == declared.size and last.sum() == rows.size

@@ -70,6 +70,9 @@ class Comparison:
     placements: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Per scenario after the first and lever: gross placements of participants against the
     net change in people in declared work."""
+    who_gains: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Per scenario after the first, dimension and group: the change in people in work and in
+    declared work (``_who_gains``)."""
 
 
 def paired(metrics: pd.DataFrame, metric: str, label: str, reference: str) -> np.ndarray:
@@ -110,7 +113,53 @@ def compare(metrics: pd.DataFrame, labels: list[str], indicators: list[str] | No
             rows.append(row)
     summary = pd.DataFrame(rows)
     return Comparison(summary, _cost_per_job(metrics, labels), _impact(metrics, labels),
-                      _city_cost_per_job(metrics, labels), _impact_by_level(metrics, labels), _placements(metrics, labels))
+                      _city_cost_per_job(metrics, labels), _impact_by_level(metrics, labels), _placements(metrics, labels),
+                      _who_gains(metrics, labels))
+
+
+GROUP_DIMENSIONS = ("legal status", "reason of arrival", "sex", "education")
+"""The parts of a group's key (``indicators.by_group``: ``status|reason|sex|education``), in order."""
+
+
+def _who_gains(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
+    """Who gains: for each scenario after the first, the paired change in people aged 20-64
+    in work and in declared work (final 12 months), for every group of each dimension
+    (legal status at the end, reason of arrival, sex, education) and for all migrants. Each
+    dimension's groups add up to the migrants' total, which is ``employed_20_64``'s
+    difference; legal status is the one at the end, so a lever that gives papers moves
+    people between its groups. A lever's participants take openings other migrants would
+    have had, which shows as losses in other groups; nationals are not in the table: their
+    comparison population has its own openings (``sim.nationals``), so the model cannot say
+    whether a lever displaces them. Experiments stored before the breakdown have no rows."""
+    columns = ["scenario", "dimension", "group", "people", "extra_in_work", "low", "high",
+               "extra_in_declared_work", "declared_low", "declared_high"]
+    prefixes = {"people": "people_by_group.", "work": "people_in_work_by_group.",
+                "declared": "people_in_declared_work_by_group."}
+    if not any(c.startswith(prefixes["work"]) for c in metrics.columns):
+        return pd.DataFrame(columns=columns)
+    sums = {}
+    for kind, prefix in prefixes.items():
+        names = [c for c in metrics.columns if c.startswith(prefix)]
+        parts = {c: c[len(prefix):].split("|") for c in names}
+        values = metrics[names].fillna(0.0)  # a group nobody was in during a run is absent from it
+        sums[(kind, "all migrants", "all")] = values.sum(axis=1)
+        for position, dimension in enumerate(GROUP_DIMENSIONS):
+            for group in sorted({p[position] for p in parts.values()}):
+                sums[(kind, dimension, group)] = values[[c for c in names if parts[c][position] == group]].sum(axis=1)
+    table = metrics[["label", "replication"]].assign(**{"|".join(k): v for k, v in sums.items()})
+    reference, rows = labels[0], []
+    for label in labels[1:]:
+        for dimension, group in dict.fromkeys((d, g) for _, d, g in sums):
+            row = {"scenario": label, "dimension": dimension, "group": group}
+            key = f"people|{dimension}|{group}"
+            row["people"] = float(table.loc[table["label"] == label, key].mean()) if key in table.columns else np.nan
+            for kind, change, low, high in (("work", "extra_in_work", "low", "high"),
+                                            ("declared", "extra_in_declared_work", "declared_low", "declared_high")):
+                key = f"{kind}|{dimension}|{group}"
+                row[change], row[low], row[high] = (mean_ci(paired(table, key, label, reference)) if key in table.columns
+                                                    else (np.nan, np.nan, np.nan))
+            rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _per_extra_person(cost: np.ndarray, jobs: np.ndarray, rng: np.random.Generator) -> tuple[float, float, float]:

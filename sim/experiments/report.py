@@ -173,6 +173,15 @@ def comparison_html(view: ComparisonView) -> str:
         for r in view.comparison.city_cost_per_job.itertuples()
     )
     placement_rows = "".join(_placement_row(r) for r in view.comparison.placements.itertuples())
+    who_rows = "".join(
+        f"<tr><td>{html.escape(str(r.scenario))}</td><td>{html.escape(str(r.dimension))}</td>"
+        f"<td>{html.escape(str(r.group).replace('_', ' '))}</td><td>{_number(r.people, 'count')}</td>"
+        f"<td><b>{_number(r.extra_in_work, 'count', sign=True)}</b><br><small>95 % CI {_number(r.low, 'count', sign=True)} "
+        f"to {_number(r.high, 'count', sign=True)}</small></td><td>{_number(r.extra_in_declared_work, 'count', sign=True)}"
+        f"<br><small>95 % CI {_number(r.declared_low, 'count', sign=True)} to {_number(r.declared_high, 'count', sign=True)}"
+        "</small></td></tr>"
+        for r in view.comparison.who_gains.itertuples()
+    )
     level_rows = "".join(
         f"<tr><td>{html.escape(str(r.scenario))}</td><td>{html.escape(str(r.level))}</td>"
         f"<td>{_number(r.extra_lever_spending_eur, 'eur', sign=True)}</td>"
@@ -218,6 +227,15 @@ placed may take an opening another job seeker would have had. "Not additional" i
 change: participants who would have worked anyway, or whose job another person lost. Both are counted among
 people aged 20-64 in the run's last month; the total counts each participant once, the levers' rows each in every
 lever they entered.</small></p>
+<h2>Who gains</h2>
+<table><tr><th>scenario</th><th>by</th><th>group</th><th>people aged 20-64 in it</th><th>change in people in work</th>
+<th>change in people in declared work</th></tr>{who_rows}</table>
+<p><small>Changes against the counterfactual, final 12 months, paired replication by replication; each
+dimension's groups add up to all migrants. Legal status is the one at the end: a lever that gives papers moves
+people from one group to another. A lever's participants take openings that other migrants would have had, which
+shows as losses in other groups. Nationals are not in the table: their comparison population has its own
+openings, so the model cannot say whether a lever displaces them. No rows: runs stored before this breakdown
+existed.</small></p>
 <h2>Headline indicators</h2>
 <table>{head}{''.join(rows)}</table>
 <p><small>90 % band: where 90 % of the simulated runs fall (what one run of the city could look like).
