@@ -31,7 +31,7 @@ def ComparisonResults(view: ComparisonView, running: bool = False):
                 style={"font-weight": "500"})
     # What a council can quote, then the figure it reads first, above the tabs.
     with solara.Column(classes=["quotable"]):
-        for sentence in quotable(view):
+        for sentence in quotable(view.comparison, view.labels, spec["months"], spec["replications"]):
             solara.Text(sentence)  # labels may come from other users: plain text, never markup
     with solara.Column(classes=["city-net-cost"]):
         solara.Markdown("**The city's own net cost per additional person in work** (its spending on the levers, "

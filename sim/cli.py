@@ -99,12 +99,16 @@ def compare(
     the first with 95 % confidence intervals, cost per extra person in work, and a
     social-impact summary, in total and by level of government."""
     from sim.experiments.api import Settings, run_compare
+    from sim.experiments.report import quotable
 
     settings = Settings(reps, months, seed, migrants, workers, dask, db, name, posterior)
     experiment, comparison, report = _guarded(lambda progress: run_compare(scenarios, settings, progress))
+    for sentence in quotable(comparison, scenarios, months, reps):
+        console.print(sentence, markup=False, highlight=False)
     console.print(city_cost_table(comparison))
     console.print(placements_table(comparison))
     console.print(comparison_table(comparison, scenarios))
+    console.print(who_gains_table(comparison))
     console.print(cost_table(comparison))
     console.print(impact_table(comparison))
     console.print(impact_by_level_table(comparison))
@@ -440,6 +444,19 @@ def placements_table(comparison) -> Table:
             f"{row.net_extra_in_declared_work:+,.1f} [{row.net_low:+,.1f}, {row.net_high:+,.1f}]")
         table.add_row(row.scenario, row.lever, _count(row.participants), _count(row.placements),
                       _count(row.in_declared_work_at_end), net, _count(row.not_additional))
+    return table
+
+
+def who_gains_table(comparison) -> Table:
+    """Who gains: the change in people in work by group, each dimension adding up to all migrants."""
+    table = Table(title="Who gains: change in people aged 20-64 in work and in declared work, final 12 months, by legal "
+                        "status at the end, reason of arrival, sex and education (each dimension adds up to all migrants)")
+    for column in ("scenario", "by", "group", "people", "in work [95 % CI]", "in declared work [95 % CI]"):
+        table.add_column(column, justify="right")
+    for row in comparison.who_gains.itertuples(index=False):
+        table.add_row(row.scenario, row.dimension, str(row.group).replace("_", " "), _count(row.people),
+                      f"{row.extra_in_work:+,.1f} [{row.low:+,.1f}, {row.high:+,.1f}]",
+                      f"{row.extra_in_declared_work:+,.1f} [{row.declared_low:+,.1f}, {row.declared_high:+,.1f}]")
     return table
 
 

@@ -352,7 +352,7 @@ def test_comparison_report_is_self_contained_and_escapes_labels(tmp_path):
     # in people in work as the table has it and its interval.
     from sim.experiments.report import quotable
 
-    sentences = quotable(view)
+    sentences = quotable(view.comparison, view.labels, 6, 3)
     assert len(sentences) == 1 and sentences[0].startswith(f"{hostile}: ")
     jobs = raw[(raw.indicator == "employed_20_64") & (raw.scenario == hostile)].iloc[0]
     clear = jobs.diff_low > 0 or jobs.diff_high < 0

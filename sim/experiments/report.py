@@ -73,17 +73,17 @@ def summary_table(view: ComparisonView) -> pd.DataFrame:
     return table
 
 
-def quotable(view: ComparisonView) -> list[str]:
+def quotable(comparison: Comparison, labels: list[str], months: int, replications: int) -> list[str]:
     """One sentence per scenario that a council can quote: the change in people in work
-    against the counterfactual with its 95 % interval, and what it costs the city itself
-    (its net cost over the run, and per additional person in work when the change is
-    clear). A change whose interval holds zero is said to be unclear, not a gain."""
-    spec, reference = view.spec, view.labels[0]
-    jobs = view.comparison.summary
+    against the counterfactual (``labels[0]``) with its 95 % interval, and what it costs the
+    city itself (its net cost over the run, and per additional person in work when the
+    change is clear). A change whose interval holds zero is said to be unclear, not a gain."""
+    reference = labels[0]
+    jobs = comparison.summary
     jobs = jobs[jobs["indicator"] == "employed_20_64"].set_index("scenario")
-    city = view.comparison.city_cost_per_job.set_index("scenario")
+    city = comparison.city_cost_per_job.set_index("scenario")
     sentences = []
-    for label in view.labels[1:]:
+    for label in labels[1:]:
         if label not in jobs.index or pd.isna(jobs.loc[label, "diff"]):
             sentences.append(f"{label}: no finished pair of runs yet.")
             continue
@@ -94,7 +94,7 @@ def quotable(view: ComparisonView) -> list[str]:
             change = f"{_number(abs(diff), 'count')} {'more' if diff > 0 else 'fewer'} people in work than {reference}"
         else:
             change = f"no clear change in the number of people in work against {reference} ({_number(diff, 'count', sign=True)})"
-        sentence = f"{label}: {change} after {spec['months']} months ({interval}, {spec['replications']} paired runs)"
+        sentence = f"{label}: {change} after {months} months ({interval}, {replications} paired runs)"
         cost = city.loc[label, "city_net_cost_eur"] if label in city.index else float("nan")
         if not pd.isna(cost):
             sentence += (f"; {'it costs the city' if cost >= 0 else 'the city gains'} {_number(abs(cost), 'eur')} "
@@ -210,7 +210,7 @@ small {{ color: #555; }} img {{ width: 100%; }} h1 {{ font-size: 16pt; }} h2 {{ 
 differences come from the policies, not from chance. The first scenario, <b>{html.escape(reference)}</b>, is the
 counterfactual. Rates are for people aged 20-64, averaged over the final 12 months.</p>
 <h2>In one sentence</h2>
-<ul>{"".join(f"<li>{html.escape(sentence)}</li>" for sentence in quotable(view))}</ul>
+<ul>{"".join(f"<li>{html.escape(sentence)}</li>" for sentence in quotable(view.comparison, view.labels, spec["months"], spec["replications"]))}</ul>
 <h2>The city's own net cost per additional person in work</h2>
 <table><tr><th>scenario</th><th>extra people in work (final 12 months)</th><th>the city's net cost over the run</th>
 <th>the city's net cost per extra person in work</th></tr>{city_rows}</table>
