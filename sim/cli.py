@@ -192,6 +192,8 @@ def calibrate(
     generations: Annotated[int, typer.Option(min=1, max=100, help="Most ABC-SMC generations.")] = 10,
     migrants: Annotated[int, typer.Option(min=500, max=MAX_MIGRANTS, help="Migrants per calibration run.")] = 10_000,
     months: Months = 60, workers: Workers = 1, seed: RootSeed = 1,
+    history: Annotated[Path | None, typer.Option(
+        dir_okay=False, help="Keep ABC-SMC's generations in this SQLite file; an existing one is continued.")] = None,
 ) -> None:
     """Fit a preset's free parameters (calibration/free_parameters.toml) to its targets with
     ABC-SMC, write the fitted values and the posterior, then print the fit."""
@@ -200,7 +202,8 @@ def calibrate(
 
     if preset not in presets():
         fail(f"unknown preset '{preset}' (allowed: {', '.join(presets())})")
-    result = _guarded(lambda _: fitting.calibrate(preset, population, budget, generations, workers, migrants, months, seed),
+    result = _guarded(lambda _: fitting.calibrate(preset, population, budget, generations, workers, migrants, months, seed,
+                                                         database=history),
                       progress=False, interrupted="interrupted: nothing was written; the fitted values are unchanged")
     fitted_path, posterior_path = _guarded(lambda _: fitting.write(result), progress=False)
     table = pd.DataFrame([{"parameter": p.name, "posterior mean": result.mean()[p.name],
@@ -208,6 +211,9 @@ def calibrate(
                            "prior": f"{p.low:g} to {p.high:g}"} for p in result.parameters])
     console.print(_frame_table(table, f"Posterior of {preset}: {result.simulations} simulations, {result.generations} "
                                       f"generations, {result.wall_s:.0f} s"))
+    console.print(f"Effective sample size: {result.effective_sample_size():.0f} of {len(result.posterior)} particles.")
+    if result.stopped:
+        console.print(result.stopped)
     console.print(f"Wrote {fitted_path} and {posterior_path}; check the fit with: pathways validate {preset}")
 
 

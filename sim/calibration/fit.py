@@ -50,6 +50,16 @@ class Fit:
     """The ``pathways calibrate`` options that produced it, for the fitted file's header."""
     code: str = ""
     """The code version that produced it (``provenance.code_version``)."""
+    stopped: str = ""
+    """Why the run ended before its budget, if it did (the posterior is then the last
+    complete generation's)."""
+
+    def effective_sample_size(self) -> float:
+        """Kish's effective number of particles, 1 / sum(w^2) for normalised weights: far
+        below the population when a few particles hold most of the weight, and the
+        posterior mean then rests on them."""
+        w = self.posterior["weight"].to_numpy()
+        return float(1.0 / np.sum((w / w.sum()) ** 2))
 
     def mean(self) -> dict[str, float]:
         w = self.posterior["weight"].to_numpy()
@@ -124,7 +134,9 @@ def calibrate(
     """Run ABC-SMC until the budget of simulations or generations is spent.
 
     ``parameters`` and ``observed`` (published values by target id) default to the
-    preset's; the parameter-recovery test passes its own.
+    preset's; the parameter-recovery test passes its own. ``database`` keeps pyabc's
+    history of generations; a database that already holds a run is continued from its
+    last generation, so a killed calibration resumes.
     """
     code = code_version()  # now, not after a fit that can outlast a commit
     parameters = parameters or free_parameters(preset)
@@ -141,9 +153,22 @@ def calibrate(
                        population_size=population, sampler=sampler)
     with tempfile.TemporaryDirectory() as scratch:
         path = database or Path(scratch) / "abc.db"
-        abc.new(f"sqlite:///{path}", observed_statistics(fitted))
+        if path.is_file():
+            abc.load(f"sqlite:///{path}", observed_sum_stat=observed_statistics(fitted))
+        else:
+            abc.new(f"sqlite:///{path}", observed_statistics(fitted))
         start = time.perf_counter()
-        history = abc.run(max_nr_populations=generations, max_total_nr_simulations=max_simulations)
+        stopped = ""
+        try:
+            history = abc.run(max_nr_populations=generations, max_total_nr_simulations=max_simulations)
+        except AssertionError as error:
+            # pyabc refuses a generation whose importance weights degenerate (one particle
+            # holding all the weight leaves a singular proposal and NaN weights); the
+            # generations before it are complete and stored.
+            history = abc.history
+            if history.max_t < 0:
+                raise
+            stopped = f"Stopped after generation {history.max_t + 1}: {str(error).splitlines()[0][:120].rstrip('.')}"
         wall = time.perf_counter() - start
         frame, weights = history.get_distribution(m=0, t=history.max_t)
         epsilon = float(history.get_all_populations()["epsilon"].iloc[-1])
@@ -153,7 +178,7 @@ def calibrate(
     posterior["weight"] = weights / weights.sum()
     options = (f"--population {population} --budget {max_simulations} --generations {generations} "
                f"--workers {workers} --migrants {migrants} --months {months} --seed {seed}")
-    return Fit(preset, parameters, posterior, simulations, wall, generations_run, epsilon, options, code)
+    return Fit(preset, parameters, posterior, simulations, wall, generations_run, epsilon, options, code, stopped)
 
 
 def write(fit: Fit, folder: Path = FITTED_DIR) -> tuple[Path, Path]:
@@ -164,7 +189,8 @@ def write(fit: Fit, folder: Path = FITTED_DIR) -> tuple[Path, Path]:
         f"# Calibrated by `pathways calibrate {fit.preset}{' ' + fit.options if fit.options else ''}` on "
         f"{datetime.now(UTC):%Y-%m-%d}{' with code ' + fit.code if fit.code else ''}: ABC-SMC (pyabc),",
         f"# {fit.simulations} simulations in {fit.generations} generations, {fit.wall_s:.0f} s; final epsilon "
-        f"{fit.epsilon:.3g} (tolerance units).",
+        f"{fit.epsilon:.3g} (tolerance units); effective sample size {fit.effective_sample_size():.0f} of "
+        f"{len(fit.posterior)} particles.{' ' + fit.stopped + '.' if fit.stopped else ''}",
         f"# Posterior mean of each free parameter, with its 90 % posterior interval; the particles are in "
         f"{posterior_path.name}.",
         "# Loaded by scenarios that say `calibration = \"" + fit.preset + "\"`; priors and reasons in free_parameters.toml.",
