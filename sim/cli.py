@@ -269,6 +269,42 @@ def replay(
 
 
 @app.command()
+def optimise(
+    city: Annotated[str, typer.Argument(help="City whose levers are searched: liege, paris, barcelona or prato.")],
+    budget_eur_per_year: Annotated[float, typer.Option("--budget-eur-per-year", min=0.0, max=1e12,
+                                                       help="The city's yearly lever budget, a hard constraint.")],
+    objective: Annotated[list[str], typer.Option("--objective", help="An objective, repeated: jobs, declared_jobs, "
+                                                 "city_net_cost, exploited, regularisations, overqualification, women.")],
+    trials: Annotated[int, typer.Option(min=1, max=10_000, help="Packages to try in all (a resumed search counts those done).")] = 60,
+    reps: Reps = 5, months: Months = 120, workers: Workers = 1, seed: RootSeed = 1, migrants: Migrants = None,
+    dask: Dask = None, db: DbOption = None, name: Name = None,
+) -> None:
+    """Search the city's packages of levers under a yearly budget for the Pareto front of the
+    objectives: each package against the baseline at the same seeds, the budget a hard
+    constraint; a killed search resumes with the same command."""
+    from sim.experiments.optimise import OBJECTIVES, optimise as search
+
+    def report(done: int, total: int, line: str) -> None:
+        console.print(f"package {done}/{total}: {line}", markup=False, highlight=False)
+
+    result = _guarded(lambda _: search(city, budget_eur_per_year, objective, trials, reps, months, seed, migrants,
+                                       workers, dask, db, name, report), progress=False)
+    for lever, why in result.left_out.items():
+        console.print(f"Not searched: {lever}, which {why}: not the city's to choose.", markup=False, highlight=False)
+    columns = ["package", *result.objectives, "budget_share", "dominates_combined"]
+    console.print(_frame_table(result.front[columns] if not result.front.empty else pd.DataFrame(columns=columns),
+                               f"Pareto front of {city} under {budget_eur_per_year:,.0f} EUR a year "
+                               f"({result.trials} packages tried; budget_share: the costliest year's spending over the budget)"))
+    combined = ", ".join(f"{o} {result.combined[o]:+,.1f}" for o in result.objectives)
+    beaten = int(result.front["dominates_combined"].sum()) if not result.front.empty else 0
+    console.print(f"The shipped {city}/combined scenario: {combined}; "
+                  + (f"{beaten} front package(s) do better on every objective." if beaten else
+                     "no front package does better on every objective."), markup=False, highlight=False)
+    console.print("; ".join(f"{o}: {OBJECTIVES[o][2]}" for o in result.objectives) + ".", markup=False, highlight=False)
+    console.print(f"Optimisation '{result.name}' in {_db_label(db)}.")
+
+
+@app.command()
 def experiments(db: DbOption = None) -> None:
     """List the experiments stored in the results database."""
     from sim.experiments import store

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from sim.model import CityModel
 
 FINAL_WINDOW_MONTHS = 12
+UNCAPPED_BUDGET_EUR = 1e12
+"""``policies.policy_budget_eur_per_year``'s default: no cap on lever spending."""
 _OVERQUALIFIED = np.zeros(len(LabourState), dtype=bool)
 _OVERQUALIFIED[[LabourState.JOB_BELOW_SKILLS, LabourState.UNDECLARED_WORK]] = True
 
@@ -126,6 +128,18 @@ def _formal_earnings_eur(model: "CityModel") -> float:
     return float(np.compress(in_table(IS_FORMAL_WORK, pop.labour), pop.wage_eur_per_month).sum(dtype=np.float64))
 
 
+def _largest_year_share(model: "CityModel") -> float | None:
+    """The lever spending of the costliest calendar year of the run over the year's lever
+    budget (``policies.policy_budget_eur_per_year``, at the run's size): above 1, the
+    budget was overrun (programmes admitted within it go on costing); None without a
+    budget, or before any spending."""
+    budget = model.scaled_eur(model.params.policies.policy_budget_eur_per_year)
+    by_year = model.municipality.lever_spending_by_year
+    if budget <= 0 or budget >= model.scaled_eur(UNCAPPED_BUDGET_EUR) or not by_year:
+        return None
+    return max(by_year.values()) / budget
+
+
 def _mean(model: "CityModel", column: np.ndarray) -> float | None:
     """Mean over everyone in the city: free rows hold zeros (see Population.remove)."""
     people = model.pop.count()
@@ -187,6 +201,7 @@ def final(model: "CityModel") -> dict[str, Any]:
         },
         "municipal_orders_to_sse_eur": sum(model.municipality.orders_eur.values()),
         "lever_spending_eur": model.municipality.total_spending_eur - model.municipality.spending_eur.get("social_assistance", 0.0),
+        "largest_yearly_lever_spending_share_of_budget": _largest_year_share(model),
         "social_assistance_eur": model.municipality.spending_eur.get("social_assistance", 0.0),
         "formal_earnings_eur": float(sum(row["formal_earnings_eur"] for row in model.series)),
         "public_revenue_eur": model.params.impact.public_revenue_share_of_formal_earnings

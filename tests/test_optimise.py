@@ -1,0 +1,115 @@
+"""The best package a city can afford (`pathways optimise`): the front, the budget, resuming."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import optuna
+import pytest
+
+from sim.experiments import store
+from sim.experiments.optimise import OBJECTIVES, OptimisationError, city_levers, dominates, optimise
+
+SMALL = dict(trials=6, replications=2, months=24, seed=1, migrants=1500)
+
+
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory):
+    db = f"sqlite:///{tmp_path_factory.mktemp('optimise')}/o.db"
+    return optimise("liege", 2_000_000, ["jobs", "city_net_cost"], db=db, **SMALL), db
+
+
+def test_the_front_keeps_to_the_budget_in_every_year_of_every_replication(searched):
+    result, db = searched
+    assert not result.front.empty and result.trials == SMALL["trials"]
+    engine = store.connect(db)
+    metrics = store.load_metrics(engine, store.load_experiment(engine, result.name).id)
+    for label in result.front["label"]:
+        runs = metrics[metrics["label"] == label]
+        assert len(runs) == SMALL["replications"]
+        assert (runs["largest_yearly_lever_spending_share_of_budget"] <= 1.0).all()
+
+
+def test_no_front_package_is_beaten_and_the_combined_verdict_is_recomputed(searched):
+    result, _ = searched
+    objectives = result.objectives
+    rows = result.front.to_dict("records")
+    for row in rows:
+        assert not any(dominates(other, row, objectives) for other in rows)
+        assert row["dominates_combined"] == dominates(row, result.combined, objectives)
+    # The reduced run either finds a package that beats the shipped combined scenario on
+    # both objectives or says that none does; both are answers, the table must say which.
+    assert result.front["dominates_combined"].dtype == bool
+
+
+def test_the_budget_is_a_constraint_the_sampler_and_the_front_see(searched):
+    result, db = searched
+    study = optuna.load_study(study_name=result.name, storage=db)
+    done = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+    shares = {t.user_attrs["label"]: t.user_attrs["budget_share"] for t in done}
+    assert all(t.system_attrs["constraints:budget"] == pytest.approx(shares[t.user_attrs["label"]] - 1) for t in done)
+    assert set(result.front["label"]) <= {label for label, share in shares.items() if share <= 1.0}
+
+
+def test_only_the_levers_the_city_controls_are_searched():
+    choices, left_out = city_levers("liege")
+    levers = {c.lever for c in choices}
+    assert {"mentoring", "one_stop_shop", "integrated_training"} <= levers
+    assert "regularisation_through_work" in left_out and "law.assumed_reform" in left_out["regularisation_through_work"]
+    for choice in choices:
+        assert all(key.startswith(f"policies.{choice.lever}.") for key in choice.settings)
+
+
+def test_bad_input_is_refused_in_one_line():
+    with pytest.raises(OptimisationError, match=r"--objective 'happiness' is not known \(allowed: jobs, "):
+        optimise("liege", 2_000_000, ["happiness"], **SMALL)
+    with pytest.raises(OptimisationError, match=r"unknown CITY 'atlantis' \(allowed: "):
+        optimise("atlantis", 2_000_000, ["jobs"], **SMALL)
+    assert set(OBJECTIVES) >= {"jobs", "city_net_cost"}
+
+
+def test_a_killed_search_resumes_without_repeating_a_package(tmp_path):
+    # kill -9 after the third package is reported; the same command then finishes the six,
+    # and no package's runs were run twice (each label holds its replications once, and an
+    # interrupted package is asked again with the same settings, whose stored runs are kept).
+    db = f"sqlite:///{tmp_path}/k.db"
+    command = [sys.executable, "-m", "sim", "optimise", "liege", "--budget-eur-per-year", "2000000",
+               "--objective", "jobs", "--objective", "city_net_cost", "--trials", "6", "--reps", "2",
+               "--months", "24", "--migrants", "1500", "--db", db]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in first.stdout:
+        if line.startswith("package 3/6"):
+            os.kill(first.pid, signal.SIGKILL)
+            break
+    first.wait(timeout=60)
+    assert first.returncode == -signal.SIGKILL
+    second = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr
+    assert "Pareto front of liege" in second.stdout
+    engine = store.connect(db)
+    name = second.stdout.split("Optimisation '")[1].split("'")[0]
+    runs = store.load_metrics(engine, store.load_experiment(engine, name).id)
+    assert runs.groupby("label").size().eq(2).all()
+    study = optuna.load_study(study_name=name, storage=db)
+    complete = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+    assert len(complete) == 6
+    labels = [t.user_attrs["label"] for t in complete]
+    assert len(set(labels)) == len(labels)
+    assert set(runs["label"]) == {"baseline", "combined", *labels} | {
+        t.user_attrs["label"] for t in study.get_trials(states=(optuna.trial.TrialState.FAIL,)) if "label" in t.user_attrs}
+
+
+def test_a_search_keeps_its_trials_beside_its_runs_in_either_database(database):
+    # The trials live in the results database itself (SQLite or PostgreSQL), so a search
+    # and its runs are one thing to keep, move or reopen.
+    import uuid
+
+    name = f"optimise-test-{uuid.uuid4().hex[:8]}"
+    result = optimise("liege", 2_000_000, ["jobs", "city_net_cost"], db=database, name=name,
+                      **{**SMALL, "trials": 3})
+    study = optuna.load_study(study_name=name, storage=database)
+    assert len(study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))) == 3 == result.trials
+    engine = store.connect(database)
+    runs = store.load_metrics(engine, store.load_experiment(engine, name).id)
+    assert {t.user_attrs["label"] for t in study.trials} | {"baseline", "combined"} == set(runs["label"])
