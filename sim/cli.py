@@ -305,6 +305,33 @@ def optimise(
 
 
 @app.command()
+def discover(
+    city: Annotated[str, typer.Argument(help="City: liege, paris, barcelona or prato.")],
+    scenario: Annotated[str, typer.Argument(help="The city's scenario to examine (combined, one_stop_shop, ...).")],
+    condition: Annotated[str, typer.Option(help="OUTCOME OP NUMBER, for instance 'city_net_cost_per_extra_person_eur > 60000'.")],
+    samples: Annotated[int, typer.Option(min=10, max=100_000, help="Samples of the uncertain parameters (a Latin hypercube).")] = 100,
+    param: Annotated[list[str] | None, typer.Option(help="name=low:high, repeated: the parameters to sample (default: the "
+                                                       "enabled levers' assumed parameters, half to one and a half times their value).")] = None,
+    posterior: Annotated[str | None, typer.Option(help="Also draw the calibrated parameters of this preset from its posterior.")] = None,
+    min_density: Annotated[float, typer.Option(min=0.0, max=1.0, help="Least density of the box reported.")] = 0.8,
+    months: Months = 120, workers: Workers = 1, seed: RootSeed = 1, migrants: Migrants = None,
+    dask: Dask = None, db: DbOption = None, name: Name = None,
+) -> None:
+    """Find the conditions under which a scenario's outcome meets a condition: sample the
+    uncertain parameters, run the scenario beside its baseline at each sample's seed, and
+    find with PRIM the box of parameter values where the condition mostly holds."""
+    from sim.experiments.discover import describe, discover as search
+
+    result = _guarded(lambda progress: search(f"{city}/{scenario}", condition, samples, months, seed, migrants, param,
+                                              posterior, min_density, workers, dask, db, name, progress))
+    for line in describe(result):
+        console.print(line, markup=False, highlight=False)
+    if not result.box.empty:
+        console.print(_frame_table(result.box, "The box: the parameters it restricts (those that matter)"))
+    console.print(f"Discovery '{result.name}' in {_db_label(db)}.")
+
+
+@app.command()
 def experiments(db: DbOption = None) -> None:
     """List the experiments stored in the results database."""
     from sim.experiments import store
