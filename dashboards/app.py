@@ -2,7 +2,7 @@
 
 import solara
 
-from dashboards import calibration, compare, explore, pathways, replay, runs
+from dashboards import calibration, compare, explore, packages, pathways, replay, runs
 
 TITLE = "Inclusion pathways: migrants, cities and the social economy"
 
@@ -31,6 +31,7 @@ def Layout(children=[]):  # noqa: B006 (Solara's layout signature)
 routes = [
     solara.Route(path="/", component=explore.Page, label="Explore", layout=Layout),
     solara.Route(path="compare", component=compare.Page, label="Compare"),
+    solara.Route(path="packages", component=packages.Page, label="Find a package"),
     solara.Route(path="pathways", component=pathways.Page, label="Pathways"),
     solara.Route(path="runs", component=runs.Page, label="Runs"),
     solara.Route(path="calibration", component=calibration.Page, label="Calibration"),

@@ -284,8 +284,10 @@ def optimise(
     constraint; a killed search resumes with the same command."""
     from sim.experiments.optimise import OBJECTIVES, optimise as search
 
-    def report(done: int, total: int, line: str) -> None:
-        console.print(f"package {done}/{total}: {line}", markup=False, highlight=False)
+    def report(done: int, total: int, package: dict) -> None:
+        values = ", ".join(f"{o} {package[o]:+,.1f}" for o in objective)
+        over = "" if package["budget_share"] <= 1 else " (over budget)"
+        console.print(f"package {done}/{total}: {package['package']}: {values}{over}", markup=False, highlight=False)
 
     result = _guarded(lambda _: search(city, budget_eur_per_year, objective, trials, reps, months, seed, migrants,
                                        workers, dask, db, name, report), progress=False)

@@ -24,6 +24,7 @@ from tests.dashboard_browser import (
 PAGES = [
     ("", "Explore one run"),
     ("compare", "Compare scenarios"),
+    ("packages", "Find a package"),
     ("pathways", "Pathways through the city"),
     ("runs", "Stored experiments"),
     ("calibration", "Calibration: the model against published statistics"),
@@ -158,6 +159,39 @@ def test_compare_runs_two_chosen_scenarios_and_exports(server, context, tmp_path
     page.get_by_role("option").filter(has_text="compare-").first.click()
     page.locator(".figure-compare-bands img").wait_for()
     screenshot(watched, "runs-reopened")
+    assert watched.problems() == []
+
+
+def test_find_a_package_from_a_budget_to_a_reopened_comparison(server, context, tmp_path):
+    # A planner sets a budget, lets the search try a few packages (drawn as they come), saves
+    # a front package as a scenario file, and opens it in Compare beside the baseline.
+    from sim.scenario import from_text
+
+    watched = watch(context)
+    page = watched.page
+    open_page(watched, server, "packages", "Find a package")
+    type_into(page, "Budget, EUR a year", "1500000")
+    type_into(page, "Packages to try", "3")
+    type_into(page, "Replications per package", "2")
+    type_into(page, "Months", "12")
+    page.get_by_role("button", name="Search").click()
+    page.locator(".figure-packages-front img").wait_for(timeout=120_000)
+    page.get_by_text("Done: 3 packages tried").wait_for(timeout=120_000)
+    screenshot(watched, "packages-front")
+    opener = page.get_by_role("button", name="Open in Compare")
+    assert opener.count() >= 1  # at seed 1 two of the three packages keep to this budget
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Scenario file").first.click()
+    saved = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(saved)
+    scenario = from_text(saved.read_text(), saved.name)
+    assert scenario.policies.policy_budget_eur_per_year == 1_500_000
+    opener.first.click()
+    page.get_by_text("Compare scenarios").first.wait_for()
+    page.get_by_text("liege/baseline vs liege/baseline (edited)").wait_for()
+    page.get_by_role("button", name="Run comparison").click()
+    page.get_by_text("Done: 4 runs").wait_for(timeout=120_000)
+    page.locator(".quotable", has_text="liege/baseline (edited): ").wait_for()
     assert watched.problems() == []
 
 

@@ -134,7 +134,7 @@ def city_levers(city: str) -> tuple[list[LeverChoice], dict[str, str]]:
     return list(choices.values()), left_out
 
 
-def package(city: str, choices: list[LeverChoice], params: dict[str, Any], budget_eur_per_year: float) -> dict[str, Any]:
+def package(choices: list[LeverChoice], params: dict[str, Any], budget_eur_per_year: float) -> dict[str, Any]:
     """The overrides of the package a trial's ``params`` describe (``on.LEVER``, ``size.LEVER``)."""
     overrides: dict[str, Any] = {BUDGET: float(budget_eur_per_year)}
     for choice in choices:
@@ -146,6 +146,22 @@ def package(city: str, choices: list[LeverChoice], params: dict[str, Any], budge
             value = float(np.clip(choice.size * params[f"size.{choice.lever}"], *choice.bounds))
             overrides[f"policies.{choice.lever}.{choice.size_field}"] = round(value) if choice.integer else value
     return overrides
+
+
+def package_file(city: str, overrides: dict[str, Any], description: str) -> str:
+    """A package as a scenario file: the city's baseline extended with its lever tables, which
+    ``pathways run`` or ``compare`` and the dashboard read like any other."""
+    baseline = load(f"{city}/baseline")
+    tables: dict[str, dict[str, Any]] = {}
+    for name, value in sorted(overrides.items()):
+        table, _, key = name.rpartition(".")
+        tables.setdefault(table, {})[key] = value
+    lines = [f"# A package found by `pathways optimise {city}`: {description}.",
+             f'extends = "{city}/baseline"', "", "[meta]", f'name = "{baseline.meta.name}, package"',
+             f'description = "{description}"', f'city = "{baseline.meta.city}"', f'country = "{baseline.meta.country}"']
+    for table, values in tables.items():
+        lines += ["", f"[{table}]"] + [f"{key} = {json.dumps(value)}" for key, value in values.items()]
+    return "\n".join(lines) + "\n"
 
 
 def describe(choices: list[LeverChoice], params: dict[str, Any]) -> str:
@@ -172,6 +188,12 @@ class Optimisation:
     """The shipped ``combined`` scenario's objectives (at its own budget)."""
     trials: int
     left_out: dict[str, str]
+
+
+def front_of(packages: list[dict[str, Any]], objectives: list[str]) -> list[dict[str, Any]]:
+    """The packages within the budget that no other one within it beats on every objective."""
+    feasible = [p for p in packages if p["budget_share"] <= 1.0]
+    return [p for p in feasible if not any(dominates(q, p, objectives) for q in feasible)]
 
 
 def dominates(a: dict[str, float], b: dict[str, float], objectives: list[str]) -> bool:
@@ -212,10 +234,11 @@ class _Evaluator:
 def optimise(city: str, budget_eur_per_year: float, objectives: list[str], trials: int = 60, replications: int = 5,
              months: int = 120, seed: int = 1, migrants: int | None = None, workers: int = 1, dask: str | None = None,
              db: str | None = None, name: str | None = None,
-             progress: Callable[[int, int, str], None] | None = None) -> Optimisation:
+             progress: Callable[[int, int, dict[str, Any]], None] | None = None) -> Optimisation:
     """Search the city's packages under the budget for the Pareto front of ``objectives``
     (module docstring), ``trials`` packages in all, resuming a stored optimisation of the
-    same settings."""
+    same settings. ``progress(done, total, package)`` hears of each package as it is tried:
+    its label, its description, its objectives and its ``budget_share``."""
     unknown = [o for o in objectives if o not in OBJECTIVES]
     if unknown or not objectives:
         raise OptimisationError(f"optimise: --objective '{unknown[0] if unknown else ''}' is not known "
@@ -260,18 +283,19 @@ def optimise(city: str, budget_eur_per_year: float, objectives: list[str], trial
             params[f"on.{choice.lever}"] = on
             if choice.size_field is not None:
                 params[f"size.{choice.lever}"] = trial.suggest_float(f"size.{choice.lever}", *SIZE_RANGE, log=True)
-        overrides = package(city, choices, params, budget_eur_per_year)
+        overrides = package(choices, params, budget_eur_per_year)
         label = label_of(overrides)
         trial.set_user_attr("label", label)
         trial.set_user_attr("package", describe(choices, params))
+        trial.set_user_attr("overrides", overrides)
         evaluator.run(label, with_overrides(evaluator.baseline, overrides), overrides)
         values, share = evaluator.values(label)
         trial.set_constraint("budget", share - 1.0)  # feasible when <= 0: the sampler and the front keep to the budget
         trial.set_user_attr("budget_share", share)
         if progress is not None:
             done = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))) + 1
-            progress(done, trials, f"{describe(choices, params)}: " + ", ".join(
-                f"{o} {values[o]:+,.1f}" for o in objectives) + ("" if share <= 1 else " (over budget)"))
+            progress(done, trials, {"label": label, "package": describe(choices, params), "overrides": overrides,
+                                    **values, "budget_share": share})
         return tuple(values[o] for o in objectives)
 
     complete = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
@@ -282,7 +306,8 @@ def optimise(city: str, budget_eur_per_year: float, objectives: list[str], trial
         if trial.user_attrs["budget_share"] > 1.0:
             continue
         values = dict(zip(objectives, trial.values, strict=True))
-        front.append({"label": trial.user_attrs["label"], "package": trial.user_attrs["package"], **values,
+        front.append({"label": trial.user_attrs["label"], "package": trial.user_attrs["package"],
+                      "overrides": trial.user_attrs["overrides"], **values,
                       "budget_share": trial.user_attrs["budget_share"],
                       "dominates_combined": dominates(values, combined, objectives)})
     done = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
