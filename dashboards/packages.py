@@ -18,6 +18,8 @@ objectives = solara.reactive(["jobs", "city_net_cost"])
 trials = solara.reactive(20)
 replications = solara.reactive(3)
 months = solara.reactive(60)
+uncertain = solara.reactive(False)
+"""Draw the city's calibrated parameters from their posterior, and judge packages on their worst decile."""
 tried = solara.reactive([])
 """The packages tried so far, as ``optimise`` reports them (the front is drawn from these)."""
 status = solara.reactive("")
@@ -44,7 +46,8 @@ def search() -> str:
                 status.set(f"{done} of {total} packages tried")
 
         result = optimise(city.value, float(budget.value), list(objectives.value), trials.value, replications.value,
-                          months.value, workers=settings.workers(), progress=report)
+                          months.value, workers=settings.workers(), posterior=city.value if uncertain.value else None,
+                          robust=uncertain.value, progress=report)
     finally:
         settings.EXPERIMENT_SLOTS.release()
     status.set(f"Done: {result.trials} packages tried, stored as optimisation '{result.name}'.")
@@ -165,6 +168,8 @@ def Page():
         NumberInput("Packages to try", trials.value, trials.set, low=2, high=200)
         NumberInput("Replications per package", replications.value, replications.set, low=2, high=20)
         NumberInput("Months", months.value, months.set, low=12, high=settings.MAX_MONTHS)
+        solara.Checkbox(label="Uncertainty: draw the calibrated parameters from their posterior, and judge each "
+                              "package on its worst decile of replications", value=uncertain)
     solara.Markdown("## Find a package")
     with solara.lab.Tabs():
         with solara.lab.Tab("The best package for a budget"):

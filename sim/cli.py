@@ -278,6 +278,8 @@ def optimise(
     trials: Annotated[int, typer.Option(min=1, max=10_000, help="Packages to try in all (a resumed search counts those done).")] = 60,
     reps: Reps = 5, months: Months = 120, workers: Workers = 1, seed: RootSeed = 1, migrants: Migrants = None,
     dask: Dask = None, db: DbOption = None, name: Name = None,
+    posterior: Annotated[str | None, typer.Option(help="Draw the calibrated parameters of this preset from its posterior, one draw per replication.")] = None,
+    robust: Annotated[bool, typer.Option(help="Judge a package on its worst decile over the replications, not its mean.")] = False,
 ) -> None:
     """Search the city's packages of levers under a yearly budget for the Pareto front of the
     objectives: each package against the baseline at the same seeds, the budget a hard
@@ -290,7 +292,7 @@ def optimise(
         console.print(f"package {done}/{total}: {package['package']}: {values}{over}", markup=False, highlight=False)
 
     result = _guarded(lambda _: search(city, budget_eur_per_year, objective, trials, reps, months, seed, migrants,
-                                       workers, dask, db, name, report), progress=False)
+                                       workers, dask, db, name, posterior, robust, report), progress=False)
     for lever, why in result.left_out.items():
         console.print(f"Not searched: {lever}, which {why}: not the city's to choose.", markup=False, highlight=False)
     columns = ["package", *result.objectives, "budget_share", "dominates_combined"]

@@ -32,7 +32,8 @@ from sqlalchemy import Engine
 
 from sim.experiments import execute, store
 from sim.experiments.compare import paired
-from sim.experiments.jobs import make_jobs
+from sim.calibration.fit import posterior_draws, posterior_hash
+from sim.experiments.jobs import make_jobs, replication_seeds
 from sim.provenance import code_version
 from sim.scenario import Scenario, load, with_overrides
 from sim.scenario.loader import SCENARIO_DIR
@@ -206,26 +207,35 @@ class _Evaluator:
     """Runs packages beside the stored baseline and reads their objectives back."""
 
     def __init__(self, engine: Engine, experiment: store.Experiment, city: str, objectives: list[str],
-                 replications: int, months: int, seed: int, migrants: int | None, workers: int, dask: str | None):
+                 replications: int, months: int, seed: int, migrants: int | None, workers: int, dask: str | None,
+                 draws: list[dict[str, float]] | None, robust: bool):
         self.engine, self.experiment, self.city, self.objectives = engine, experiment, city, objectives
         self.replications, self.months, self.seed, self.migrants = replications, months, seed, migrants
-        self.workers, self.dask = workers, dask
+        self.workers, self.dask, self.draws, self.robust = workers, dask, draws, robust
         self.baseline = load(f"{city}/baseline")
 
     def run(self, label: str, scenario: Scenario, overrides: dict[str, Any]) -> None:
-        jobs = make_jobs([(label, scenario, overrides)], self.replications, self.seed, self.months, self.migrants)
+        jobs = make_jobs([(label, scenario, overrides)], self.replications, self.seed, self.months, self.migrants,
+                         self.draws)
         execute.run(self.engine, self.experiment.id, jobs, self.workers, self.dask)
 
     def values(self, label: str) -> tuple[dict[str, float], float]:
-        """Each objective's mean paired difference from the baseline, and the largest share of
-        the yearly budget spent in any year of any replication."""
+        """Each objective's mean paired difference from the baseline (robust: its worst
+        decile over the replications, which with posterior draws span the parameters'
+        uncertainty too), and the largest share of the yearly budget spent in any year of
+        any replication."""
         metrics = store.load_metrics(self.engine, self.experiment.id)
         metrics = metrics[metrics["label"].isin(["baseline", label])]
         out = {}
         for objective in self.objectives:
-            metric = OBJECTIVES[objective][0]
+            metric, direction, _ = OBJECTIVES[objective]
             diffs = paired(metrics, metric, label, "baseline") if metric in metrics.columns else np.array([])
-            out[objective] = float(diffs.mean()) if diffs.size else float("nan")
+            if not diffs.size:
+                out[objective] = float("nan")
+            elif self.robust:
+                out[objective] = float(np.quantile(diffs, 0.1 if direction == "maximize" else 0.9))
+            else:
+                out[objective] = float(diffs.mean())
         own = metrics.loc[metrics["label"] == label]
         share = float(own[OVER_BUDGET].max()) if OVER_BUDGET in own.columns and own[OVER_BUDGET].notna().any() else 0.0
         return out, share
@@ -233,11 +243,14 @@ class _Evaluator:
 
 def optimise(city: str, budget_eur_per_year: float, objectives: list[str], trials: int = 60, replications: int = 5,
              months: int = 120, seed: int = 1, migrants: int | None = None, workers: int = 1, dask: str | None = None,
-             db: str | None = None, name: str | None = None,
+             db: str | None = None, name: str | None = None, posterior: str | None = None, robust: bool = False,
              progress: Callable[[int, int, dict[str, Any]], None] | None = None) -> Optimisation:
     """Search the city's packages under the budget for the Pareto front of ``objectives``
     (module docstring), ``trials`` packages in all, resuming a stored optimisation of the
-    same settings. ``progress(done, total, package)`` hears of each package as it is tried:
+    same settings. With ``posterior``, each replication draws the calibrated parameters of
+    that preset from its posterior (the same draw for every package and the baseline); with
+    ``robust``, a package is judged on its worst decile over the replications, not its mean.
+    ``progress(done, total, package)`` hears of each package as it is tried:
     its label, its description, its objectives and its ``budget_share``."""
     unknown = [o for o in objectives if o not in OBJECTIVES]
     if unknown or not objectives:
@@ -250,13 +263,16 @@ def optimise(city: str, budget_eur_per_year: float, objectives: list[str], trial
     choices, left_out = city_levers(city)
     if not choices:
         raise OptimisationError(f"optimise: {city} has no lever scenario the city controls")
+    draws = posterior_draws(posterior, replication_seeds(seed, replications)) if posterior else None
     spec = {"city": city, "budget_eur_per_year": budget_eur_per_year, "objectives": objectives,
             "replications": replications, "months": months, "seed": seed, "migrants": migrants,
-            "code_version": code_version()}
+            "posterior": posterior, "posterior_sha256": posterior_hash(posterior) if posterior else None,
+            "robust": robust, "code_version": code_version()}
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
     engine = store.connect(db)
     experiment = store.get_or_create_experiment(engine, name or f"optimise-{digest}", "optimise", spec, code_version())
-    evaluator = _Evaluator(engine, experiment, city, objectives, replications, months, seed, migrants, workers, dask)
+    evaluator = _Evaluator(engine, experiment, city, objectives, replications, months, seed, migrants, workers, dask,
+                           draws, robust)
     evaluator.run("baseline", evaluator.baseline, {})
     combined_label = "combined"
     evaluator.run(combined_label, load(f"{city}/combined"), {})
