@@ -14,7 +14,6 @@ samples where it holds). The parameters the box restricts are those that matter.
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
