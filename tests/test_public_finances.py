@@ -243,7 +243,9 @@ def test_compare_prints_the_citys_net_cost_per_extra_person_first(tmp_path):
                                     "--db", db])
     assert done.exit_code == 0, done.output
     lines = [line for line in done.stdout.splitlines() if line.strip()]
-    assert lines[0].startswith("The city's own net cost per additional person in work")
+    # A sentence a council can quote comes first (one per scenario), then this table.
+    assert lines[0].startswith(f"{scenarios[1]}: ") and "net over the run" in lines[0]
+    assert lines[1].startswith("The city's own net cost per additional person in work")
     # The first table's row is the comparison's figure, as the results database gives it.
     engine = store.connect(db)
     experiment = store.load_experiment(engine, re.search(r"Experiment '([^']+)'", done.stdout).group(1))
