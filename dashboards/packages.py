@@ -47,10 +47,12 @@ def search() -> str:
 
         result = optimise(city.value, float(budget.value), list(objectives.value), trials.value, replications.value,
                           months.value, workers=settings.workers(), posterior=city.value if uncertain.value else None,
-                          robust=uncertain.value, progress=report)
+                          robust=uncertain.value, progress=report, stop=lambda: not current())
     finally:
         settings.EXPERIMENT_SLOTS.release()
-    status.set(f"Done: {result.trials} packages tried, stored as optimisation '{result.name}'.")
+    if current():
+        tried.set(result.packages)  # every package of the search, those of an earlier session included
+        status.set(f"Done: {result.trials} packages tried, stored as optimisation '{result.name}'.")
     return result.name
 
 

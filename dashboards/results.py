@@ -63,7 +63,7 @@ def ComparisonResults(view: ComparisonView, running: bool = False):
         with solara.lab.Tab("Who gains"):
             solara.Markdown("**Who gains**: the change in people aged 20-64 in work and in declared work against "
                             "the counterfactual (final 12 months; 95 % intervals, paired by replication), by legal "
-                            "status at the end, reason of arrival, sex and education; each dimension's groups add up "
+                            "status, reason of arrival, sex and education; each dimension's groups add up "
                             "to all migrants. A lever's participants take openings other migrants would have had, "
                             "which shows as losses in other groups; nationals have their own openings in the model, "
                             "so it cannot say whether a lever displaces them.")

@@ -301,7 +301,9 @@ def optimise(
                                f"({result.trials} packages tried; budget_share: the costliest year's spending over the budget)"))
     combined = ", ".join(f"{o} {result.combined[o]:+,.1f}" for o in result.objectives)
     beaten = int(result.front["dominates_combined"].sum()) if not result.front.empty else 0
-    console.print(f"The shipped {city}/combined scenario: {combined}; "
+    within = ("within" if result.combined["budget_share"] <= 1 else
+              f"over it in one year at least ({result.combined['budget_share']:.2f} of it)")
+    console.print(f"The shipped {city}/combined scenario under the same budget ({within}): {combined}; "
                   + (f"{beaten} front package(s) do better on every objective." if beaten else
                      "no front package does better on every objective."), markup=False, highlight=False)
     console.print("; ".join(f"{o}: {OBJECTIVES[o][2]}" for o in result.objectives) + ".", markup=False, highlight=False)
@@ -523,7 +525,7 @@ def placements_table(comparison) -> Table:
 def who_gains_table(comparison) -> Table:
     """Who gains: the change in people in work by group, each dimension adding up to all migrants."""
     table = Table(title="Who gains: change in people aged 20-64 in work and in declared work, final 12 months, by legal "
-                        "status at the end, reason of arrival, sex and education (each dimension adds up to all migrants)")
+                        "status (as held each month), reason of arrival, sex and education (each dimension adds up to all migrants)")
     for column in ("scenario", "by", "group", "people", "in work [95 % CI]", "in declared work [95 % CI]"):
         table.add_column(column, justify="right")
     for row in comparison.who_gains.itertuples(index=False):

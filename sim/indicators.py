@@ -17,6 +17,7 @@ from sim import public_finances
 from sim.mechanisms import welfare
 from sim.population import in_table
 from sim.provenance import provenance
+from sim.scenario.policies import Policies
 from sim.records import MAX_YEARS_SINCE_ARRIVAL, WORKING_AGE_MONTHS, kaplan_meier_median
 from sim.sse import alive_enterprises
 from sim.states import IS_EMPLOYED, IS_FORMAL_WORK, IS_SSE_JOB, Education, LabourState, LegalStatus, Reason, Sex
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from sim.model import CityModel
 
 FINAL_WINDOW_MONTHS = 12
-UNCAPPED_BUDGET_EUR = 1e12
+UNCAPPED_BUDGET_EUR = Policies.model_fields["policy_budget_eur_per_year"].default
 """``policies.policy_budget_eur_per_year``'s default: no cap on lever spending."""
 _OVERQUALIFIED = np.zeros(len(LabourState), dtype=bool)
 _OVERQUALIFIED[[LabourState.JOB_BELOW_SKILLS, LabourState.UNDECLARED_WORK]] = True

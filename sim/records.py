@@ -39,8 +39,9 @@ class Flows:
 class Departures:
     """Each leaver's last record, to answer for someone who has left (``CityModel.migrant``).
 
-    Only the columns a person's situation is told by (``KEPT``), about 25 bytes a leaver: a
-    million-migrant decade keeps some 40 MB, where the whole row would take five times that.
+    Only the columns a person's situation is told by (``KEPT``), 38 bytes a leaver: a
+    million-migrant decade keeps some 60 MB, where whole rows would take three times that.
+    Like the other records, it starts at month 0: the warm-up's leavers are not kept.
     """
 
     KEPT = ("person_id", "status", "status_since_month", "labour", "labour_since_month", "reason", "sex",

@@ -183,18 +183,23 @@ def test_a_misspelt_key_in_comparisons_is_refused_by_name(tmp_path, monkeypatch)
     monkeypatch.setattr(targets_module, "CALIBRATION_DIR", tmp_path)
     with pytest.raises(ValueError, match=r"unknown key 'why_mised' \(allowed: .*why_missed"):
         targets_module.targets("eu27")
+
+
 def test_a_calibration_kept_in_a_history_file_continues_from_its_last_generation(tmp_path):
-    # A killed calibration resumes: the second call adds its generation to the first's
-    # instead of starting again from the prior.
+    # A killed calibration resumes: the second call, asked for two generations in all, adds
+    # one to the first's instead of starting again from the prior; a third call with the
+    # same count has nothing left to do.
     parameters = [p for p in free_parameters("eu27") if p.name == "labour_market.hiring_logit_elementary"]
     history = tmp_path / "abc.db"
-    options = dict(population=8, max_simulations=10_000, generations=1, migrants=800, months=12, seed=5,
-                   parameters=parameters, database=history)
-    first = fitting.calibrate("eu27", **options)
-    second = fitting.calibrate("eu27", **options)
-    assert (first.generations, second.generations) == (1, 2)
-    assert second.simulations > first.simulations
+    options = dict(population=8, max_simulations=10_000, migrants=800, months=12, seed=5, parameters=parameters,
+                   database=history)
+    first = fitting.calibrate("eu27", generations=1, **options)
+    second = fitting.calibrate("eu27", generations=2, **options)
+    third = fitting.calibrate("eu27", generations=2, **options)
+    assert (first.generations, second.generations, third.generations) == (1, 2, 2)
+    assert first.simulations < second.simulations == third.simulations
     assert second.epsilon <= first.epsilon  # each generation's threshold is at most the last one's
+    assert "--history abc.db" in second.options
 
 
 def test_a_generation_whose_weights_degenerate_ends_the_fit_on_the_last_complete_one(tmp_path, monkeypatch):

@@ -52,11 +52,14 @@ def test_an_id_never_given_is_refused_in_one_line(model):
 
 
 def test_the_readme_python_examples_run():
-    # The README's own example asks for migrant 42 after ten years: they have long left,
-    # and the model answers with their last record rather than raising.
+    # The README's own example asks for migrant 42 after ten years; whether they are still
+    # in the city or left, the model answers with a record (it raised for a leaver before).
     blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
     assert blocks
     for block in blocks:
         namespace: dict = {}
         exec(compile(block, "README.md", "exec"), namespace)
-    assert namespace["model"].migrant(42)["person_id"] == 42
+    model = namespace["model"]
+    record = model.migrant(42)
+    assert record["person_id"] == 42
+    assert record["in_city"] == bool((model.pop.person_id[model.pop.alive()] == 42).any())

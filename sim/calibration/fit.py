@@ -136,7 +136,8 @@ def calibrate(
     ``parameters`` and ``observed`` (published values by target id) default to the
     preset's; the parameter-recovery test passes its own. ``database`` keeps pyabc's
     history of generations; a database that already holds a run is continued from its
-    last generation, so a killed calibration resumes.
+    last generation up to ``generations`` in all, so a killed calibration resumes. The
+    wall time is this call's.
     """
     code = code_version()  # now, not after a fit that can outlast a commit
     parameters = parameters or free_parameters(preset)
@@ -153,22 +154,26 @@ def calibrate(
                        population_size=population, sampler=sampler)
     with tempfile.TemporaryDirectory() as scratch:
         path = database or Path(scratch) / "abc.db"
+        done = 0
         if path.is_file():
-            abc.load(f"sqlite:///{path}", observed_sum_stat=observed_statistics(fitted))
+            history = abc.load(f"sqlite:///{path}", observed_sum_stat=observed_statistics(fitted))
+            done = history.max_t + 1  # pyabc counts a continued run's generations from where it was
         else:
             abc.new(f"sqlite:///{path}", observed_statistics(fitted))
         start = time.perf_counter()
         stopped = ""
         try:
-            history = abc.run(max_nr_populations=generations, max_total_nr_simulations=max_simulations)
+            if generations > done:
+                abc.run(max_nr_populations=generations - done, max_total_nr_simulations=max_simulations)
         except AssertionError as error:
             # pyabc refuses a generation whose importance weights degenerate (one particle
             # holding all the weight leaves a singular proposal and NaN weights); the
             # generations before it are complete and stored.
-            history = abc.history
-            if history.max_t < 0:
+            message = (str(error).splitlines() or [""])[0]
+            if "not normalized" not in message or abc.history.max_t < 0:
                 raise
-            stopped = f"Stopped after generation {history.max_t + 1}: {str(error).splitlines()[0][:120].rstrip('.')}"
+            stopped = f"Stopped after generation {abc.history.max_t + 1}: {message[:120].rstrip('.')}"
+        history = abc.history
         wall = time.perf_counter() - start
         frame, weights = history.get_distribution(m=0, t=history.max_t)
         epsilon = float(history.get_all_populations()["epsilon"].iloc[-1])
@@ -177,7 +182,8 @@ def calibrate(
     posterior = frame.rename(columns=_dotted).reset_index(drop=True)
     posterior["weight"] = weights / weights.sum()
     options = (f"--population {population} --budget {max_simulations} --generations {generations} "
-               f"--workers {workers} --migrants {migrants} --months {months} --seed {seed}")
+               f"--workers {workers} --migrants {migrants} --months {months} --seed {seed}"
+               + (f" --history {database.name}" if database is not None else ""))
     return Fit(preset, parameters, posterior, simulations, wall, generations_run, epsilon, options, code, stopped)
 
 

@@ -124,10 +124,10 @@ GROUP_DIMENSIONS = ("legal status", "reason of arrival", "sex", "education")
 def _who_gains(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
     """Who gains: for each scenario after the first, the paired change in people aged 20-64
     in work and in declared work (final 12 months), for every group of each dimension
-    (legal status at the end, reason of arrival, sex, education) and for all migrants. Each
+    (legal status, reason of arrival, sex, education) and for all migrants. Each
     dimension's groups add up to the migrants' total, which is ``employed_20_64``'s
-    difference; legal status is the one at the end, so a lever that gives papers moves
-    people between its groups. A lever's participants take openings other migrants would
+    difference; people count in the legal status they held each month (averaged over
+    the final 12), so a lever that gives papers moves people between its groups. A lever's participants take openings other migrants would
     have had, which shows as losses in other groups; nationals are not in the table: their
     comparison population has its own openings (``sim.nationals``), so the model cannot say
     whether a lever displaces them. Experiments stored before the breakdown have no rows."""

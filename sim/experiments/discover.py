@@ -18,12 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.calibration.fit import posterior_draws
+from sim.calibration.fit import posterior_draws, posterior_hash
 from sim.experiments import designs, execute, store
-from sim.experiments.api import _experiment
+from sim.experiments.api import _check_size, _experiment, _override
 from sim.experiments.jobs import Job, replication_seeds
 from sim.experiments.optimise import SIZE_FIELDS
-from sim.scenario import Scenario, ScenarioError, load, with_overrides
+from sim.limits import check_run_size
+from sim.provenance import code_version
+from sim.scenario import Scenario, ScenarioError, content_hash, load, with_overrides
 
 OUTCOMES = {
     "extra_people_in_work": "additional people aged 20-64 in work (final 12 months)",
@@ -139,20 +141,29 @@ def discover(scenario_name: str, condition: str, samples: int = 100, months: int
     points = designs.latin_hypercube(factors, samples, seed) if factors else [{} for _ in range(samples)]
     seeds = replication_seeds(seed, samples)
     draws = posterior_draws(posterior, seeds) if posterior else [{} for _ in range(samples)]
+    _check_size(2 * samples)
     jobs = []
     for i, (point, draw, run_seed) in enumerate(zip(points, draws, seeds, strict=True)):
         try:
-            own = with_overrides(scenario, {**designs.typed(scenario, point), **draw})
+            own = with_overrides(_override(scenario, point), draw)
             base = with_overrides(baseline, draw)
         except ScenarioError as exc:
             raise DiscoveryError(f"discover: {str(exc).splitlines()[0]}") from None
+        check_run_size(own, migrants, months)
         jobs += [Job(f"s{i}", i, 0, run_seed, own.model_dump(mode="json"), {**point, **draw}, months, migrants),
                  Job(f"b{i}", i, 0, run_seed, base.model_dump(mode="json"), draw, months, migrants)]
-    spec = {"scenario": scenario_name, "condition": str(rule), "samples": samples, "months": months, "seed": seed,
-            "migrants": migrants, "parameters": [f"{f.name}={f.low}:{f.high}" for f in factors], "posterior": posterior}
+    # As every experiment's: another code version, scenario file or posterior is another discovery.
+    spec = {"scenario": scenario_name, "scenario_sha256": content_hash(scenario),
+            "baseline_sha256": content_hash(baseline), "condition": str(rule), "samples": samples, "months": months,
+            "seed": seed, "migrants": migrants, "parameters": [f"{f.name}={f.low}:{f.high}" for f in factors],
+            "posterior": posterior, "posterior_sha256": posterior_hash(posterior) if posterior else None,
+            "code_version": code_version()}
     engine = store.connect(db)
     experiment = _experiment(engine, "discover", spec, name)
-    execute.run(engine, experiment.id, jobs, workers, dask, progress)
+    report = execute.run(engine, experiment.id, jobs, workers, dask, progress)
+    if report.failed:
+        raise DiscoveryError(f"discover: {report.failed} of {len(jobs)} runs failed "
+                             f"(see: pathways export {experiment.name})")
     metrics = store.load_metrics(engine, experiment.id)
     table = pd.DataFrame([{**p, **d} for p, d in zip(points, draws, strict=True)])
     result = outcomes(metrics, samples)
@@ -165,7 +176,8 @@ def discover(scenario_name: str, condition: str, samples: int = 100, months: int
 
 def _prim_box(x: pd.DataFrame, y: np.ndarray, min_density: float) -> tuple[pd.DataFrame, float, float]:
     """PRIM's box: on its peeling trajectory, the box of greatest coverage among those of at
-    least ``min_density`` (else the densest); its restricted parameters and limits."""
+    least ``min_density`` (else the densest, which the report then gives with its lower
+    density); its restricted parameters and limits."""
     from ema_workbench.analysis import prim
 
     columns = ["parameter", "sampled_low", "sampled_high", "box_low", "box_high", "qp_value"]
@@ -191,8 +203,12 @@ def describe(discovery: Discovery) -> list[str]:
     """The finding in sentences."""
     lines = [f"{discovery.condition} holds in {100 * discovery.share_holding:.0f} % of the "
              f"{len(discovery.samples)} samples."]
+    if discovery.share_holding in (0.0, 1.0):
+        lines.append("PRIM has nothing to separate: the condition holds everywhere or nowhere sampled.")
+        return lines
     if discovery.box.empty:
-        lines.append("PRIM found no box: the condition holds everywhere or nowhere sampled.")
+        lines.append("No box narrower than the whole space sampled is denser in it: the condition holds about as "
+                     "often whatever the parameters sampled.")
         return lines
     parts = [f"{r.parameter} from {r.box_low:g} to {r.box_high:g} (sampled {r.sampled_low:g} to {r.sampled_high:g})"
              for r in discovery.box.itertuples()]

@@ -141,8 +141,7 @@ def package(choices: list[LeverChoice], params: dict[str, Any], budget_eur_per_y
     for choice in choices:
         if not params.get(f"on.{choice.lever}"):
             continue
-        overrides.update(choice.settings)
-        overrides[f"policies.{choice.lever}.enabled"] = True
+        overrides.update(choice.settings)  # what the lever's own scenario sets, its switch included
         if choice.size_field is not None and f"size.{choice.lever}" in params:
             value = float(np.clip(choice.size * params[f"size.{choice.lever}"], *choice.bounds))
             overrides[f"policies.{choice.lever}.{choice.size_field}"] = round(value) if choice.integer else value
@@ -186,9 +185,11 @@ class Optimisation:
     """Feasible packages no other feasible one beats on every objective: label, package,
     objectives, budget use, and whether it dominates the city's shipped ``combined``."""
     combined: dict[str, float]
-    """The shipped ``combined`` scenario's objectives (at its own budget)."""
+    """The shipped ``combined`` scenario's objectives under the same budget, and its ``budget_share``."""
     trials: int
     left_out: dict[str, str]
+    packages: list[dict[str, Any]]
+    """Every package tried, as ``progress`` hears of them (the front is drawn from these)."""
 
 
 def front_of(packages: list[dict[str, Any]], objectives: list[str]) -> list[dict[str, Any]]:
@@ -208,23 +209,34 @@ class _Evaluator:
 
     def __init__(self, engine: Engine, experiment: store.Experiment, city: str, objectives: list[str],
                  replications: int, months: int, seed: int, migrants: int | None, workers: int, dask: str | None,
-                 draws: list[dict[str, float]] | None, robust: bool):
-        self.engine, self.experiment, self.city, self.objectives = engine, experiment, city, objectives
+                 draws: list[dict[str, float]] | None, robust: bool, stop: Callable[[], bool] | None):
+        self.engine, self.experiment, self.objectives = engine, experiment, objectives
         self.replications, self.months, self.seed, self.migrants = replications, months, seed, migrants
-        self.workers, self.dask, self.draws, self.robust = workers, dask, draws, robust
+        self.workers, self.dask, self.draws, self.robust, self.stop = workers, dask, draws, robust, stop
         self.baseline = load(f"{city}/baseline")
 
-    def run(self, label: str, scenario: Scenario, overrides: dict[str, Any]) -> None:
+    def run(self, label: str, scenario: Scenario, overrides: dict[str, Any]) -> bool:
+        """Run a package's replications (those not stored yet); False if stopped before the end.
+        A failed run ends the search in one line: a package judged on fewer replications
+        than asked would not have been held to the budget in every one."""
         jobs = make_jobs([(label, scenario, overrides)], self.replications, self.seed, self.months, self.migrants,
                          self.draws)
-        execute.run(self.engine, self.experiment.id, jobs, self.workers, self.dask)
+        try:
+            report = execute.run(self.engine, self.experiment.id, jobs, self.workers, self.dask, stop=self.stop)
+        except execute.Cancelled:
+            return False
+        if report.failed:
+            raise OptimisationError(f"optimise: {report.failed} of {len(jobs)} runs of {label} failed "
+                                    f"(see: pathways export {self.experiment.name})")
+        return True
 
     def values(self, label: str) -> tuple[dict[str, float], float]:
         """Each objective's mean paired difference from the baseline (robust: its worst
         decile over the replications, which with posterior draws span the parameters'
         uncertainty too), and the largest share of the yearly budget spent in any year of
         any replication."""
-        metrics = store.load_metrics(self.engine, self.experiment.id)
+        names = [OBJECTIVES[o][0] for o in self.objectives] + [OVER_BUDGET]
+        metrics = store.load_metrics(self.engine, self.experiment.id, names)
         metrics = metrics[metrics["label"].isin(["baseline", label])]
         out = {}
         for objective in self.objectives:
@@ -244,14 +256,16 @@ class _Evaluator:
 def optimise(city: str, budget_eur_per_year: float, objectives: list[str], trials: int = 60, replications: int = 5,
              months: int = 120, seed: int = 1, migrants: int | None = None, workers: int = 1, dask: str | None = None,
              db: str | None = None, name: str | None = None, posterior: str | None = None, robust: bool = False,
-             progress: Callable[[int, int, dict[str, Any]], None] | None = None) -> Optimisation:
+             progress: Callable[[int, int, dict[str, Any]], None] | None = None,
+             stop: Callable[[], bool] | None = None) -> Optimisation:
     """Search the city's packages under the budget for the Pareto front of ``objectives``
     (module docstring), ``trials`` packages in all, resuming a stored optimisation of the
     same settings. With ``posterior``, each replication draws the calibrated parameters of
     that preset from its posterior (the same draw for every package and the baseline); with
     ``robust``, a package is judged on its worst decile over the replications, not its mean.
     ``progress(done, total, package)`` hears of each package as it is tried:
-    its label, its description, its objectives and its ``budget_share``."""
+    its label, its description, its objectives and its ``budget_share``; ``stop()`` true ends
+    the search after the runs under way (what is stored stays, and the same call resumes)."""
     unknown = [o for o in objectives if o not in OBJECTIVES]
     if unknown or not objectives:
         raise OptimisationError(f"optimise: --objective '{unknown[0] if unknown else ''}' is not known "
@@ -272,11 +286,14 @@ def optimise(city: str, budget_eur_per_year: float, objectives: list[str], trial
     engine = store.connect(db)
     experiment = store.get_or_create_experiment(engine, name or f"optimise-{digest}", "optimise", spec, code_version())
     evaluator = _Evaluator(engine, experiment, city, objectives, replications, months, seed, migrants, workers, dask,
-                           draws, robust)
-    evaluator.run("baseline", evaluator.baseline, {})
-    combined_label = "combined"
-    evaluator.run(combined_label, load(f"{city}/combined"), {})
-    combined, _ = evaluator.values(combined_label)
+                           draws, robust, stop)
+    # The shipped package, held to the same budget as the search's, for a fair comparison.
+    capped = {BUDGET: float(budget_eur_per_year)}
+    if not (evaluator.run("baseline", evaluator.baseline, {})
+            and evaluator.run("combined", with_overrides(load(f"{city}/combined"), capped), capped)):
+        raise execute.Cancelled("stopped on request, before the first package; the runs done are stored")
+    combined, combined_share = evaluator.values("combined")
+    combined["budget_share"] = combined_share
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = optuna.storages.RDBStorage(store.database_url(db))
@@ -304,7 +321,9 @@ def optimise(city: str, budget_eur_per_year: float, objectives: list[str], trial
         trial.set_user_attr("label", label)
         trial.set_user_attr("package", describe(choices, params))
         trial.set_user_attr("overrides", overrides)
-        evaluator.run(label, with_overrides(evaluator.baseline, overrides), overrides)
+        if not evaluator.run(label, with_overrides(evaluator.baseline, overrides), overrides):
+            study.stop()
+            raise optuna.TrialPruned("stopped")  # not judged: its runs may be incomplete
         values, share = evaluator.values(label)
         trial.set_constraint("budget", share - 1.0)  # feasible when <= 0: the sampler and the front keep to the budget
         trial.set_user_attr("budget_share", share)
@@ -315,16 +334,17 @@ def optimise(city: str, budget_eur_per_year: float, objectives: list[str], trial
         return tuple(values[o] for o in objectives)
 
     complete = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
-    if complete < trials:
+    if complete < trials and not (stop is not None and stop()):
         study.optimize(objective, n_trials=trials - complete)
     front = []
-    for trial in study.best_trials:
-        if trial.user_attrs["budget_share"] > 1.0:
-            continue
+    for trial in study.best_trials:  # optuna keeps only feasible trials on the front (their constraint <= 0)
         values = dict(zip(objectives, trial.values, strict=True))
         front.append({"label": trial.user_attrs["label"], "package": trial.user_attrs["package"],
                       "overrides": trial.user_attrs["overrides"], **values,
                       "budget_share": trial.user_attrs["budget_share"],
                       "dominates_combined": dominates(values, combined, objectives)})
-    done = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
-    return Optimisation(experiment.name, objectives, pd.DataFrame(front), combined, done, left_out)
+    done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    packages = [{"label": t.user_attrs["label"], "package": t.user_attrs["package"], "overrides": t.user_attrs["overrides"],
+                 **dict(zip(objectives, t.values, strict=True)), "budget_share": t.user_attrs["budget_share"]}
+                for t in done]
+    return Optimisation(experiment.name, objectives, pd.DataFrame(front), combined, len(done), left_out, packages)

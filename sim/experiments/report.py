@@ -231,7 +231,7 @@ lever they entered.</small></p>
 <table><tr><th>scenario</th><th>by</th><th>group</th><th>people aged 20-64 in it</th><th>change in people in work</th>
 <th>change in people in declared work</th></tr>{who_rows}</table>
 <p><small>Changes against the counterfactual, final 12 months, paired replication by replication; each
-dimension's groups add up to all migrants. Legal status is the one at the end: a lever that gives papers moves
+dimension's groups add up to all migrants. People count in the legal status they held each month: a lever that gives papers moves
 people from one group to another. A lever's participants take openings that other migrants would have had, which
 shows as losses in other groups. Nationals are not in the table: their comparison population has its own
 openings, so the model cannot say whether a lever displaces them. No rows: runs stored before this breakdown
