@@ -177,7 +177,6 @@ class CityModel(mesa.Model):
             self.advance_month()
         self.counts = MonthlyCounts()
         self.first_formal_job = FirstFormalJob(max_months=1200)
-        self.departures = Departures()
         self.flows = Flows()
         self.regularisations = self.regularisation_applications = 0  # a national route runs in the warm-up too
         nationals = self.params.nationals.people(self.scale)

@@ -41,7 +41,8 @@ class Departures:
 
     Only the columns a person's situation is told by (``KEPT``), 38 bytes a leaver: a
     million-migrant decade keeps some 60 MB, where whole rows would take three times that.
-    Like the other records, it starts at month 0: the warm-up's leavers are not kept.
+    Unlike the indicators' records it keeps the warm-up's leavers too: their ids were given
+    in this run, and asking for one (the README's ``model.migrant(42)``) has an answer.
     """
 
     KEPT = ("person_id", "status", "status_since_month", "labour", "labour_since_month", "reason", "sex",

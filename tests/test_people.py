@@ -45,6 +45,14 @@ def test_every_status_and_labour_state_has_words():
     assert set(LABOUR) == {s.name.lower() for s in LabourState if s != LabourState.GONE}
 
 
+def test_someone_who_left_before_month_0_is_still_answered_for(model):
+    # The warm-up's leavers had ids in this run: asking for one is answered, not refused.
+    first = model.departures._chunks[0]
+    assert int(first["left_month"][0]) < 0
+    record = model.migrant(int(first["person_id"][0]))
+    assert record["in_city"] is False and record["left_month"] < 0
+
+
 def test_an_id_never_given_is_refused_in_one_line(model):
     with pytest.raises(KeyError, match=r"no migrant with person_id 999999999 in this run") as error:
         model.migrant(999_999_999)
