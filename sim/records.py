@@ -125,6 +125,15 @@ def kaplan_meier_median(events: np.ndarray, censored: np.ndarray) -> float | Non
     return float(reached[0]) if reached.size else None
 
 
+def _mixed_radix(code: np.ndarray, *digits: tuple[np.ndarray, int]) -> np.ndarray:
+    """``code * base + digit`` for each (digit, base) in turn, in place: one small integer per
+    combination of codes, for ``np.bincount``."""
+    for digit, base in digits:
+        code *= np.int16(base)
+        code += digit
+    return code
+
+
 class MonthlyCounts:
     """Per month, people aged 20-64 by (status, labour state, sex, education), by years since
     arrival, and by group (who gains: ``GROUPS``)."""
@@ -158,13 +167,7 @@ class MonthlyCounts:
             rows = np.flatnonzero(working_age)
             labour, sex = pop.labour[block].take(rows), pop.sex[block].take(rows)
             status, education = pop.status[block].take(rows), pop.education[block].take(rows)
-            cell = status.astype(np.int16)
-            cell *= np.int16(N_LABOUR)
-            cell += labour
-            cell *= np.int16(len(Sex))
-            cell += sex
-            cell *= np.int16(len(Education))
-            cell += education
+            cell = _mixed_radix(status.astype(np.int16), (labour, N_LABOUR), (sex, len(Sex)), (education, len(Education)))
             cells += np.bincount(cell, minlength=n_cells)
             # By months since arrival (cheaper than dividing everyone's by 12), then summed into years.
             work = labour >= _FIRST_EMPLOYED
@@ -173,23 +176,14 @@ class MonthlyCounts:
             work &= labour != _UNDECLARED
             index += work
             reason = pop.reason[block].take(rows)
-            group = index * np.int16(N_STATUS)  # who gains: work by status, reason, sex, education
-            group += status
-            group *= np.int16(len(Reason))
-            group += reason
-            group *= np.int16(len(Sex))
-            group += sex
-            group *= np.int16(len(Education))
-            group += education
+            # Who gains: work by status, reason, sex, education.
+            group = _mixed_radix(index.copy(), (status, N_STATUS), (reason, len(Reason)), (sex, len(Sex)),
+                                 (education, len(Education)))
             by_group += np.bincount(group, minlength=n_groups)
-            index *= np.int16(len(Reason))
-            index += reason
-            index *= np.int16(len(Sex))
-            index += sex
-            index *= np.int16(_MONTHS_TRACKED + 1)
             since = month - pop.arrival_month[block].take(rows)
             np.minimum(since, _MONTHS_TRACKED, out=since)
-            index += since.astype(np.int16)
+            index = _mixed_radix(index, (reason, len(Reason)), (sex, len(Sex)),
+                                 (since.astype(np.int16), _MONTHS_TRACKED + 1))
             by_month += np.bincount(index, minlength=n_index)
         self.cells.append(cells.reshape(self.SHAPE))
         self.by_group.append(by_group.reshape(self.GROUPS))
