@@ -68,6 +68,10 @@ def ComparisonResults(view: ComparisonView, running: bool = False):
                             "which shows as losses in other groups; nationals have their own openings in the model, "
                             "so it cannot say whether a lever displaces them.")
             Table(view.comparison.who_gains, digits=1)
+            solara.Markdown("**By income**: each decile of the net monthly income of migrants aged 20-64 at the end "
+                            "(pay net of employees' deductions, or their benefit; 0 for people with neither), in the "
+                            "counterfactual, and its change (95 % interval).")
+            Table(view.comparison.income_deciles, digits=1)
         with solara.lab.Tab("Export"):
             stem = safe_filename(view.experiment.name)
             solara.Markdown("The table as CSV, or a one-page report to send (opens offline; print it to PDF from "

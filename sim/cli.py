@@ -109,6 +109,7 @@ def compare(
     console.print(placements_table(comparison))
     console.print(comparison_table(comparison, scenarios))
     console.print(who_gains_table(comparison))
+    console.print(income_deciles_table(comparison))
     console.print(cost_table(comparison))
     console.print(impact_table(comparison))
     console.print(impact_by_level_table(comparison))
@@ -525,14 +526,33 @@ def placements_table(comparison) -> Table:
 def who_gains_table(comparison) -> Table:
     """Who gains: the change in people in work by group, each dimension adding up to all migrants."""
     table = Table(title="Who gains: change in people aged 20-64 in work and in declared work, final 12 months, by legal "
-                        "status (as held each month), reason of arrival, sex and education (each dimension adds up to all migrants)")
-    for column in ("scenario", "by", "group", "people", "in work [95 % CI]", "in declared work [95 % CI]"):
+                        "status (as held each month), reason of arrival, sex and education (each dimension adds up to "
+                        "all migrants); and in jobs below their skills, exploited, and working poor")
+    for column in ("scenario", "by", "group", "people", "in work [95 % CI]", "in declared work [95 % CI]",
+                   "below skills", "exploited", "working poor"):
         table.add_column(column, justify="right")
     for row in comparison.who_gains.itertuples(index=False):
         table.add_row(row.scenario, row.dimension, str(row.group).replace("_", " "), _count(row.people),
                       f"{row.extra_in_work:+,.1f} [{row.low:+,.1f}, {row.high:+,.1f}]",
-                      f"{row.extra_in_declared_work:+,.1f} [{row.declared_low:+,.1f}, {row.declared_high:+,.1f}]")
+                      f"{row.extra_in_declared_work:+,.1f} [{row.declared_low:+,.1f}, {row.declared_high:+,.1f}]",
+                      _change(row.extra_below_skills), _change(row.extra_exploited), _change(row.extra_working_poor))
     return table
+
+
+def income_deciles_table(comparison) -> Table:
+    """Who gains by income: each decile of migrants' net monthly income, and its change."""
+    table = Table(title="Who gains by income: deciles of the net monthly income of migrants aged 20-64 at the end, "
+                        "EUR (pay net of employees' deductions, or benefit; 0: neither)")
+    for column in ("scenario", "decile", "counterfactual", "change [95 % CI]"):
+        table.add_column(column, justify="right")
+    for row in comparison.income_deciles.itertuples(index=False):
+        table.add_row(row.scenario, row.decile, _cell_eur(row.counterfactual_eur),
+                      f"{_change(row.change_eur)} [{_change(row.low)}, {_change(row.high)}]")
+    return table
+
+
+def _change(value: float) -> str:
+    return "no data" if value != value else f"{value:+,.1f}"
 
 
 def _count(value: float) -> str:

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim import public_finances
-from sim.mechanisms import welfare
+from sim.mechanisms import earnings, welfare
 from sim.population import in_table
 from sim.provenance import provenance
 from sim.scenario.policies import Policies
-from sim.records import MAX_YEARS_SINCE_ARRIVAL, WORKING_AGE_MONTHS, kaplan_meier_median
+from sim.records import MAX_YEARS_SINCE_ARRIVAL, WORKING_AGE_MONTHS, WorkQuality, kaplan_meier_median
 from sim.sse import alive_enterprises
 from sim.states import IS_EMPLOYED, IS_FORMAL_WORK, IS_SSE_JOB, Education, LabourState, LegalStatus, Reason, Sex
 
@@ -66,21 +66,48 @@ def rate_by(cells: np.ndarray, axis: int, enum) -> dict[str, float | None]:
 GROUP_SEPARATOR = "|"
 
 
+GROUP_MEASURES = {
+    "people_by_group": tuple(WorkQuality),
+    "people_in_work_by_group": tuple(q for q in WorkQuality if q != WorkQuality.NONE),
+    "people_in_declared_work_by_group": (WorkQuality.DECLARED, WorkQuality.DECLARED_BELOW_SKILLS),
+    "people_below_skills_by_group": (WorkQuality.DECLARED_BELOW_SKILLS,),
+    "people_exploited_by_group": (WorkQuality.UNDECLARED_EXPLOITED,),
+}
+"""Who gains: each measure counts the people whose work is of these kinds (``WorkQuality``)."""
+
+
 def by_group(groups: np.ndarray) -> dict[str, dict[str, float]]:
-    """People aged 20-64, in work and in declared work, by group: legal status, reason of
-    arrival, sex and education (``MonthlyCounts.GROUPS``), keyed ``status|reason|sex|education``;
-    groups nobody is in are left out. Each sums to the totals (``employed_20_64``)."""
-    people = groups.sum(axis=0)
-    out: dict[str, dict[str, float]] = {"people_by_group": {}, "people_in_work_by_group": {},
-                                        "people_in_declared_work_by_group": {}}
+    """People aged 20-64 by group: legal status, reason of arrival, sex and education
+    (``MonthlyCounts.GROUPS``), keyed ``status|reason|sex|education``: all of them, in work,
+    in declared work, in declared work below their skills, exploited in undeclared work
+    (``GROUP_MEASURES``), and the working poor (``sim.mechanisms.earnings``); groups nobody
+    is in are left out. Each measure sums to its total (``employed_20_64``...)."""
+    people = groups.sum(axis=(0, 1))
+    out: dict[str, dict[str, float]] = {name: {} for name in (*GROUP_MEASURES, "working_poor_by_group")}
     for index in zip(*np.nonzero(people), strict=True):
-        status, reason, sex, education = index
         key = GROUP_SEPARATOR.join(e(v).name.lower() for e, v in zip((LegalStatus, Reason, Sex, Education), index,
                                                                       strict=True))
-        out["people_by_group"][key] = float(people[index])
-        out["people_in_work_by_group"][key] = float(groups[(1, *index)] + groups[(2, *index)])
-        out["people_in_declared_work_by_group"][key] = float(groups[(2, *index)])
+        cell = groups[(slice(None), slice(None), *index)]
+        for name, kinds in GROUP_MEASURES.items():
+            out[name][key] = float(cell[list(kinds)].sum())
+        out["working_poor_by_group"][key] = float(cell[:, 1].sum())
     return out
+
+
+def in_work_poverty_rate(groups: np.ndarray) -> float | None:
+    """Share of people aged 20-64 in work whose net income is below the poverty line
+    (``sim.mechanisms.earnings``), from the monthly counts by group."""
+    in_work = groups[1:]
+    return ratio(in_work[:, 1].sum(), in_work.sum())
+
+
+def net_income_deciles(model: "CityModel", rows: np.ndarray) -> dict[str, float] | None:
+    """Deciles (d1-d9) of the net monthly income, EUR, of the given people at the end: pay,
+    net of employees' deductions if declared, or their benefit (``earnings.net_income_eur_per_month``)."""
+    if rows.size == 0:
+        return None
+    quantiles = np.quantile(earnings.net_income_eur_per_month(model, rows), np.arange(1, 10) / 10)
+    return {f"d{decile}": float(value) for decile, value in enumerate(quantiles, start=1)}
 
 
 def non_eu_citizens(cells: np.ndarray) -> np.ndarray:
@@ -177,6 +204,8 @@ def final(model: "CityModel") -> dict[str, Any]:
         },
         "employed_20_64": float(cells.sum(axis=(0, 2, 3))[IS_EMPLOYED].sum() / window),
         **by_group(model.counts.groups(window) / window),
+        "in_work_poverty_rate": in_work_poverty_rate(model.counts.groups(window)),
+        "net_income_deciles_eur_per_month": net_income_deciles(model, working_age),
         "declared_employed_20_64": float(cells.sum(axis=(0, 2, 3))[IS_FORMAL_WORK].sum() / window),
         "declared_employed_20_64_at_end": int(model.counts.cells[-1].sum(axis=(0, 2, 3))[IS_FORMAL_WORK].sum()),
         "participants_in_declared_work_at_end": int(model.programme_outcomes.in_declared_work_at_end(model).size),

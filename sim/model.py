@@ -20,6 +20,7 @@ import pandas as pd
 
 from sim import draws, indicators, initial_stock, sse, steady_state
 from sim import rules as legal_rules
+from sim.mechanisms import earnings
 from sim.agents import Employer, Municipality
 from sim.month import Mechanism, monthly_mechanisms
 from sim.policies import enabled_levers
@@ -276,7 +277,7 @@ class CityModel(mesa.Model):
             self._follow_the_calendar()
         for mechanism in self.mechanisms:
             mechanism(self, self.random_stream(mechanism))
-        self.counts.record(self.pop, self.month)
+        self.counts.record(self.pop, self.month, earnings.poverty_pay_by_labour(self.params))
         self.month += 1
 
     def _follow_the_calendar(self) -> None:

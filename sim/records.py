@@ -8,11 +8,12 @@ last record.
 """
 
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any
 
 import numpy as np
 
-from sim.population import NO_MONTH, Population, blocks, readable
+from sim.population import NO_MONTH, Population, blocks, by_code, readable
 from sim.states import EMPLOYED_STATES, N_LABOUR, N_STATUS, Education, LabourState, Reason, Sex
 
 N_GROUPS = len(Reason) * len(Sex) * len(Education)
@@ -22,6 +23,17 @@ _MONTHS_TRACKED = (MAX_YEARS_SINCE_ARRIVAL + 1) * 12
 """Ages 20-64, the LFS band of the employment-rate targets (lfsa_ergan)."""
 _FIRST_EMPLOYED, _LAST_EMPLOYED = np.int8(min(EMPLOYED_STATES)), np.int8(max(EMPLOYED_STATES))
 _UNDECLARED = np.int8(LabourState.UNDECLARED_WORK)
+_BELOW_SKILLS = np.int8(LabourState.JOB_BELOW_SKILLS)
+
+
+class WorkQuality(IntEnum):
+    """What kind of work someone has this month, for who gains (``MonthlyCounts.GROUPS``)."""
+
+    NONE = 0
+    DECLARED = 1
+    DECLARED_BELOW_SKILLS = 2
+    UNDECLARED = 3
+    UNDECLARED_EXPLOITED = 4
 
 
 @dataclass
@@ -139,15 +151,18 @@ class MonthlyCounts:
     arrival, and by group (who gains: ``GROUPS``)."""
 
     SHAPE = (N_STATUS, N_LABOUR, len(Sex), len(Education))
-    GROUPS = (3, N_STATUS, len(Reason), len(Sex), len(Education))
-    """Work (none, undeclared, declared) by legal status, reason of arrival, sex and education."""
+    GROUPS = (len(WorkQuality), 2, N_STATUS, len(Reason), len(Sex), len(Education))
+    """Work (``WorkQuality``) and working poor or not, by legal status, reason of arrival, sex
+    and education."""
 
     def __init__(self):
         self.cells: list[np.ndarray] = []
         self.by_years: list[np.ndarray] = []  # (work: none, undeclared, declared; reason, sex, years since arrival 0-10)
         self.by_group: list[np.ndarray] = []
 
-    def record(self, pop: Population, month: int) -> None:
+    def record(self, pop: Population, month: int, poverty_pay_by_labour: np.ndarray) -> None:
+        """Count the month. ``poverty_pay_by_labour`` is the pay below which a worker in each
+        labour state is working poor (``earnings.poverty_pay_by_labour``)."""
         # Block by block (``population.blocks``), so that the temporaries stay in cache: the
         # working-age rows of the block (free rows have a birth month far in the future, so
         # they are never of working age), their codes combined in small integers, counted.
@@ -176,8 +191,16 @@ class MonthlyCounts:
             work &= labour != _UNDECLARED
             index += work
             reason = pop.reason[block].take(rows)
-            # Who gains: work by status, reason, sex, education.
-            group = _mixed_radix(index.copy(), (status, N_STATUS), (reason, len(Reason)), (sex, len(Sex)),
+            # Who gains: the job's quality and pay by status, reason, sex, education.
+            below = labour == _BELOW_SKILLS
+            off_the_books = labour == _UNDECLARED
+            quality = work.astype(np.int16)  # declared work, 1
+            quality += below  # declared, below one's skills: 2
+            quality += off_the_books * np.int16(WorkQuality.UNDECLARED)
+            quality += off_the_books & pop.exploited[block].take(rows)  # exploited: 4
+            poor = index > 0
+            poor &= pop.wage_eur_per_month[block].take(rows) < by_code(poverty_pay_by_labour, labour)
+            group = _mixed_radix(quality, (poor, 2), (status, N_STATUS), (reason, len(Reason)), (sex, len(Sex)),
                                  (education, len(Education)))
             by_group += np.bincount(group, minlength=n_groups)
             since = month - pop.arrival_month[block].take(rows)

@@ -31,10 +31,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents import employer_table
+from sim.mechanisms import earnings
 from sim.mechanisms.jobs import leave_job
 from sim.population import COLUMNS
 from sim.scenario import Scenario
-from sim.states import LabourState
+from sim.states import JobLevel, LabourState
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -169,9 +170,9 @@ def employ_at_run_employers(model: "CityModel", rows: np.ndarray, sector: np.nda
     snapshot employer's index means nothing here. Each worker moves to an employer of the
     same sector that could employ them (any for a declared job; one hiring undeclared
     labour for undeclared work), drawn in proportion to its size, which is how the hiring
-    rules spread a sector's workers over its employers. Pay is the sector's and the job
-    level's, so declared wages stay; undeclared workers are exploited, and paid, as their new
-    employer's kind says. When the run has no employer of that kind in the sector (few
+    rules spread a sector's workers over its employers. Each is paid as the hiring rules
+    pay at the new employer (``earnings.pay_factor``); undeclared workers are exploited as
+    their new employer's kind says. When the run has no employer of that kind in the sector (few
     employers hire undeclared labour), the job ends and the short warm-up lets them search.
     """
     pop, table = model.pop, employer_table(model)
@@ -190,6 +191,8 @@ def employ_at_run_employers(model: "CityModel", rows: np.ndarray, sector: np.nda
             pop.employer[workers] = chosen
             if off_the_books:
                 pay_undeclared(model, workers, chosen)
+            else:
+                repay_declared(model, workers, chosen)
 
 
 def pay_undeclared(model: "CityModel", rows: np.ndarray, employers: np.ndarray) -> None:
@@ -198,5 +201,15 @@ def pay_undeclared(model: "CityModel", rows: np.ndarray, employers: np.ndarray) 
     exploitative = table.exploitative[employers]
     elementary_wage = np.array([s.elementary_wage_eur_per_month for s in model.sectors])[table.sector[employers]]
     share = np.where(exploitative, p.exploited_wage_share_of_elementary, p.wage_share_of_elementary)
-    model.pop.wage_eur_per_month[rows] = elementary_wage * share
+    model.pop.wage_eur_per_month[rows] = elementary_wage * share * earnings.pay_factor(model, rows, employers)
     model.pop.exploited[rows] = exploitative
+
+
+def repay_declared(model: "CityModel", rows: np.ndarray, employers: np.ndarray) -> None:
+    """Declared workers' pay at their employers: the sector's wage for their job level, on
+    their own factors (``earnings.pay_factor``), as the hiring rule sets it."""
+    table, pop = employer_table(model), model.pop
+    wage = np.array([[s.elementary_wage_eur_per_month, s.skilled_wage_eur_per_month] for s in model.sectors],
+                    dtype=np.float32)
+    level = np.clip(pop.job_level[rows], JobLevel.ELEMENTARY, JobLevel.SKILLED)
+    pop.wage_eur_per_month[rows] = wage[table.sector[employers], level] * earnings.pay_factor(model, rows, employers)

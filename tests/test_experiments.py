@@ -369,5 +369,15 @@ def test_comparison_report_is_self_contained_and_escapes_labels(tmp_path):
     for _, rows in who[who.dimension != "all migrants"].groupby("dimension"):
         assert rows.extra_in_work.sum() == pytest.approx(total.extra_in_work)
         assert rows.extra_in_declared_work.sum() == pytest.approx(total.extra_in_declared_work)
+        for measure in ("extra_below_skills", "extra_exploited", "extra_working_poor"):
+            assert rows[measure].sum() == pytest.approx(total[measure])
         assert rows.people.sum() == pytest.approx(total.people)
     assert "<h2>Who gains</h2>" in page
+    # By income: nine deciles a scenario, in order, each change the mean paired difference.
+    deciles = view.comparison.income_deciles
+    assert list(deciles.decile) == [f"d{d}" for d in range(1, 10)]
+    assert deciles.counterfactual_eur.is_monotonic_increasing
+    metrics = store.load_metrics(plan.engine, plan.experiment.id).pivot(
+        index="replication", columns="label", values="net_income_deciles_eur_per_month.d9")
+    assert deciles.change_eur.iloc[-1] == pytest.approx((metrics[hostile] - metrics["liege/baseline"]).mean())
+    assert "<h3>By income</h3>" in page

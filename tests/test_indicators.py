@@ -88,22 +88,36 @@ def test_the_groups_add_up_to_the_totals_and_match_a_count_by_hand(liege_run):
     # Who gains rests on counts by group (legal status, reason of arrival, sex, education):
     # summed over the groups they are the totals, and the last month's are, cell by cell, a
     # count of the population by hand (a person counted under the wrong status, reason, sex,
-    # education or kind of work would change a cell).
+    # education, kind of work or side of the poverty line would change a cell).
     from sim.indicators import GROUP_SEPARATOR
-    from sim.states import IS_EMPLOYED, IS_FORMAL_WORK, Education, LegalStatus, Reason, Sex
+    from sim.mechanisms import earnings
+    from sim.records import WorkQuality
+    from sim.states import IS_EMPLOYED, IS_FORMAL_WORK, Education, LabourState, LegalStatus, Reason, Sex
 
     results = liege_run.results()
-    for name, total in (("people_in_work_by_group", "employed_20_64"),
-                        ("people_in_declared_work_by_group", "declared_employed_20_64")):
-        assert math.isclose(sum(results[name].values()), results[total], rel_tol=1e-9)
-    assert math.isclose(sum(results["people_by_group"].values()), liege_run.counts.window(12)[0].sum() / 12, rel_tol=1e-9)
+    cells = liege_run.counts.window(12)[0].sum(axis=(0, 2, 3)) / 12
+    for name, total in (("people_in_work_by_group", results["employed_20_64"]),
+                        ("people_in_declared_work_by_group", results["declared_employed_20_64"]),
+                        ("people_below_skills_by_group", cells[LabourState.JOB_BELOW_SKILLS])):
+        assert math.isclose(sum(results[name].values()), total, rel_tol=1e-9)
+    assert math.isclose(sum(results["people_by_group"].values()), cells.sum(), rel_tol=1e-9)
+    assert math.isclose(sum(results["working_poor_by_group"].values()) / results["employed_20_64"],
+                        results["in_work_poverty_rate"], rel_tol=1e-9)
     pop, month = liege_run.pop, liege_run.month - 1
     age = month - pop.birth_month
     rows = np.flatnonzero(pop.alive() & (age >= 20 * 12) & (age < 65 * 12))
+    labour = pop.labour[rows]
+    quality = np.select([labour == LabourState.JOB_BELOW_SKILLS, IS_FORMAL_WORK[labour] & IS_EMPLOYED[labour],
+                         (labour == LabourState.UNDECLARED_WORK) & pop.exploited[rows],
+                         labour == LabourState.UNDECLARED_WORK],
+                        [WorkQuality.DECLARED_BELOW_SKILLS, WorkQuality.DECLARED, WorkQuality.UNDECLARED_EXPLOITED,
+                         WorkQuality.UNDECLARED], WorkQuality.NONE)
+    poor = earnings.working_poor(liege_run, rows)  # net income against the line, not the counts' gross table
     by_hand = np.zeros_like(liege_run.counts.by_group[-1])
-    work = IS_EMPLOYED[pop.labour[rows]].astype(int) + IS_FORMAL_WORK[pop.labour[rows]].astype(int)
-    np.add.at(by_hand, (work, pop.status[rows], pop.reason[rows], pop.sex[rows], pop.education[rows]), 1)
+    np.add.at(by_hand, (quality, poor.astype(int), pop.status[rows], pop.reason[rows], pop.sex[rows],
+                        pop.education[rows]), 1)
     assert np.array_equal(by_hand, liege_run.counts.by_group[-1])
+    assert by_hand[WorkQuality.UNDECLARED_EXPLOITED].sum() > 0 and by_hand[:, 1].sum() > 0  # the cells are not empty
     # And the keys name the groups they count: the one of the first person in work, say.
     person = rows[IS_EMPLOYED[pop.labour[rows]]][0]
     index = (pop.status[person], pop.reason[person], pop.sex[person], pop.education[person])

@@ -135,6 +135,10 @@ def test_free_rows_are_reused_first_in_first_out(seed):
     assert all(_same_bits(getattr(restored, name), getattr(pop, name)) for name in COLUMNS)
 
 
+POVERTY_PAY = np.linspace(800.0, 2000.0, N_LABOUR).astype(np.float32)
+"""A pay below which a worker is poor, different in every labour state."""
+
+
 def _record_reference(pop, month: int) -> tuple[np.ndarray, np.ndarray]:
     """MonthlyCounts.record's tables by plain per-person accumulation of the working-age rows."""
     cells = np.zeros(MonthlyCounts.SHAPE, dtype=np.int64)
@@ -158,7 +162,7 @@ def test_monthly_counts_are_the_per_person_tallies(seed):
     month = int(rng.integers(0, 200))
     pop = _random_population(rng, 3000, month)
     counts = MonthlyCounts()
-    counts.record(pop, month)
+    counts.record(pop, month, POVERTY_PAY)
     cells, by_years = _record_reference(pop, month)
     assert np.array_equal(counts.cells[-1], cells)
     assert np.array_equal(counts.by_years[-1], by_years)
@@ -176,6 +180,8 @@ def _random_population(rng, slots: int, month: int) -> Population:
         reason=rng.integers(0, 4, n),
         birth_month=month - rng.integers(0, 90 * 12, n),
         arrival_month=month - rng.integers(0, 20 * 12, n),
+        wage_eur_per_month=rng.uniform(0.0, 3000.0, n).astype(np.float32),
+        exploited=rng.random(n) < 0.3,
     )
     pop.remove(rows[rng.random(n) < 0.3])
     return pop
@@ -187,7 +193,7 @@ def test_monthly_counts_and_census_over_several_blocks():
     month = 55
     pop = _random_population(rng, 3 * BLOCK_ROWS + 123, month)
     counts = MonthlyCounts()
-    counts.record(pop, month)
+    counts.record(pop, month, POVERTY_PAY)
     age = month - pop.birth_month.astype(np.int64)
     rows = np.flatnonzero((age >= WORKING_AGE_MONTHS[0]) & (age < WORKING_AGE_MONTHS[1]))
     cells = np.zeros(MonthlyCounts.SHAPE, dtype=np.int64)
@@ -200,6 +206,16 @@ def test_monthly_counts_and_census_over_several_blocks():
     by_years = np.zeros((3, 4, 2, MAX_YEARS_SINCE_ARRIVAL + 1), dtype=np.int64)
     np.add.at(by_years, (work[kept], pop.reason[rows][kept], pop.sex[rows][kept], years[kept]), 1)
     assert np.array_equal(counts.by_years[-1], by_years)
+    # Who gains: kind of work (declared, below skills, undeclared, exploited) and pay below
+    # the poverty line for one's labour state, by status, reason, sex and education.
+    quality = np.select([labour == LabourState.JOB_BELOW_SKILLS, work == 2,
+                         (work == 1) & pop.exploited[rows], work == 1], [2, 1, 4, 3], 0)
+    poor = (work > 0) & (pop.wage_eur_per_month[rows] < POVERTY_PAY[labour])
+    by_group = np.zeros(MonthlyCounts.GROUPS, dtype=np.int64)
+    np.add.at(by_group, (quality, poor.astype(int), pop.status[rows], pop.reason[rows], pop.sex[rows],
+                         pop.education[rows]), 1)
+    assert np.array_equal(counts.by_group[-1], by_group)
+    assert by_group[4].sum() > 0 and by_group[:, 1].sum() > 0 and by_group[1:, 0].sum() > 0
     census = np.zeros((N_STATUS, N_LABOUR), dtype=np.int64)
     np.add.at(census, (pop.status, pop.labour), 1)
     assert np.array_equal(welfare.census(SimpleNamespace(pop=pop)), census)

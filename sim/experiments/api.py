@@ -169,7 +169,7 @@ def export(experiment_name: str, folder: Path, db: str | None = None) -> list[Pa
         tables.update(city_cost_per_job=comparison.city_cost_per_job, comparison=comparison.summary,
                       cost_per_job=comparison.cost_per_job, impact=comparison.impact,
                       impact_by_level=comparison.impact_by_level, placements=comparison.placements,
-                      who_gains=comparison.who_gains)
+                      who_gains=comparison.who_gains, income_deciles=comparison.income_deciles)
     partials: dict[Path, Path] = {}
     try:
         for name, table in tables.items():

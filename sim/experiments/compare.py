@@ -34,6 +34,7 @@ HEADLINE: list[tuple[str, str, str]] = [
     ("regularisations_total", "regularisations through work", "count"),
     ("sse_jobs", "SSE jobs", "count"),
     ("median_monthly_income_eur", "median monthly income, EUR", "eur"),
+    ("in_work_poverty_rate", "in-work poverty (net income below the poverty line)", "pct"),
     ("lever_spending_eur", "municipal spending on levers, EUR", "eur"),
 ]
 """(metric, label, kind) of the indicators a comparison reports by default."""
@@ -71,8 +72,11 @@ class Comparison:
     """Per scenario after the first and lever: gross placements of participants against the
     net change in people in declared work."""
     who_gains: pd.DataFrame = field(default_factory=pd.DataFrame)
-    """Per scenario after the first, dimension and group: the change in people in work and in
-    declared work (``_who_gains``)."""
+    """Per scenario after the first, dimension and group: the change in people in work, in
+    declared work, below their skills, exploited and working poor (``_who_gains``)."""
+    income_deciles: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Per scenario after the first and decile of net monthly income: the counterfactual's
+    level and the change (``_income_deciles``)."""
 
 
 def paired(metrics: pd.DataFrame, metric: str, label: str, reference: str) -> np.ndarray:
@@ -114,32 +118,46 @@ def compare(metrics: pd.DataFrame, labels: list[str], indicators: list[str] | No
     summary = pd.DataFrame(rows)
     return Comparison(summary, _cost_per_job(metrics, labels), _impact(metrics, labels),
                       _city_cost_per_job(metrics, labels), _impact_by_level(metrics, labels), _placements(metrics, labels),
-                      _who_gains(metrics, labels))
+                      _who_gains(metrics, labels), _income_deciles(metrics, labels))
 
 
 GROUP_DIMENSIONS = ("legal status", "reason of arrival", "sex", "education")
 """The parts of a group's key (``indicators.by_group``: ``status|reason|sex|education``), in order."""
 
 
+WHO_GAINS_MEASURES = {
+    "people": ("people_by_group.", None),
+    "work": ("people_in_work_by_group.", ("extra_in_work", "low", "high")),
+    "declared": ("people_in_declared_work_by_group.", ("extra_in_declared_work", "declared_low", "declared_high")),
+    "below_skills": ("people_below_skills_by_group.", ("extra_below_skills", "below_skills_low", "below_skills_high")),
+    "exploited": ("people_exploited_by_group.", ("extra_exploited", "exploited_low", "exploited_high")),
+    "working_poor": ("working_poor_by_group.", ("extra_working_poor", "working_poor_low", "working_poor_high")),
+}
+"""Who gains: each measure's metric prefix (``indicators.by_group``) and its columns:
+paired change, 95 % interval."""
+
+
 def _who_gains(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
     """Who gains: for each scenario after the first, the paired change in people aged 20-64
-    in work and in declared work (final 12 months), for every group of each dimension
-    (legal status, reason of arrival, sex, education) and for all migrants. Each
+    in work, in declared work, in declared work below their skills, exploited in undeclared
+    work and working poor (final 12 months; ``WHO_GAINS_MEASURES``), for every group of each
+    dimension (legal status, reason of arrival, sex, education) and for all migrants. Each
     dimension's groups add up to the migrants' total, which is ``employed_20_64``'s
     difference; people count in the legal status they held each month (averaged over
-    the final 12), so a lever that gives papers moves people between its groups. A lever's participants take openings other migrants would
-    have had, which shows as losses in other groups; nationals are not in the table: their
-    comparison population has its own openings (``sim.nationals``), so the model cannot say
-    whether a lever displaces them. Experiments stored before the breakdown have no rows."""
-    columns = ["scenario", "dimension", "group", "people", "extra_in_work", "low", "high",
-               "extra_in_declared_work", "declared_low", "declared_high"]
-    prefixes = {"people": "people_by_group.", "work": "people_in_work_by_group.",
-                "declared": "people_in_declared_work_by_group."}
-    if not any(c.startswith(prefixes["work"]) for c in metrics.columns):
+    the final 12), so a lever that gives papers moves people between its groups. A lever's
+    participants take openings other migrants would have had, which shows as losses in
+    other groups; nationals are not in the table: their comparison population has its own
+    openings (``sim.nationals``), so the model cannot say whether a lever displaces them.
+    Experiments stored before a measure have no value for it (NaN)."""
+    changes = [column for _, columns in WHO_GAINS_MEASURES.values() if columns for column in columns]
+    columns = ["scenario", "dimension", "group", "people", *changes]
+    if not any(c.startswith(WHO_GAINS_MEASURES["work"][0]) for c in metrics.columns):
         return pd.DataFrame(columns=columns)
     sums = {}
-    for kind, prefix in prefixes.items():
+    for kind, (prefix, _) in WHO_GAINS_MEASURES.items():
         names = [c for c in metrics.columns if c.startswith(prefix)]
+        if not names:
+            continue
         parts = {c: c[len(prefix):].split("|") for c in names}
         values = metrics[names].fillna(0.0)  # a group nobody was in during a run is absent from it
         sums[(kind, "all migrants", "all")] = values.sum(axis=1)
@@ -153,12 +171,36 @@ def _who_gains(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
             row = {"scenario": label, "dimension": dimension, "group": group}
             key = f"people|{dimension}|{group}"
             row["people"] = float(table.loc[table["label"] == label, key].mean()) if key in table.columns else np.nan
-            for kind, change, low, high in (("work", "extra_in_work", "low", "high"),
-                                            ("declared", "extra_in_declared_work", "declared_low", "declared_high")):
+            for kind, (_, names) in WHO_GAINS_MEASURES.items():
+                if names is None:
+                    continue
                 key = f"{kind}|{dimension}|{group}"
-                row[change], row[low], row[high] = (mean_ci(paired(table, key, label, reference)) if key in table.columns
-                                                    else (np.nan, np.nan, np.nan))
+                row.update(zip(names, mean_ci(paired(table, key, label, reference)) if key in table.columns
+                               else (np.nan, np.nan, np.nan), strict=True))
             rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
+
+
+DECILES = tuple(f"d{decile}" for decile in range(1, 10))
+
+
+def _income_deciles(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
+    """Who gains by income: for each scenario after the first and each decile (d1-d9) of the
+    net monthly income of migrants aged 20-64 at the end (``net_income_deciles_eur_per_month``),
+    the counterfactual's level and the paired change with its 95 % interval. Low deciles
+    are people without income (no work and no benefit) until a lever gives them some.
+    Experiments stored before individual incomes have no rows."""
+    columns = ["scenario", "decile", "counterfactual_eur", "change_eur", "low", "high"]
+    names = {decile: f"net_income_deciles_eur_per_month.{decile}" for decile in DECILES}
+    if not all(name in metrics.columns for name in names.values()):
+        return pd.DataFrame(columns=columns)
+    reference, rows = labels[0], []
+    for label in labels[1:]:
+        for decile, name in names.items():
+            level = metrics.loc[metrics["label"] == reference, name].mean()
+            rows.append({"scenario": label, "decile": decile, "counterfactual_eur": level,
+                         **dict(zip(("change_eur", "low", "high"), mean_ci(paired(metrics, name, label, reference)),
+                                    strict=True))})
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -179,8 +179,16 @@ def comparison_html(view: ComparisonView) -> str:
         f"<td><b>{_number(r.extra_in_work, 'count', sign=True)}</b><br><small>95 % CI {_number(r.low, 'count', sign=True)} "
         f"to {_number(r.high, 'count', sign=True)}</small></td><td>{_number(r.extra_in_declared_work, 'count', sign=True)}"
         f"<br><small>95 % CI {_number(r.declared_low, 'count', sign=True)} to {_number(r.declared_high, 'count', sign=True)}"
-        "</small></td></tr>"
+        f"</small></td><td>{_number(r.extra_below_skills, 'count', sign=True)}</td>"
+        f"<td>{_number(r.extra_exploited, 'count', sign=True)}</td><td>{_number(r.extra_working_poor, 'count', sign=True)}"
+        "</td></tr>"
         for r in view.comparison.who_gains.itertuples()
+    )
+    decile_rows = "".join(
+        f"<tr><td>{html.escape(str(r.scenario))}</td><td>{html.escape(str(r.decile))}</td>"
+        f"<td>{_number(r.counterfactual_eur, 'eur')}</td><td><b>{_number(r.change_eur, 'eur', sign=True)}</b>"
+        f"<br><small>95 % CI {_number(r.low, 'eur', sign=True)} to {_number(r.high, 'eur', sign=True)}</small></td></tr>"
+        for r in view.comparison.income_deciles.itertuples()
     )
     level_rows = "".join(
         f"<tr><td>{html.escape(str(r.scenario))}</td><td>{html.escape(str(r.level))}</td>"
@@ -229,13 +237,19 @@ people aged 20-64 in the run's last month; the total counts each participant onc
 lever they entered.</small></p>
 <h2>Who gains</h2>
 <table><tr><th>scenario</th><th>by</th><th>group</th><th>people aged 20-64 in it</th><th>change in people in work</th>
-<th>change in people in declared work</th></tr>{who_rows}</table>
+<th>change in people in declared work</th><th>in declared jobs below their skills</th><th>exploited</th>
+<th>working poor</th></tr>{who_rows}</table>
 <p><small>Changes against the counterfactual, final 12 months, paired replication by replication; each
 dimension's groups add up to all migrants. People count in the legal status they held each month: a lever that gives papers moves
 people from one group to another. A lever's participants take openings that other migrants would have had, which
 shows as losses in other groups. Nationals are not in the table: their comparison population has its own
-openings, so the model cannot say whether a lever displaces them. No rows: runs stored before this breakdown
-existed.</small></p>
+openings, so the model cannot say whether a lever displaces them. Working poor: in work with a net income below
+the at-risk-of-poverty line of a person living alone. No rows: runs stored before this breakdown existed.</small></p>
+<h3>By income</h3>
+<table><tr><th>scenario</th><th>decile of net monthly income</th><th>counterfactual, EUR</th><th>change, EUR</th></tr>
+{decile_rows}</table>
+<p><small>Net monthly income of migrants aged 20-64 in the run's last month: pay net of employees' deductions, or
+their benefit; 0 for people with neither (most people without papers and without work).</small></p>
 <h2>Headline indicators</h2>
 <table>{head}{''.join(rows)}</table>
 <p><small>90 % band: where 90 % of the simulated runs fall (what one run of the city could look like).

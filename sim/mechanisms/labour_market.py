@@ -27,6 +27,7 @@ import numpy as np
 
 from sim import draws
 from sim.agents import employer_table
+from sim.mechanisms import earnings
 from sim.mechanisms.jobs import leave_job, take_job
 from sim.mechanisms.networks import referral
 from sim.mechanisms.work_authorisation import work_authorised
@@ -209,7 +210,7 @@ def _fill_openings(
     take_job(model, rows, chosen, level, state)
     pop.exploited[rows] = False
     wage = np.array([_wage(sector, level) for sector in model.sectors], dtype=np.float32)
-    pop.wage_eur_per_month[rows] = wage[employer_sector[chosen]]
+    pop.wage_eur_per_month[rows] = wage[employer_sector[chosen]] * earnings.pay_factor(model, rows, chosen)
     return rows
 
 
@@ -250,7 +251,7 @@ def undeclared_hiring(model: "CityModel", rng: np.random.Generator) -> None:
     take_job(model, rows, index, JobLevel.ELEMENTARY, state)
     elementary_wage = np.array([s.elementary_wage_eur_per_month for s in model.sectors])[sector]
     share = np.where(exploitative, p.exploited_wage_share_of_elementary, p.wage_share_of_elementary)
-    pop.wage_eur_per_month[rows] = elementary_wage[pick] * share
+    pop.wage_eur_per_month[rows] = elementary_wage[pick] * share * earnings.pay_factor(model, rows, index)
     pop.exploited[rows] = exploitative
 
 

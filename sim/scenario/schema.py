@@ -302,6 +302,31 @@ class Welfare(Section):
     asylum_allowance_eur_per_month: EurPerMonth
 
 
+class Earnings(Section):
+    """Each person's pay and hours around their sector's wage, and the poverty line their
+    income is held against (:mod:`sim.mechanisms.earnings`)."""
+
+    part_time_share_female: Fraction = 0.368
+    """Share of jobs held part-time by women: non-EU citizens aged 20-64 in the EU, 2024
+    (Eurostat lfsa_eppgan: 36.8 %)."""
+    part_time_share_male: Fraction = 0.118
+    """The same for men (Eurostat lfsa_eppgan 2024: 11.8 %)."""
+    part_time_hours_share: Fraction = 0.53
+    """A part-time job's paid hours as a share of a full-time job's (Eurostat Labour Cost
+    Survey 2016: 20 hours paid a week against 38)."""
+    pay_dispersion_log: Annotated[float, Field(ge=0.0, le=1.0)] = 0.2
+    """Standard deviation of the log of a full-time job's pay around its sector's and
+    level's wage (assumption: narrower than the whole economy's spread, about 0.45 in
+    Eurostat's Structure of Earnings Survey, since sector and level are given)."""
+    employee_deductions_share_of_gross_pay: Annotated[float, Field(ge=0.0, le=0.9)] = 0.2
+    """Income tax and social contributions withheld from declared pay (assumption, within the
+    OECD *Taxing Wages* range for a single worker on a low wage in the EU, 10-30 %)."""
+    poverty_line_eur_per_month: EurPerMonth = 1200.0
+    """At-risk-of-poverty threshold for a person living alone, net, a month: 60 % of the
+    country's median equivalised income (EU-SILC). The EU-27 preset's is an assumption
+    (the EU publishes no single threshold in euros); the cities' are their country's."""
+
+
 class Nationals(Section):
     """The nationals' comparison population (:mod:`sim.nationals`; targets T02, T05, T09):
     the same labour market, without the barriers that are the migrants' own."""
@@ -349,6 +374,7 @@ class Scenario(Section):
     undeclared: Undeclared
     outflow: Outflow
     welfare: Welfare
+    earnings: Earnings = Earnings()
     nationals: Nationals
     sse: SSEEconomy = SSEEconomy()
     policies: Policies = Policies()
