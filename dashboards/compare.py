@@ -9,9 +9,10 @@ from solara.lab import task
 from dashboards import settings
 from dashboards.results import ComparisonResults
 from dashboards.widgets import NumberInput, ScenarioEditor, edited
-from sim.experiments import execute
+from sim.experiments import execute, share, store
 from sim.experiments.api import Settings, plan_compare
 from sim.experiments.report import open_comparison
+from sim.provenance import code_version
 from sim.scenario import ScenarioError, available, from_text, load
 from sim.scenario.loader import MAX_UPLOAD_BYTES
 
@@ -43,21 +44,69 @@ def scenarios_of(name: str) -> list[str]:
     return [s for s in available() if s.startswith(f"{name}/")]
 
 
-def scenario_set() -> dict:
-    """Label -> scenario of the comparison the controls describe (the first is the counterfactual)."""
+def scenario_set() -> tuple[dict, dict]:
+    """The comparison the controls describe: label -> scenario of the chosen and uploaded
+    ones (the first is the counterfactual), and the edited one as {base: edits} (compared
+    after them, ``api.plan_compare``)."""
     options = scenarios_of(city.value)
     chosen_scenarios = {settings.known(name, options, "scenario"): load(name) for name in chosen.value}
-    if edit_base.value:
-        base = settings.known(edit_base.value, options, "edited scenario")
-        chosen_scenarios[f"{base} (edited)"] = edited(load(base), edit_overrides.value)
     if uploaded.value is not None:
         label, scenario = uploaded.value
         chosen_scenarios[label] = scenario
-    if not 2 <= len(chosen_scenarios) <= settings.MAX_SCENARIOS:
-        raise ValueError(f"choose 2 to {settings.MAX_SCENARIOS} scenarios (now {len(chosen_scenarios)})")
-    for scenario in chosen_scenarios.values():
+    edits = {}
+    if edit_base.value:
+        base = settings.known(edit_base.value, options, "edited scenario")
+        edits[base] = dict(edit_overrides.value)
+    count = len(chosen_scenarios) + len(edits)
+    if not 2 <= count <= settings.MAX_SCENARIOS:
+        raise ValueError(f"choose 2 to {settings.MAX_SCENARIOS} scenarios (now {count})")
+    for scenario in [*chosen_scenarios.values(), *(edited(load(base), e) for base, e in edits.items())]:
         settings.check_size(scenario, None, months.value)
-    return chosen_scenarios
+    return chosen_scenarios, edits
+
+
+def labels_of(scenarios: dict, edits: dict) -> list[str]:
+    return [*scenarios, *map(share.edited_label, edits)]
+
+
+def open_link(search: str) -> None:
+    """Set the page as a shared link says (``sim.experiments.share``): its stored comparison
+    if this server's database has it, and the controls that run it again."""
+    try:
+        recipe = share.from_query(search)
+    except ValueError as exc:
+        status.set(str(exc))
+        return
+    names = [*recipe.scenarios, *recipe.edits]
+    city.set(names[0].split("/")[0])
+    chosen.set(list(recipe.scenarios))
+    base, changes = next(iter(recipe.edits.items()), ("", {}))
+    edit_base.set(base)
+    edit_overrides.set(changes)
+    replications.set(recipe.replications)
+    months.set(recipe.months)
+    seed.set(recipe.seed)
+    notes = []
+    if len(recipe.edits) > 1:
+        notes.append(f"the link edits {len(recipe.edits)} scenarios and this page edits one: run the command below "
+                     "to reproduce it")
+    if recipe.migrants is not None or recipe.posterior is not None:
+        notes.append("it ran at a reduced size or on posterior draws, which this page does not set: run the command "
+                     "below to reproduce it")
+    if recipe.code_version not in (None, code_version()):
+        notes.append(f"it was made with code {recipe.code_version}; this server runs {code_version()}, so a new run "
+                     "may differ")
+    try:
+        stored = open_comparison(settings.engine(), recipe.experiment) if recipe.experiment else None
+    except (ValueError, store.StoreError):
+        stored = None
+    if stored is not None:
+        view.set(stored)
+        finished.set(True)
+        opened = f"Opened from a link: the stored comparison '{recipe.experiment}'."
+    else:
+        opened = "Opened from a link: this server has not stored that comparison; press Run comparison to run it."
+    status.set(" ".join([opened, *(f"Note: {note}." for note in notes)]))
 
 
 @task
@@ -72,8 +121,9 @@ def run_comparison() -> str:
 
     view.set(None)
     finished.set(False)
-    plan = plan_compare(scenario_set(), Settings(replications=replications.value, months=months.value,
-                                                 seed=seed.value, workers=settings.workers()))
+    scenarios, edits = scenario_set()
+    plan = plan_compare(scenarios, Settings(replications=replications.value, months=months.value,
+                                            seed=seed.value, workers=settings.workers()), edits)
     name = plan.experiment.name
     progress.set((0, len(plan.jobs)))
     try:
@@ -204,9 +254,19 @@ def Page():
     with solara.Sidebar():
         Controls()
     solara.Markdown("## Compare scenarios")
+    router = solara.use_router()
+    link = solara.use_reactive("")  # the link this tab has opened, so that it is opened once
+
+    def follow_link() -> None:
+        if router.search and router.search != link.value:
+            link.set(router.search)
+            open_link(router.search)
+
+    solara.use_effect(follow_link, [router.search])
+
     def describe() -> tuple[list[str], str | None]:
         try:
-            return list(scenario_set()), None
+            return labels_of(*scenario_set()), None
         except (ValueError, OSError) as exc:
             return [], str(exc)
 

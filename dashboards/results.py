@@ -7,6 +7,7 @@ import solara
 from dashboards.widgets import Plot, Table
 from sim import figures
 from sim.experiments.compare import HEADLINE, SERIES
+from sim.experiments import share
 from sim.experiments.report import ComparisonView, comparison_csv, comparison_html, quotable, summary_table
 
 
@@ -72,6 +73,8 @@ def ComparisonResults(view: ComparisonView, running: bool = False):
                             "(pay net of employees' deductions, or their benefit; 0 for people with neither), in the "
                             "counterfactual, and its change (95 % interval).")
             Table(view.comparison.income_deciles, digits=1)
+        with solara.lab.Tab("Share and reproduce"):
+            Reproduce(view)
         with solara.lab.Tab("Export"):
             stem = safe_filename(view.experiment.name)
             solara.Markdown("The table as CSV, or a one-page report to send (opens offline; print it to PDF from "
@@ -81,3 +84,26 @@ def ComparisonResults(view: ComparisonView, running: bool = False):
                                     label="Download CSV")
                 solara.FileDownload(lambda: comparison_html(view).encode(), filename=f"{stem}.html",
                                     label="Download report (HTML)")
+
+
+@solara.component
+def Reproduce(view: ComparisonView):
+    """The comparison's link, command and Python lines (``sim.experiments.share``)."""
+    recipe = share.recipe(view.spec, view.experiment.name)
+    if recipe is None:
+        solara.Markdown("One of the scenarios is an uploaded file: it has no link. Share the file with the "
+                        "comparison's settings.")
+        return
+    root = solara.use_router().root_path
+    link = f"{root}/compare?{share.query(recipe)}"
+    with solara.Column(classes=["share-link"]):
+        solara.Markdown("**Link**: opens this comparison in another tab or for a colleague on this server (the "
+                        "stored runs), or sets it up to run again on another.")
+        solara.HTML(tag="a", unsafe_innerHTML="Open this comparison", attributes={"href": link, "target": "_blank"})
+        solara.Text(link, style={"font-family": "monospace", "word-break": "break-all"})
+    solara.Markdown("**The command** that reproduces it (`pathways`, in a shell):")
+    with solara.Column(classes=["share-command"]):
+        solara.Preformatted(share.command(recipe))
+    solara.Markdown("**Python lines** that reproduce it:")
+    with solara.Column(classes=["share-python"]):
+        solara.Preformatted(share.python(recipe))

@@ -93,17 +93,25 @@ def compare(
     reps: Reps = 10, months: Months = 120, workers: Workers = 1, seed: RootSeed = 1, migrants: Migrants = None,
     dask: Dask = None, db: DbOption = None, name: Name = None, out: Out = None,
     posterior: Annotated[str | None, typer.Option(help="Draw the calibrated parameters of this preset from its posterior, one draw per replication.")] = None,
+    edit: Annotated[list[str] | None, typer.Option(help="Add a shipped scenario with an edit, SCENARIO:FIELD=VALUE (repeat it for more edits of the same scenario); compared after the others as 'SCENARIO (edited)'.")] = None,
 ) -> None:
     """Compare scenarios over replications with common random numbers: first the city's own
     net cost per additional person in work, then means, 90 % bands, paired differences from
     the first with 95 % confidence intervals, cost per extra person in work, and a
-    social-impact summary, in total and by level of government."""
+    social-impact summary, in total and by level of government. Ends with the command and
+    the dashboard link that reproduce it."""
+    from sim.experiments import share
     from sim.experiments.api import Settings, run_compare
     from sim.experiments.report import quotable
 
+    edits: dict[str, dict] = {}
+    for item in edit or []:
+        base, key, value = _guarded(lambda _: share.parse_edit(item), progress=False)
+        edits.setdefault(base, {})[key] = value
     settings = Settings(reps, months, seed, migrants, workers, dask, db, name, posterior)
-    experiment, comparison, report = _guarded(lambda progress: run_compare(scenarios, settings, progress))
-    for sentence in quotable(comparison, scenarios, months, reps):
+    experiment, comparison, report = _guarded(lambda progress: run_compare(scenarios, settings, progress, edits=edits))
+    labels = [*scenarios, *map(share.edited_label, edits)]
+    for sentence in quotable(comparison, labels, months, reps):
         console.print(sentence, markup=False, highlight=False)
     console.print(city_cost_table(comparison))
     console.print(placements_table(comparison))
@@ -114,6 +122,13 @@ def compare(
     console.print(impact_table(comparison))
     console.print(impact_by_level_table(comparison))
     console.print(f"Experiment '{experiment.name}' in {_db_label(db)}.")
+    recipe = share.recipe(json.loads(experiment.spec_json), experiment.name)
+    if recipe is None:  # a scenario given as a file: the command names the file, which travels with it
+        recipe = share.Recipe(tuple(scenarios), edits, reps, months, seed, migrants, posterior)
+    else:
+        console.print(f"Open it in the dashboard (pathways app): /compare?{share.query(recipe)}", markup=False,
+                      highlight=False)
+    console.print(f"Reproduce it: {share.command(recipe)}", markup=False, highlight=False)
     _finish(experiment.name, out, db, report)
 
 

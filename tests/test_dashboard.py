@@ -108,7 +108,7 @@ def test_pages_show_their_content(server, context):
     assert watched.problems() == []
 
 
-def test_compare_runs_two_chosen_scenarios_and_exports(server, context, tmp_path):
+def test_compare_runs_two_chosen_scenarios_and_exports(server, browser, context, tmp_path):
     watched = watch(context)
     page = watched.page
     open_page(watched, server, "compare", "Compare scenarios")
@@ -152,6 +152,30 @@ def test_compare_runs_two_chosen_scenarios_and_exports(server, context, tmp_path
     text = report.read_text()
     assert text.startswith("<!DOCTYPE html>") and "liege/mentoring" in text and "data:image/png;base64," in text
     assert "http://" not in text and "https://" not in text  # self-contained: opens offline
+    command = "pathways compare liege/baseline liege/mentoring --reps 4 --months 24 --seed 1"
+    assert "<h2>Reproduce it</h2>" in text and command in text and "run_compare(" in text
+
+    # Share: the command and Python lines that reproduce it, and a link that reopens it.
+    _tab(page, "Share and reproduce")
+    assert page.locator(".share-command").inner_text().strip() == command
+    expect(page.locator(".share-python")).to_contain_text("run_compare(['liege/baseline', 'liege/mentoring'], "
+                                                          "Settings(replications=4, months=24, seed=1))")
+    link = page.locator(".share-link a").get_attribute("href")
+    assert link.startswith("/compare?") and "experiment=compare-" in link
+    # A fresh tab in a new browser context (nothing shared with this one) opens the link and
+    # sees the same comparison: the stored runs, the same sentence, the controls set as here.
+    sentence = quote.inner_text()
+    fresh = new_context(browser)
+    try:
+        other = watch(fresh)
+        other.page.goto(server.url.rstrip("/") + link, wait_until="networkidle")
+        other.page.get_by_text("Opened from a link: the stored comparison").wait_for()
+        expect(other.page.locator(".quotable", has_text="liege/mentoring: ")).to_have_text(sentence)
+        other.page.get_by_text("2 scenarios x 4 replications: liege/baseline vs liege/mentoring").wait_for()
+        screenshot(other, "compare-shared-link")
+        assert other.problems() == []
+    finally:
+        fresh.close()
 
     # The experiment is stored: the Runs page lists it and reopens it.
     open_page(watched, server, "runs", "Stored experiments")

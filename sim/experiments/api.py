@@ -21,7 +21,8 @@ from sim.calibration.fit import posterior_draws, posterior_hash
 from sim.experiments.jobs import make_jobs, replication_seeds
 from sim.provenance import code_version
 from sim.model import calendar_settings
-from sim.scenario import Scenario, ScenarioError, content_hash, load, with_overrides
+from sim.experiments.share import edited_label
+from sim.scenario import Scenario, ScenarioError, available, content_hash, load, with_overrides
 
 MAX_RUNS = 1_000_000
 
@@ -60,26 +61,36 @@ class Plan:
     labels: list[str]
 
 
-def plan_compare(scenarios: list[str] | dict[str, Scenario], settings: Settings) -> Plan:
+def plan_compare(scenarios: list[str] | dict[str, Scenario], settings: Settings,
+                 edits: dict[str, dict[str, Any]] | None = None) -> Plan:
     """Check a comparison and create (or find, to resume) its experiment, without running it.
 
     ``scenarios`` are names of scenario files, or labels mapped to scenarios built in memory
-    (the dashboard's edited scenarios); either way each run stores its scenario's content.
+    (an uploaded file); ``edits`` adds, after them, shipped scenarios with dotted-name edits,
+    labelled ``NAME (edited)``. Each run stores its scenario's content; the spec names each
+    scenario's source and edits, which is what reproduces it (:mod:`sim.experiments.share`).
     """
-    if len(scenarios) < 2:
-        raise ValueError("compare needs at least two scenarios (the first is the counterfactual)")
+    shipped = set(available())
     if isinstance(scenarios, dict):
         params = [(label, scenario, {}) for label, scenario in scenarios.items()]
     else:
         if len(set(scenarios)) != len(scenarios):
             raise ValueError("each scenario may appear only once")
         params = [(name, load(name), {}) for name in scenarios]
+    sources = [label if label in shipped else None for label, _, _ in params]
+    for base, changes in (edits or {}).items():
+        params.append((edited_label(base), with_overrides(load(base), changes), dict(changes)))
+        sources.append(base)
+    if len(params) < 2:
+        raise ValueError("compare needs at least two scenarios (the first is the counterfactual)")
     _check_size(len(params) * settings.replications)
     draws = None
     if settings.posterior:
         draws = posterior_draws(settings.posterior, replication_seeds(settings.seed, settings.replications))
     spec = {**_spec(params, settings), "posterior": settings.posterior,
             "posterior_sha256": posterior_hash(settings.posterior) if settings.posterior else None}
+    for entry, source in zip(spec["scenarios"], sources, strict=True):
+        entry["scenario"] = source
     jobs = make_jobs(params, settings.replications, settings.seed, settings.months, settings.migrants, draws)
     engine = store.connect(settings.db)  # only once everything is checked: a refusal writes nothing
     experiment = _experiment(engine, "compare", spec, settings.name)
@@ -88,9 +99,11 @@ def plan_compare(scenarios: list[str] | dict[str, Scenario], settings: Settings)
 
 def run_compare(scenarios: list[str] | dict[str, Scenario], settings: Settings,
                 progress: execute.Progress | None = None, stop: execute.StopRequested | None = None,
+                edits: dict[str, dict[str, Any]] | None = None,
                 ) -> tuple[store.Experiment, Comparison, execute.Report]:
-    """Run ``scenarios`` x replications (common random numbers) and compare them with the first."""
-    plan = plan_compare(scenarios, settings)
+    """Run ``scenarios`` (and ``edits``, as in ``plan_compare``) x replications (common random
+    numbers) and compare them with the first."""
+    plan = plan_compare(scenarios, settings, edits)
     report = execute.run(plan.engine, plan.experiment.id, plan.jobs, settings.workers, settings.dask, progress, stop)
     metrics = store.load_metrics(plan.engine, plan.experiment.id)
     if metrics.empty:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from sim import figures
 from sim import rules as legal_rules
-from sim.experiments import store
+from sim.experiments import share, store
 from sim.experiments.compare import HEADLINE, SERIES, Comparison, compare, series_bands
 from sim.scenario import ScenarioError, content_hash, load, with_overrides
 
@@ -119,7 +119,7 @@ def rules_html(spec: dict) -> str:
     for entry in spec["scenarios"]:
         label = html.escape(entry["label"])
         try:
-            scenario = with_overrides(load(entry["label"]), entry["overrides"])
+            scenario = with_overrides(load(entry.get("scenario") or entry["label"]), entry["overrides"])
         except ScenarioError:
             parts.append(f"<p><b>{label}</b>: the scenario file is not available here.</p>")
             continue
@@ -272,12 +272,30 @@ docs/rules.md.</small></p>
 <img alt="indicators over time" src="data:image/png;base64,{base64.b64encode(bands_png).decode()}">
 <h2>Differences from the counterfactual</h2>
 <img alt="differences with confidence intervals" src="data:image/png;base64,{base64.b64encode(diffs_png).decode()}">
+<h2>Reproduce it</h2>
+{reproduce_html(view)}
 <p><small>Experiment <code>{html.escape(view.experiment.name)}</code>, code version
 <code>{html.escape(view.experiment.code_version)}</code>, {view.runs_done} runs. The model, its sources and its limits
 are described in the project's documentation (docs/ODD.md, docs/policies.md); lever parameters marked as assumptions
 there are not calibrated.</small></p>
 </body></html>
 """
+
+
+def reproduce_html(view: ComparisonView) -> str:
+    """The comparison's command, Python lines and dashboard link (``sim.experiments.share``),
+    or why it has none (an uploaded scenario file)."""
+    recipe = share.recipe(view.spec, view.experiment.name)
+    if recipe is None:
+        return ("<p>One of the scenarios was an uploaded file: share that file with the comparison's settings "
+                f"({view.spec['replications']} replications, {view.spec['months']} months, base seed "
+                f"{view.spec['seed']}).</p>")
+    return (f"<p>In a shell, with the project installed:</p><pre>{html.escape(share.command(recipe))}</pre>"
+            f"<p>In Python:</p><pre>{html.escape(share.python(recipe))}</pre>"
+            "<p>In the dashboard (<code>pathways app</code>), this address after the server's: "
+            f"<code>/compare?{html.escape(share.query(recipe))}</code></p>"
+            "<p><small>The same scenarios, seed and code give the same numbers; another code version may "
+            "differ.</small></p>")
 
 
 def _placement_row(r) -> str:
