@@ -118,11 +118,15 @@ def test_no_work_authorisation_means_no_formal_job_but_undeclared_work():
     exploited = pop.exploited[workers]
     assert all(model.employers[e].exploitative for e in pop.employer[workers[exploited]])
     assert not any(model.employers[e].exploitative for e in pop.employer[workers[~exploited]])
-    # Wages are the employer's sector's elementary wage times the exploited or plain share.
+    # Wages are the employer's sector's elementary wage times the exploited or plain share,
+    # on the worker's own factors at that employer (hours, pay around the level).
+    from sim.mechanisms import earnings
+
     u = model.params.undeclared
     elementary = np.array([model.sectors[model.employers[e].sector].elementary_wage_eur_per_month for e in pop.employer[workers]])
     share = np.where(exploited, u.exploited_wage_share_of_elementary, u.wage_share_of_elementary)
-    assert np.allclose(pop.wage_eur_per_month[workers], elementary * share)
+    factor = earnings.pay_factor(model, workers, pop.employer[workers])
+    assert np.allclose(pop.wage_eur_per_month[workers], elementary * share * factor)
 
 
 def test_asylum_seekers_work_only_after_the_waiting_period():

@@ -14,6 +14,7 @@ import pytest
 from scipy import stats
 
 from sim import steady_state
+from sim.mechanisms import earnings
 from sim.agents import employer_table
 from sim.model import CityModel, warm_up_key
 from sim.nationals import NationalsModel
@@ -192,7 +193,11 @@ def test_people_drawn_from_the_snapshot_work_for_the_runs_own_employers():
     declared = working[IS_FORMAL_WORK[pop.labour[working]]]
     sectors = model.sectors
     wage = np.array([[s.elementary_wage_eur_per_month, s.skilled_wage_eur_per_month] for s in sectors], dtype=np.float32)
-    assert np.array_equal(pop.wage_eur_per_month[declared], wage[table.sector[pop.employer[declared]], pop.job_level[declared]])
+    # Paid as the hiring rule pays at the run's employer: the sector's wage for the level, on
+    # the person's own factors there (earnings.pay_factor), not the snapshot's.
+    factor = earnings.pay_factor(model, declared, pop.employer[declared])
+    assert np.array_equal(pop.wage_eur_per_month[declared],
+                          wage[table.sector[pop.employer[declared]], pop.job_level[declared]] * factor)
 
 
 def test_a_short_warm_up_longer_than_the_long_one_is_refused():
