@@ -15,6 +15,7 @@ from dashboards.people import situation
 from dashboards.widgets import NumberInput, Plot, ScenarioEditor, Table, edited, record_frame
 from sim import figures
 from sim import rules as legal_rules
+from sim.experiments import share
 from sim.experiments.compare import SERIES
 from sim.model import CityModel
 from sim.pathways import PathwayTracker
@@ -30,6 +31,10 @@ class LiveRun:
     label: str
     seed: int
     horizon_months: int
+    scenario: str
+    """The shipped scenario it runs, with ``edits``: what reproduces it."""
+    edits: dict
+    migrants: int | None
     tracker: PathwayTracker = field(default_factory=PathwayTracker)
     lock: threading.Lock = field(default_factory=threading.Lock)
     """Held while the model steps and while the page reads it: a month is never half shown."""
@@ -70,7 +75,8 @@ def reset() -> str:
     with settings.SIMULATION_SLOTS:
         model = CityModel(scenario, rng=run_seed, migrants=size or None)
     if reset.is_current() and not settings.tab_closed():
-        live.set(LiveRun(model, name + (" (edited)" if edits else ""), run_seed, months))
+        live.set(LiveRun(model, name + (" (edited)" if edits else ""), run_seed, months, name, dict(edits),
+                         size or None))
         inspected_migrant.set(-1)
         version.set(version.value + 1)
     return f"{model.pop.count():,} migrants in the city after the warm-up"
@@ -248,3 +254,18 @@ def Page():
             EnterpriseInspector(run)
         with solara.lab.Tab("Rules in force"):
             RulesInForce(run)
+        with solara.lab.Tab("Reproduce"):
+            Reproduce(run)
+
+
+@solara.component
+def Reproduce(run: LiveRun):
+    """The command and the Python lines that give this run's numbers, to the month shown."""
+    months = run.months_done
+    solara.Markdown(f"The same scenario, edits, seed and code give the same numbers. **The command** (`pathways`, in "
+                    f"a shell), for the {months} months run so far:")
+    with solara.Column(classes=["reproduce-command"]):
+        solara.Preformatted(share.run_command(run.scenario, run.edits, run.seed, months, run.migrants))
+    solara.Markdown("**Python lines:**")
+    with solara.Column(classes=["reproduce-python"]):
+        solara.Preformatted(share.run_python(run.scenario, run.edits, run.seed, months, run.migrants))

@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sim.limits import MAX_MONTHS, check_run_size
-from sim.scenario import ScenarioError, available, load
+from sim.scenario import ScenarioError, available, load, with_overrides
 
 app = typer.Typer(
     add_completion=False,
@@ -55,12 +55,16 @@ def run(
         int | None, typer.Option(min=0, max=MAX_MIGRANTS, help="Initial migrants (default: the scenario's).")
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the indicators as JSON to this file.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Change a field of the scenario, FIELD=VALUE (repeatable), as the dashboard's editor does.")] = None,
 ) -> None:
     """Run one scenario and print its end-of-run indicators."""
+    from sim.experiments.share import parse_setting
     from sim.model import CityModel
 
     try:
         params = load(scenario)
+        if set_:
+            params = with_overrides(params, dict(parse_setting(item) for item in set_))
         check_run_size(params, migrants, months)
     except ScenarioError as exc:
         fail(str(exc))
@@ -105,8 +109,7 @@ def compare(
     from sim.experiments.report import quotable
 
     edits: dict[str, dict] = {}
-    for item in edit or []:
-        base, key, value = _guarded(lambda _: share.parse_edit(item), progress=False)
+    for base, key, value in _guarded(lambda _: [share.parse_edit(item) for item in edit or []], progress=False):
         edits.setdefault(base, {})[key] = value
     settings = Settings(reps, months, seed, migrants, workers, dask, db, name, posterior)
     experiment, comparison, report = _guarded(lambda progress: run_compare(scenarios, settings, progress, edits=edits))

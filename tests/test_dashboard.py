@@ -85,6 +85,10 @@ def test_pages_show_their_content(server, context):
     _tab(page, "Rules in force")
     page.get_by_text("BE rules in force on").wait_for()
     page.locator("td", has_text="Loi de 1980").first.wait_for()
+    _tab(page, "Reproduce")  # the run so far as a command and as Python lines
+    command = page.locator(".reproduce-command").inner_text()
+    assert command.startswith("pathways run liege/baseline") and "--months 12 --seed 1" in command
+    expect(page.locator(".reproduce-python")).to_contain_text("model = CityModel(load('liege/baseline'), rng=1")
 
     open_page(watched, server, "calibration", "Calibration: the model against published statistics")
     page.locator(".figure-calibration-targets img").wait_for()

@@ -89,3 +89,22 @@ def test_an_edit_on_the_command_line_is_read_as_the_dashboard_types_it():
     assert share.parse_edit("paris/baseline:law.rules=FR") == ("paris/baseline", "law.rules", "FR")
     with pytest.raises(ValueError, match="expected SCENARIO:FIELD=VALUE"):
         share.parse_edit("liege/mentoring")
+
+
+def test_a_runs_command_and_python_lines_give_the_same_numbers(tmp_path):
+    # Explore's Reproduce tab: one run of an edited scenario, as a command (--set) and as
+    # Python lines; both give the same indicators (the JSON the command writes).
+    edits = {"policies.mentoring.enabled": True, "policies.mentoring.places": 40}
+    command = shlex.split(share.run_command("liege/baseline", edits, 3, 4, 1500))
+    assert command[-2:] == ["--out", "run.json"]
+    done = subprocess.run([sys.executable, "-m", "sim", *command[1:]], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600, check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    by_command = json.loads((tmp_path / "run.json").read_text())
+    lines = share.run_python("liege/baseline", edits, 3, 4, 1500)
+    namespace: dict = {}
+    exec(lines, namespace)  # noqa: S102 (the lines the page shows, run as a user would)
+    by_python = namespace["results"]
+    for key in ("employment_rate", "lever_spending_eur", "declared_employed_20_64", "in_work_poverty_rate"):
+        assert by_python[key] == by_command[key]
+    assert by_command["lever_spending_eur"] > 0  # the edit took: mentoring ran

@@ -144,15 +144,39 @@ def python(r: Recipe) -> str:
 
 
 def parse_edit(text: str) -> tuple[str, str, Any]:
-    """``SCENARIO:FIELD=VALUE`` (the command's ``--edit``) as its parts; the value is read as
-    JSON (numbers, true/false, quoted text), else kept as text."""
+    """``SCENARIO:FIELD=VALUE`` (``compare --edit``) as its parts; the value as ``parse_setting``."""
     base, colon, change = text.partition(":")
-    key, equals, value = change.partition("=")
-    if not colon or not equals or not key:
+    if not colon or "=" not in change:
         raise ScenarioError(f"--edit '{text[:80]}': expected SCENARIO:FIELD=VALUE, e.g. "
                             "liege/mentoring:policies.mentoring.places=200")
-    try:
-        return base, key, json.loads(value)
-    except json.JSONDecodeError:
-        return base, key, value
+    return (base, *parse_setting(change, option="--edit"))
 
+
+def parse_setting(text: str, option: str = "--set") -> tuple[str, Any]:
+    """``FIELD=VALUE`` as its parts; the value is read as JSON (numbers, true/false, quoted
+    text), else kept as text."""
+    key, equals, value = text.partition("=")
+    if not equals or not key:
+        raise ScenarioError(f"{option} '{text[:80]}': expected FIELD=VALUE, e.g. policies.mentoring.places=200")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def run_command(scenario: str, edits: dict[str, Any], seed: int, months: int, migrants: int | None) -> str:
+    """The ``pathways run`` command of one run (the dashboard's Explore)."""
+    parts = ["pathways run", scenario, *(f"--set {shlex.quote(f'{key}={json.dumps(value)}')}" for key, value in edits.items()),
+             f"--months {months}", f"--seed {seed}"]
+    if migrants is not None:
+        parts.append(f"--migrants {migrants}")
+    return " ".join([*parts, "--out run.json"])
+
+
+def run_python(scenario: str, edits: dict[str, Any], seed: int, months: int, migrants: int | None) -> str:
+    """Python lines of one run: the same model, stepped the same months."""
+    built = f"with_overrides(load({scenario!r}), {edits!r})" if edits else f"load({scenario!r})"
+    size = f", migrants={migrants}" if migrants is not None else ""
+    return "\n".join(["from sim.model import CityModel", "from sim.scenario import load, with_overrides", "",
+                      f"model = CityModel({built}, rng={seed}{size})", f"model.run({months})",
+                      "results = model.results()"])
