@@ -3,8 +3,10 @@
 import solara
 
 from dashboards import calibration, compare, explore, packages, pathways, replay, runs
+from dashboards.i18n import LanguageSelect, _
+from sim.locales import N_
 
-TITLE = "Inclusion pathways: migrants, cities and the social economy"
+TITLE = N_("Inclusion pathways: migrants, cities and the social economy")
 
 @solara.component
 def Layout(children=[]):  # noqa: B006 (Solara's layout signature)
@@ -16,11 +18,12 @@ def Layout(children=[]):  # noqa: B006 (Solara's layout signature)
     def go(i: int) -> None:
         router.push("/" if siblings[i].path == "/" else f"/{siblings[i].path}")
 
-    with solara.AppLayout(title=TITLE):
+    with solara.AppLayout(title=_(TITLE)):
         with solara.AppBar():
             with solara.lab.Tabs(value=index, on_value=go, align="center"):
                 for page in siblings:
-                    solara.lab.Tab(page.label)
+                    solara.lab.Tab(_(page.label))
+            LanguageSelect()
         with solara.Column(style={"width": "100%"}):
             for child in children:
                 solara.display(child)
@@ -29,11 +32,11 @@ def Layout(children=[]):  # noqa: B006 (Solara's layout signature)
 # The layout goes on the root route, which Solara applies to its siblings too (it drops a module-level
 # ``Layout`` when the module defines ``routes``).
 routes = [
-    solara.Route(path="/", component=explore.Page, label="Explore", layout=Layout),
-    solara.Route(path="compare", component=compare.Page, label="Compare"),
-    solara.Route(path="packages", component=packages.Page, label="Find a package"),
-    solara.Route(path="pathways", component=pathways.Page, label="Pathways"),
-    solara.Route(path="runs", component=runs.Page, label="Runs"),
-    solara.Route(path="calibration", component=calibration.Page, label="Calibration"),
-    solara.Route(path="replay", component=replay.Page, label="Replay"),
+    solara.Route(path="/", component=explore.Page, label=N_("Explore"), layout=Layout),
+    solara.Route(path="compare", component=compare.Page, label=N_("Compare")),
+    solara.Route(path="packages", component=packages.Page, label=N_("Find a package")),
+    solara.Route(path="pathways", component=pathways.Page, label=N_("Pathways")),
+    solara.Route(path="runs", component=runs.Page, label=N_("Runs")),
+    solara.Route(path="calibration", component=calibration.Page, label=N_("Calibration")),
+    solara.Route(path="replay", component=replay.Page, label=N_("Replay")),
 ]

@@ -2,6 +2,7 @@
 
 import solara
 
+from dashboards.i18n import _
 from dashboards import settings
 from dashboards.widgets import Plot, Table
 from sim import figures
@@ -13,9 +14,9 @@ preset = solara.reactive("eu27")
 
 @solara.component
 def Page():
-    solara.Title("Calibration · Inclusion pathways")
-    solara.Markdown("## Calibration: the model against published statistics")
-    solara.Select("Preset", value=preset, values=presets())
+    solara.Title(_("Calibration · Inclusion pathways"))
+    solara.Markdown(_("## Calibration: the model against published statistics"))
+    solara.Select(_("Preset"), value=preset, values=presets())
     try:
         table, curve = report.read(settings.known(preset.value, presets(), "preset"))
     except (FileNotFoundError, ValueError) as exc:
@@ -24,18 +25,18 @@ def Page():
     measured = table.dropna(subset=["simulated"])
     hits = int(measured["within_tolerance"].astype(bool).sum())
     solara.Markdown(
-        f"{len(measured)} targets compared, {hits} within their tolerance. Fresh runs of `{preset.value}/baseline` "
-        "with the fitted parameters (`pathways validate` re-runs them). Targets the model does not produce are "
-        "listed below with the reason.")
+        _("{count} targets compared, {hits} within their tolerance. Fresh runs of `{preset}/baseline` with the fitted "
+          "parameters (`pathways validate` re-runs them). Targets the model does not produce are listed below with the "
+          "reason.").format(count=len(measured), hits=hits, preset=preset.value))
     Plot(figures.targets_figure(measured), "calibration-targets")
     shown = measured[["id", "indicator", "group", "published", "simulated", "low", "high", "error", "tolerance",
                       "covered", "within_tolerance", "fitted", "source"]]
     Table(shown, digits=3)
     missed = measured[~measured["within_tolerance"].astype(bool)]
     if len(missed):
-        solara.Markdown("**Missed, and what the model lacks**")
+        solara.Markdown(_("**Missed, and what the model lacks**"))
         Table(missed.assign(why_missed=missed["why_missed"].fillna("not explained yet"))[
             ["id", "group", "published", "simulated", "error", "why_missed"]], digits=3)
     Plot(report.curve_figure(preset.value, table, curve), "calibration-curve")
-    solara.Markdown("**Not compared, and why**")
+    solara.Markdown(_("**Not compared, and why**"))
     Table(table[table["simulated"].isna()][["id", "indicator", "group", "note"]])

@@ -7,6 +7,7 @@ import solara
 from solara.lab import task
 
 from dashboards import settings
+from dashboards.i18n import _
 from dashboards.results import ComparisonResults
 from dashboards.widgets import NumberInput, ScenarioEditor, edited
 from sim.experiments import execute, share, store
@@ -59,7 +60,7 @@ def scenario_set() -> tuple[dict, dict]:
         edits[base] = dict(edit_overrides.value)
     count = len(chosen_scenarios) + len(edits)
     if not 2 <= count <= settings.MAX_SCENARIOS:
-        raise ValueError(f"choose 2 to {settings.MAX_SCENARIOS} scenarios (now {count})")
+        raise ValueError(_("choose 2 to {most} scenarios (now {count})").format(most=settings.MAX_SCENARIOS, count=count))
     for scenario in [*chosen_scenarios.values(), *(edited(load(base), e) for base, e in edits.items())]:
         settings.check_size(scenario, None, months.value)
     return chosen_scenarios, edits
@@ -88,14 +89,14 @@ def open_link(search: str) -> None:
     seed.set(recipe.seed)
     notes = []
     if len(recipe.edits) > 1:
-        notes.append(f"the link edits {len(recipe.edits)} scenarios and this page edits one: run the command below "
-                     "to reproduce it")
+        notes.append(_("the link edits {count} scenarios and this page edits one: run the command below to reproduce "
+                       "it").format(count=len(recipe.edits)))
     if recipe.migrants is not None or recipe.posterior is not None:
-        notes.append("it ran at a reduced size or on posterior draws, which this page does not set: run the command "
-                     "below to reproduce it")
+        notes.append(_("it ran at a reduced size or on posterior draws, which this page does not set: run the command "
+                       "below to reproduce it"))
     if recipe.code_version not in (None, code_version()):
-        notes.append(f"it was made with code {recipe.code_version}; this server runs {code_version()}, so a new run "
-                     "may differ")
+        notes.append(_("it was made with code {theirs}; this server runs {ours}, so a new run may differ").format(
+            theirs=recipe.code_version, ours=code_version()))
     try:
         stored = open_comparison(settings.engine(), recipe.experiment) if recipe.experiment else None
     except (ValueError, store.StoreError):
@@ -103,10 +104,10 @@ def open_link(search: str) -> None:
     if stored is not None:
         view.set(stored)
         finished.set(True)
-        opened = f"Opened from a link: the stored comparison '{recipe.experiment}'."
+        opened = _("Opened from a link: the stored comparison '{name}'.").format(name=recipe.experiment)
     else:
-        opened = "Opened from a link: this server has not stored that comparison; press Run comparison to run it."
-    status.set(" ".join([opened, *(f"Note: {note}." for note in notes)]))
+        opened = _("Opened from a link: this server has not stored that comparison; press Run comparison to run it.")
+    status.set(" ".join([opened, *(_("Note: {note}.").format(note=note) for note in notes)]))
 
 
 @task
@@ -141,7 +142,7 @@ def wait_for_slot(current) -> bool:
     """Take one of the server's comparison slots, saying so while waiting; False if the call stopped."""
     if settings.EXPERIMENT_SLOTS.acquire(blocking=False):
         return True
-    status.set("Waiting for another comparison on this server to finish...")
+    status.set(_("Waiting for another comparison on this server to finish..."))
     while not settings.EXPERIMENT_SLOTS.acquire(timeout=0.5):
         if not current():
             return False
@@ -158,7 +159,7 @@ def run_plan(plan, current) -> None:
         if not current():
             return
         progress.set((done, total))
-        status.set(f"{done} of {total} runs done")
+        status.set(_("{done} of {total} runs done").format(done=done, total=total))
         if done and done < total and time.monotonic() - last_partial > PARTIAL_EVERY_S:
             try:
                 view.set(open_comparison(plan.engine, name))
@@ -171,8 +172,9 @@ def run_plan(plan, current) -> None:
     if current():
         view.set(open_comparison(plan.engine, name))
         finished.set(True)
-        failed = f"; {outcome.failed} failed (see the Runs page)" if outcome.failed else ""
-        status.set(f"Done: {outcome.total - outcome.failed} runs{failed}, stored as experiment '{name}'.")
+        failed = _("; {failed} failed (see the Runs page)").format(failed=outcome.failed) if outcome.failed else ""
+        status.set(_("Done: {runs} runs{failed}, stored as experiment '{name}'.").format(
+            runs=outcome.total - outcome.failed, failed=failed, name=name))
 
 
 def cancel() -> None:
@@ -180,7 +182,8 @@ def cancel() -> None:
     run_comparison.cancel()
     finished.set(True)
     done, total = progress.value
-    status.set(f"Stopped: {done} of {total} runs are stored; run the comparison again to finish the rest.")
+    status.set(_("Stopped: {done} of {total} runs are stored; run the comparison again to finish the rest.").format(
+        done=done, total=total))
 
 
 def accept_upload(text: str, source: str) -> None:
@@ -197,7 +200,7 @@ def accept_upload(text: str, source: str) -> None:
 
 @solara.component
 def Upload():
-    solara.Markdown("**Or add your own scenario file** (TOML; it may `extends` a shipped scenario by name)")
+    solara.Markdown(_("**Or add your own scenario file** (TOML; it may `extends` a shipped scenario by name)"))
     text, set_text = solara.use_state("")
 
     def dropped(file: dict) -> None:
@@ -212,16 +215,16 @@ def Upload():
             return
         accept_upload(content, source=file["name"][:60])
 
-    solara.FileDrop(label="Drop a .toml file here", on_file=dropped, lazy=True)
-    solara.InputTextArea("Or paste it here", value=text, on_value=set_text, rows=4, continuous_update=True)
+    solara.FileDrop(label=_("Drop a .toml file here"), on_file=dropped, lazy=True)
+    solara.InputTextArea(_("Or paste it here"), value=text, on_value=set_text, rows=4, continuous_update=True)
     with solara.Row():
-        solara.Button("Add this scenario", on_click=lambda: accept_upload(text, "pasted scenario"),
+        solara.Button(_("Add this scenario"), on_click=lambda: accept_upload(text, "pasted scenario"),
                       disabled=not text.strip())
-        solara.Button("Remove it", on_click=lambda: uploaded.set(None), disabled=uploaded.value is None)
+        solara.Button(_("Remove it"), on_click=lambda: uploaded.set(None), disabled=uploaded.value is None)
     if upload_error.value:
         solara.Error(upload_error.value)
     elif uploaded.value is not None:
-        solara.Success(f"Added: {uploaded.value[0]}")
+        solara.Success(_("Added: {label}").format(label=uploaded.value[0]))
 
 
 @solara.component
@@ -232,17 +235,17 @@ def Controls():
         edit_base.set("")
         edit_overrides.set({})
 
-    solara.Select("City", value=city, values=cities(), on_value=pick_city)
+    solara.Select(_("City"), value=city, values=cities(), on_value=pick_city)
     options = scenarios_of(city.value)
-    solara.SelectMultiple("Scenarios (the first is the counterfactual)", values=chosen, all_values=options)
-    solara.Select("Add an edited scenario", value=edit_base, values=[""] + options,
+    solara.SelectMultiple(_("Scenarios (the first is the counterfactual)"), values=chosen, all_values=options)
+    solara.Select(_("Add an edited scenario"), value=edit_base, values=[""] + options,
                   on_value=lambda _: edit_overrides.set({}))
-    NumberInput("Replications per scenario", replications.value, replications.set, low=2,
-                high=settings.MAX_REPLICATIONS, help="more replications, narrower confidence intervals")
-    NumberInput("Months", months.value, months.set, low=12, high=settings.MAX_MONTHS)
-    NumberInput("Base seed", seed.value, seed.set, low=0, high=2**31 - 1)
+    NumberInput(_("Replications per scenario"), replications.value, replications.set, low=2,
+                high=settings.MAX_REPLICATIONS, help=_("more replications, narrower confidence intervals"))
+    NumberInput(_("Months"), months.value, months.set, low=12, high=settings.MAX_MONTHS)
+    NumberInput(_("Base seed"), seed.value, seed.set, low=0, high=2**31 - 1)
     if edit_base.value:
-        solara.Markdown(f"**Edit {edit_base.value}**")
+        solara.Markdown(_("**Edit {scenario}**").format(scenario=edit_base.value))
         base = settings.known(edit_base.value, options, "edited scenario")
         ScenarioEditor(load(base), base, edit_overrides)
     Upload()
@@ -250,10 +253,10 @@ def Controls():
 
 @solara.component
 def Page():
-    solara.Title("Compare · Inclusion pathways")
+    solara.Title(_("Compare · Inclusion pathways"))
     with solara.Sidebar():
         Controls()
-    solara.Markdown("## Compare scenarios")
+    solara.Markdown(_("## Compare scenarios"))
     router = solara.use_router()
     link = solara.use_reactive("")  # the link this tab has opened, so that it is opened once
 
@@ -275,14 +278,15 @@ def Page():
                                                  edit_overrides.value, uploaded.value, months.value])
     running = bool(run_comparison.pending)
     with solara.Row():
-        solara.Button("Run comparison", on_click=run_comparison, disabled=running or problem is not None,
+        solara.Button(_("Run comparison"), on_click=run_comparison, disabled=running or problem is not None,
                       color="primary")
-        solara.Button("Cancel", on_click=cancel, disabled=not running)
+        solara.Button(_("Cancel"), on_click=cancel, disabled=not running)
     with solara.Column():  # always there, so that the results below keep their place (and their tab)
         if problem:
             solara.Warning(problem)
         else:
-            solara.Text(f"{len(labels)} scenarios x {replications.value} replications: {' vs '.join(labels)}",
+            solara.Text(_("{count} scenarios x {reps} replications: {labels}").format(
+                count=len(labels), reps=replications.value, labels=" vs ".join(labels)),
                         style={"color": "#555"})
         done, total = progress.value
         if running or (total and not finished.value):
@@ -290,7 +294,7 @@ def Page():
         if status.value:
             solara.Text(status.value)
         if run_comparison.error:
-            solara.Error(f"Could not finish: {run_comparison.exception}. Runs already stored are kept; run it "
-                         "again to finish the rest.")
+            solara.Error(_("Could not finish: {error}. Runs already stored are kept; run it again to finish the rest.").format(
+                error=run_comparison.exception))
     if view.value is not None:
         ComparisonResults(view.value, running=running)

@@ -11,6 +11,7 @@ import solara
 from solara.lab import task
 
 from dashboards import settings
+from dashboards.i18n import _, here
 from dashboards.people import situation
 from dashboards.widgets import NumberInput, Plot, ScenarioEditor, Table, edited, record_frame
 from sim import figures
@@ -79,7 +80,7 @@ def reset() -> str:
                          size or None))
         inspected_migrant.set(-1)
         version.set(version.value + 1)
-    return f"{model.pop.count():,} migrants in the city after the warm-up"
+    return _("{count} migrants in the city after the warm-up").format(count=here().number(model.pop.count()))
 
 
 @task
@@ -105,13 +106,13 @@ def play(months: int) -> int:
 @solara.component
 def Controls():
     cities = sorted(available())
-    solara.Select("Scenario", value=preset, values=cities, on_value=lambda _: overrides.set({}))
-    NumberInput("Random seed", seed.value, seed.set, low=0, high=2**31 - 1,
-                help="the same seed and scenario give the same run").key(f"seed-{preset.value}")
-    NumberInput("Migrants at the start (0: the scenario's)", migrants.value, migrants.set, low=0,
-                high=settings.MAX_MIGRANTS, help="larger cities run slower").key(f"migrants-{preset.value}")
-    NumberInput("Horizon, months", horizon.value, horizon.set, low=1, high=settings.MAX_MONTHS)
-    solara.Markdown("**Policy levers** (a change applies at the next Reset)")
+    solara.Select(_("Scenario"), value=preset, values=cities, on_value=lambda _: overrides.set({}))
+    NumberInput(_("Random seed"), seed.value, seed.set, low=0, high=2**31 - 1,
+                help=_("the same seed and scenario give the same run")).key(f"seed-{preset.value}")
+    NumberInput(_("Migrants at the start (0: the scenario's)"), migrants.value, migrants.set, low=0,
+                high=settings.MAX_MIGRANTS, help=_("larger cities run slower")).key(f"migrants-{preset.value}")
+    NumberInput(_("Horizon, months"), horizon.value, horizon.set, low=1, high=settings.MAX_MONTHS)
+    solara.Markdown(_("**Policy levers** (a change applies at the next Reset)"))
     try:
         base = load(settings.known(preset.value, cities, "scenario"))
     except ValueError as exc:  # ScenarioError is one
@@ -124,15 +125,15 @@ def Controls():
 def RunButtons(run: LiveRun | None):
     busy = bool(reset.pending or play.pending)
     with solara.Row():
-        solara.Button("Reset", on_click=reset, disabled=busy, color="primary")
-        solara.Button("Step", on_click=lambda: play(1), disabled=busy or run is None)
-        solara.Button("Run 12 months", on_click=lambda: play(12), disabled=busy or run is None)
-        solara.Button("Run to horizon", on_click=lambda: play(settings.MAX_MONTHS), disabled=busy or run is None)
-        solara.Button("Stop", on_click=play.cancel, disabled=not play.pending)
+        solara.Button(_("Reset"), on_click=reset, disabled=busy, color="primary")
+        solara.Button(_("Step"), on_click=lambda: play(1), disabled=busy or run is None)
+        solara.Button(_("Run 12 months"), on_click=lambda: play(12), disabled=busy or run is None)
+        solara.Button(_("Run to horizon"), on_click=lambda: play(settings.MAX_MONTHS), disabled=busy or run is None)
+        solara.Button(_("Stop"), on_click=play.cancel, disabled=not play.pending)
     if reset.pending:
-        solara.Info("Warming the city up (180 months of history before month 0)...")
+        solara.Info(_("Warming the city up (180 months of history before month 0)..."))
     elif reset.error:
-        solara.Error(f"Could not build the model: {reset.exception}")
+        solara.Error(_("Could not build the model: {error}").format(error=reset.exception))
     elif reset.finished and reset.value:
         solara.Text(reset.value, style={"color": "#555"})
     solara.ProgressLinear(bool(play.pending))
@@ -149,12 +150,12 @@ def MigrantInspector(run: LiveRun):
         inspected_migrant.set(pick)
 
     with solara.Row():
-        NumberInput("Migrant id", inspected_migrant.value, inspected_migrant.set, low=-1,
+        NumberInput(_("Migrant id"), inspected_migrant.value, inspected_migrant.set, low=-1,
                     high=max(model.pop.next_id - 1, 0)).key(f"migrant-{inspected_migrant.value}")
-        solara.Button("A random migrant", on_click=pick_random)
+        solara.Button(_("A random migrant"), on_click=pick_random)
     person = inspected_migrant.value
     if person < 0:
-        solara.Text("Type a migrant id or pick one at random.")
+        solara.Text(_("Type a migrant id or pick one at random."))
         return
     with run.lock:
         try:
@@ -162,24 +163,26 @@ def MigrantInspector(run: LiveRun):
         except KeyError:
             record = None
         history = run.tracker.history(person)
-        when = f"month {model.month - 1}" if run.months_done else "at the start"
+        when = _("month {month}").format(month=model.month - 1) if run.months_done else _("at the start")
         sectors = [sector.name.replace("_", " ") for sector in model.sectors]
         now = model.month
     if record is None:
-        solara.Warning(f"Migrant {person} has not arrived yet.")
+        solara.Warning(_("Migrant {person} has not arrived yet.").format(person=person))
     with solara.Columns([1, 1]):
         with solara.Column():
             if record is not None and not record["in_city"]:
-                solara.Warning(f"Migrant {person} has left the city (month {record['left_month']}): their last record.")
-            solara.Markdown(f"**Migrant {person} {'now (' + when + ')' if record is None or record['in_city'] else 'when they left'}**")
+                solara.Warning(_("Migrant {person} has left the city (month {month}): their last record.").format(
+                    person=person, month=record["left_month"]))
+            solara.Markdown((_("**Migrant {person} now ({when})**") if record is None or record["in_city"]
+                             else _("**Migrant {person} when they left**")).format(person=person, when=when))
             if record is not None:
-                solara.Markdown("\n".join(f"- {line}" for line in situation(record, sectors, now)))
-                with solara.Details("Every field of the record"):
+                solara.Markdown("\n".join(f"- {line}" for line in situation(record, sectors, now, here())))
+                with solara.Details(_("Every field of the record")):
                     Table(record_frame(record))
         with solara.Column():
-            solara.Markdown("**Pathway: legal status and labour state, month by month**")
+            solara.Markdown(_("**Pathway: legal status and labour state, month by month**"))
             if history.empty:
-                solara.Text("No month recorded yet: step the model.")
+                solara.Text(_("No month recorded yet: step the model."))
             else:
                 changes = history[(history[["legal_status", "labour_state"]].shift() != history[
                     ["legal_status", "labour_state"]]).any(axis=1)]
@@ -190,12 +193,12 @@ def MigrantInspector(run: LiveRun):
 def EnterpriseInspector(run: LiveRun):
     enterprises = run.model.sse_enterprises
     if not enterprises:
-        solara.Text("No SSE enterprise in this city yet (switch on start-up support, ephemeral cooperatives or "
-                    "transitional jobs, or set existing enterprises).")
+        solara.Text(_("No SSE enterprise in this city yet (switch on start-up support, ephemeral cooperatives or "
+                      "transitional jobs, or set existing enterprises)."))
         return
     alive = len(alive_enterprises(run.model))
-    solara.Text(f"{len(enterprises)} SSE enterprises founded, {alive} open.")
-    NumberInput("Enterprise number", inspected_enterprise.value, inspected_enterprise.set, low=0,
+    solara.Text(_("{founded} SSE enterprises founded, {alive} open.").format(founded=len(enterprises), alive=alive))
+    NumberInput(_("Enterprise number"), inspected_enterprise.value, inspected_enterprise.set, low=0,
                 high=len(enterprises) - 1)
     index = min(inspected_enterprise.value, len(enterprises) - 1)
     with run.lock:
@@ -210,51 +213,52 @@ def RulesInForce(run: LiveRun):
     with run.lock:
         law, month, changes = run.model.given_scenario.law, max(run.model.month - 1, 0), list(run.model.calendar_changes)
     if law.rules is None:
-        solara.Markdown("This scenario names no national rules: its own values hold (see its file). "
-                        "`pathways rules CODE` lists a country's rules.")
+        solara.Markdown(_("This scenario names no national rules: its own values hold (see its file). "
+                          "`pathways rules CODE` lists a country's rules."))
         return
     today = legal_rules.month_end(law.start, month)
-    solara.Markdown(f"**{law.rules}** rules in force on {today.isoformat()} (month {month}; month 0 is {law.start}). "
-                    "Each rule with its legal source and dates; a rule 'not encoded' is documentation of what the model "
-                    "leaves out. All of them: docs/rules.md.")
+    solara.Markdown(_("**{rules}** rules in force on {date} (month {month}; month 0 is {start}). Each rule with its legal "
+                      "source and dates; a rule 'not encoded' is documentation of what the model leaves out. All of "
+                      "them: docs/rules.md.").format(rules=law.rules, date=today.isoformat(), month=month, start=law.start))
     if law.assumed_reform:
-        solara.Warning(f"Assumed national reform: {law.assumed_reform}")
+        solara.Warning(_("Assumed national reform: {reform}").format(reform=law.assumed_reform))
     Table(pd.DataFrame(legal_rules.table(law.rules, today)))
     if changes:
-        solara.Markdown("**Months the rules or the timeline changed a field**")
+        solara.Markdown(_("**Months the rules or the timeline changed a field**"))
         Table(pd.DataFrame([{"month": c["month"], "calendar month": c["calendar_month"],
                              "changes": ", ".join(f"{k} = {v}" for k, v in c["changes"].items())} for c in changes]))
 
 
 @solara.component
 def Page():
-    solara.Title("Explore · Inclusion pathways")
+    solara.Title(_("Explore · Inclusion pathways"))
     with solara.Sidebar():
         Controls()
     run: LiveRun | None = live.value
     version.value  # noqa: B018 (subscribe: redraw when the run moves on)
-    solara.Markdown("## Explore one run")
+    solara.Markdown(_("## Explore one run"))
     RunButtons(run)
     if run is None:
-        solara.Info("Choose a scenario and its levers on the left, then press Reset to build the city.")
+        solara.Info(_("Choose a scenario and its levers on the left, then press Reset to build the city."))
         return
-    solara.Markdown(f"**{run.label}**, seed {run.seed}: month {run.months_done} of {run.horizon_months}, "
-                    f"{run.model.pop.count():,} migrants in the city.")
+    solara.Markdown(_("**{label}**, seed {seed}: month {month} of {horizon}, {count} migrants in the city.").format(
+        label=run.label, seed=run.seed, month=run.months_done, horizon=run.horizon_months,
+        count=here().number(run.model.pop.count())))
     with solara.lab.Tabs(value=tab):
-        with solara.lab.Tab("Indicators"):
+        with solara.lab.Tab(_("Indicators")):
             if run.months_done:
                 with run.lock:
                     frame = run.model.monthly_frame()
-                Plot(figures.run_figure(frame, SERIES, run.label), "explore-series")
+                Plot(figures.run_figure(frame, SERIES, run.label, here()), "explore-series")
             else:
-                solara.Text("Step or run the model to see its indicators month by month.")
-        with solara.lab.Tab("A migrant"):
+                solara.Text(_("Step or run the model to see its indicators month by month."))
+        with solara.lab.Tab(_("A migrant")):
             MigrantInspector(run)
-        with solara.lab.Tab("An SSE enterprise"):
+        with solara.lab.Tab(_("An SSE enterprise")):
             EnterpriseInspector(run)
-        with solara.lab.Tab("Rules in force"):
+        with solara.lab.Tab(_("Rules in force")):
             RulesInForce(run)
-        with solara.lab.Tab("Reproduce"):
+        with solara.lab.Tab(_("Reproduce")):
             Reproduce(run)
 
 
@@ -262,10 +266,10 @@ def Page():
 def Reproduce(run: LiveRun):
     """The command and the Python lines that give this run's numbers, to the month shown."""
     months = run.months_done
-    solara.Markdown(f"The same scenario, edits, seed and code give the same numbers. **The command** (`pathways`, in "
-                    f"a shell), for the {months} months run so far:")
+    solara.Markdown(_("The same scenario, edits, seed and code give the same numbers. **The command** (`pathways`, in a "
+                      "shell), for the {months} months run so far:").format(months=months))
     with solara.Column(classes=["reproduce-command"]):
         solara.Preformatted(share.run_command(run.scenario, run.edits, run.seed, months, run.migrants))
-    solara.Markdown("**Python lines:**")
+    solara.Markdown(_("**Python lines:**"))
     with solara.Column(classes=["reproduce-python"]):
         solara.Preformatted(share.run_python(run.scenario, run.edits, run.seed, months, run.migrants))

@@ -7,6 +7,7 @@ import pandas as pd
 import solara
 from solara.lab import task
 
+from dashboards.i18n import _
 from dashboards import compare, settings
 from dashboards.widgets import NumberInput, Plot, Table
 from sim.experiments.discover import OUTCOMES, describe as describe_discovery, discover
@@ -43,7 +44,7 @@ def search() -> str:
         def report(done: int, total: int, package: dict) -> None:
             if current():
                 tried.set([*tried.value, package])
-                status.set(f"{done} of {total} packages tried")
+                status.set(_("{done} of {total} packages tried").format(done=done, total=total))
 
         result = optimise(city.value, float(budget.value), list(objectives.value), trials.value, replications.value,
                           months.value, workers=settings.workers(), posterior=city.value if uncertain.value else None,
@@ -52,7 +53,8 @@ def search() -> str:
         settings.EXPERIMENT_SLOTS.release()
     if current():
         tried.set(result.packages)  # every package of the search, those of an earlier session included
-        status.set(f"Done: {result.trials} packages tried, stored as optimisation '{result.name}'.")
+        status.set(_("Done: {count} packages tried, stored as optimisation '{name}'.").format(count=result.trials,
+                                                                                          name=result.name))
     return result.name
 
 
@@ -103,7 +105,7 @@ def FrontTable(packages: list[dict], names: list[str]):
     router = solara.use_router()
     front = front_of(packages, names)
     if not front:
-        solara.Text("No package within the budget yet.")
+        solara.Text(_("No package within the budget yet."))
         return
     Table(pd.DataFrame([{k: p[k] for k in ["package", *names, "budget_share"]} for p in front]), digits=1)
     for number, package in enumerate(front):
@@ -114,44 +116,44 @@ def FrontTable(packages: list[dict], names: list[str]):
                 open_in_compare(package)
                 router.push("/compare")
 
-            solara.Button("Open in Compare", on_click=opened)
+            solara.Button(_("Open in Compare"), on_click=opened)
             solara.FileDownload(lambda package=package: package_file(city.value, package["overrides"],
                                                                      package["package"]).encode(),
-                                filename=f"{city.value}-{package['label']}.toml", label="Scenario file")
+                                filename=f"{city.value}-{package['label']}.toml", label=_("Scenario file"))
 
 
 @solara.component
 def FindPackage():
     running = bool(search.pending)
-    solara.Markdown("Levers the city controls, each on or off and sized between a quarter and four times its own "
+    solara.Markdown(_("Levers the city controls, each on or off and sized between a quarter and four times its own "
                     "scenario's, against the baseline at the same seeds. The budget is a hard constraint: a package "
-                    "whose spending passes it in any year of any replication is never on the front.")
+                    "whose spending passes it in any year of any replication is never on the front."))
     with solara.Row():
-        solara.Button("Search", on_click=search, disabled=running or len(objectives.value) < 1, color="primary")
-        solara.Button("Stop", on_click=search.cancel, disabled=not running)
+        solara.Button(_("Search"), on_click=search, disabled=running or len(objectives.value) < 1, color="primary")
+        solara.Button(_("Stop"), on_click=search.cancel, disabled=not running)
     if status.value:
         solara.Text(status.value)
     if search.error:
-        solara.Error(f"Could not finish: {search.exception}")
+        solara.Error(_("Could not finish: {error}").format(error=search.exception))
     packages = tried.value
     if packages:
         names = list(objectives.value)
         Plot(front_figure(packages, names), "packages-front")
-        solara.Markdown("**The front**: packages within the budget that no other one beats on every objective")
+        solara.Markdown(_("**The front**: packages within the budget that no other one beats on every objective"))
         FrontTable(packages, names)
 
 
 @solara.component
 def WhenItFails():
     options = [s.split("/")[1] for s in compare.scenarios_of(city.value) if not s.endswith("/baseline")]
-    solara.Select("Scenario", value=scenario, values=options)
-    solara.InputText("Condition (OUTCOME OP NUMBER)", value=condition, continuous_update=False)
-    solara.Text("Outcomes: " + ", ".join(OUTCOMES), style={"font-size": "0.85em", "color": "#555"})
-    NumberInput("Samples", samples.value, samples.set, low=10, high=500)
-    solara.Button("Find the conditions", on_click=find_conditions, disabled=bool(find_conditions.pending),
+    solara.Select(_("Scenario"), value=scenario, values=options)
+    solara.InputText(_("Condition (OUTCOME OP NUMBER)"), value=condition, continuous_update=False)
+    solara.Text(_("Outcomes: {names}").format(names=", ".join(OUTCOMES)), style={"font-size": "0.85em", "color": "#555"})
+    NumberInput(_("Samples"), samples.value, samples.set, low=10, high=500)
+    solara.Button(_("Find the conditions"), on_click=find_conditions, disabled=bool(find_conditions.pending),
                   color="primary")
     if find_conditions.error:
-        solara.Error(f"Could not finish: {find_conditions.exception}")
+        solara.Error(_("Could not finish: {error}").format(error=find_conditions.exception))
     result = found.value
     if result is not None:
         for line in describe_discovery(result):
@@ -162,19 +164,19 @@ def WhenItFails():
 
 @solara.component
 def Page():
-    solara.Title("Find a package · Inclusion pathways")
+    solara.Title(_("Find a package · Inclusion pathways"))
     with solara.Sidebar():
-        solara.Select("City", value=city, values=[c for c in compare.cities() if c != "eu27"])
-        NumberInput("Budget, EUR a year", budget.value, budget.set, low=1, high=10**10)
-        solara.SelectMultiple("Objectives", values=objectives, all_values=list(OBJECTIVES))
-        NumberInput("Packages to try", trials.value, trials.set, low=2, high=200)
-        NumberInput("Replications per package", replications.value, replications.set, low=2, high=20)
-        NumberInput("Months", months.value, months.set, low=12, high=settings.MAX_MONTHS)
-        solara.Checkbox(label="Uncertainty: draw the calibrated parameters from their posterior, and judge each "
-                              "package on its worst decile of replications", value=uncertain)
-    solara.Markdown("## Find a package")
+        solara.Select(_("City"), value=city, values=[c for c in compare.cities() if c != "eu27"])
+        NumberInput(_("Budget, EUR a year"), budget.value, budget.set, low=1, high=10**10)
+        solara.SelectMultiple(_("Objectives"), values=objectives, all_values=list(OBJECTIVES))
+        NumberInput(_("Packages to try"), trials.value, trials.set, low=2, high=200)
+        NumberInput(_("Replications per package"), replications.value, replications.set, low=2, high=20)
+        NumberInput(_("Months"), months.value, months.set, low=12, high=settings.MAX_MONTHS)
+        solara.Checkbox(label=_("Uncertainty: draw the calibrated parameters from their posterior, and judge each "
+                              "package on its worst decile of replications"), value=uncertain)
+    solara.Markdown(_("## Find a package"))
     with solara.lab.Tabs():
-        with solara.lab.Tab("The best package for a budget"):
+        with solara.lab.Tab(_("The best package for a budget")):
             FindPackage()
-        with solara.lab.Tab("When does it fail"):
+        with solara.lab.Tab(_("When does it fail")):
             WhenItFails()

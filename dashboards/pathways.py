@@ -5,6 +5,8 @@ import pandas as pd
 import solara
 from solara.lab import task
 
+from dashboards.i18n import _
+from sim.locales import N_
 from dashboards import settings
 from dashboards.widgets import NumberInput, Plot
 from sim import figures
@@ -24,11 +26,11 @@ cohort = solara.reactive("present")
 breakdown = solara.reactive("status at arrival")
 reason = solara.reactive("asylum")
 
-KINDS = {"labour": "labour state", "status": "legal status"}
+KINDS = {"labour": N_("labour state"), "status": N_("legal status")}
 GROUPS = {"status at arrival": "reason", "sex": "sex", "education": "education"}
 """Breakdowns of the time to a first declared job; the status one arrives with follows the
 reason of arrival (asylum seeker, work, family or study permit)."""
-COHORTS = {"present": "people in the city at month 0", "newcomers": "people who arrived in the first year"}
+COHORTS = {"present": N_("people in the city at month 0"), "newcomers": N_("people who arrived in the first year")}
 
 
 @task
@@ -51,32 +53,32 @@ def simulate() -> None:
 
 @solara.component
 def Controls():
-    solara.Select("Scenario", value=scenario, values=sorted(available()))
-    NumberInput("Random seed", seed.value, seed.set, low=0, high=2**31 - 1)
-    NumberInput("Months", months.value, months.set, low=12, high=settings.MAX_MONTHS)
-    NumberInput("Migrants at the start (0: the scenario's)", migrants.value, migrants.set, low=0,
+    solara.Select(_("Scenario"), value=scenario, values=sorted(available()))
+    NumberInput(_("Random seed"), seed.value, seed.set, low=0, high=2**31 - 1)
+    NumberInput(_("Months"), months.value, months.set, low=12, high=settings.MAX_MONTHS)
+    NumberInput(_("Migrants at the start (0: the scenario's)"), migrants.value, migrants.set, low=0,
                 high=settings.MAX_MIGRANTS)
-    solara.Button("Simulate", on_click=simulate, disabled=bool(simulate.pending), color="primary")
+    solara.Button(_("Simulate"), on_click=simulate, disabled=bool(simulate.pending), color="primary")
 
 
 @solara.component
 def Page():
-    solara.Title("Pathways · Inclusion pathways")
+    solara.Title(_("Pathways · Inclusion pathways"))
     with solara.Sidebar():
         Controls()
-    solara.Markdown("## Pathways through the city")
+    solara.Markdown(_("## Pathways through the city"))
     with solara.Column():  # always there, so that the tabs below keep their place
         if simulate.pending:
             solara.ProgressLinear(value=simulate.progress or True)
         if simulate.error:
-            solara.Error(f"Could not simulate: {simulate.exception}")
+            solara.Error(_("Could not simulate: {error}").format(error=simulate.exception))
     if result.value is None:
-        solara.Info("Choose a scenario on the left and press Simulate (a few seconds for Liège).")
+        solara.Info(_("Choose a scenario on the left and press Simulate (a few seconds for Liège)."))
         return
     name, run_seed, model, tracker = result.value
-    solara.Markdown(f"**{name}**, seed {run_seed}, {len(tracker.months)} months.")
+    solara.Markdown(_("**{name}**, seed {seed}, {months} months.").format(name=name, seed=run_seed, months=len(tracker.months)))
     with solara.lab.Tabs(value=tab):
-        with solara.lab.Tab("Flows"):
+        with solara.lab.Tab(_("Flows")):
             with solara.Row():
                 solara.ToggleButtonsSingle(value=kind, values=list(KINDS))
                 solara.ToggleButtonsSingle(value=cohort, values=list(COHORTS))
@@ -86,24 +88,25 @@ def Page():
                 years.append(tracker.months[-1])
             people = tracker.cohort(cohort.value)
             if people.size == 0:
-                solara.Warning("Nobody in this cohort.")
+                solara.Warning(_("Nobody in this cohort."))
             else:
                 stages = tracker.stages(kind.value, years, people)
-                Plot(figures.alluvial_figure(stages, f"{COHORTS[cohort.value]}, by {KINDS[kind.value]}"),
+                Plot(figures.alluvial_figure(stages, _("{cohort}, by {kind}").format(cohort=_(COHORTS[cohort.value]),
+                                                                                      kind=_(KINDS[kind.value]))),
                      "pathways-flows")
-        with solara.lab.Tab("Time to a first declared job"):
+        with solara.lab.Tab(_("Time to a first declared job")):
             solara.ToggleButtonsSingle(value=breakdown, values=list(GROUPS))
             by = GROUPS[settings.known(breakdown.value, list(GROUPS), "breakdown")]
             Plot(figures.survival_figure(first_job_curves(model, by, len(tracker.months)), breakdown.value),
                  "pathways-first-job")
-        with solara.lab.Tab("Employment by years since arrival"):
+        with solara.lab.Tab(_("Employment by years since arrival")):
             solara.ToggleButtonsSingle(value=reason, values=["asylum", "work", "family", "study", "all"])
             by_year = model.results()["formal_employment_rate_by_years_since_arrival"][reason.value]
             simulated = pd.DataFrame({"year": [int(y) for y in by_year],
                                       "mean": [float("nan") if v is None else v for v in by_year.values()]})
             published = published_refugee_curve() if reason.value == "asylum" else published_refugee_curve().iloc[0:0]
             Plot(figures.years_since_arrival_figure(
-                simulated, published, f"declared employment by completed years since arrival: {reason.value} "
-                "(final 12 months of the run)"), "pathways-years")
-            solara.Text("Declared work only, as the survey behind the published points records it. Published points: "
-                        "refugees in Germany (IAB-BAMF-SOEP), the calibration targets T13-T15.", style={"color": "#555"})
+                simulated, published, _("declared employment by completed years since arrival: {reason} (final 12 "
+                                        "months of the run)").format(reason=reason.value)), "pathways-years")
+            solara.Text(_("Declared work only, as the survey behind the published points records it. Published points: "
+                        "refugees in Germany (IAB-BAMF-SOEP), the calibration targets T13-T15."), style={"color": "#555"})

@@ -3,6 +3,7 @@ published series it was never fitted to (``pathways replay`` writes what this pa
 
 import solara
 
+from dashboards.i18n import _, here
 from dashboards import settings
 from dashboards.widgets import Plot, Table
 from sim.calibration import replay
@@ -12,9 +13,9 @@ preset = solara.reactive("eu27")
 
 @solara.component
 def Page():
-    solara.Title("Replay · Inclusion pathways")
-    solara.Markdown("## Replay: the years the model was not fitted to")
-    solara.Select("Preset", value=preset, values=list(replay.PRESET_GEO))
+    solara.Title(_("Replay · Inclusion pathways"))
+    solara.Markdown(_("## Replay: the years the model was not fitted to"))
+    solara.Select(_("Preset"), value=preset, values=list(replay.PRESET_GEO))
     try:
         table, inputs = replay.read(settings.known(preset.value, list(replay.PRESET_GEO), "preset"))
     except (FileNotFoundError, ValueError) as exc:
@@ -22,11 +23,14 @@ def Page():
         return
     errors = replay.mean_absolute_errors(table)
     solara.Markdown(
-        f"`{preset.value}/baseline` run month by month from January {table.year.min()}, each year's newcomers, "
-        "recognition rate and labour demand taken from the published series, the national rules as they were. "
-        "The parameters are the 2023 fit's, **not refitted**: every other year is out of sample. Mean absolute error: "
-        + "; ".join(f"{replay.COMPARED[name][2]} {100 * value:.1f} points" for name, value in errors.items()) + ".")
+        _("`{preset}/baseline` run month by month from January {year}, each year's newcomers, recognition rate and "
+          "labour demand taken from the published series, the national rules as they were. The parameters are the "
+          "2023 fit's, **not refitted**: every other year is out of sample. Mean absolute error: {errors}.").format(
+            preset=preset.value, year=table.year.min(),
+            errors="; ".join(_("{label} {points} points").format(label=replay.COMPARED[name][2],
+                                                                  points=here().number(100 * value, 1))
+                             for name, value in errors.items())))
     Plot(replay.figure(preset.value, table), "replay-series")
     Table(table[["label", "year", "published", "simulated", "low", "high", "error"]], digits=3)
-    solara.Markdown("**Inputs, year by year** (calibration/replay/README.md gives their sources)")
+    solara.Markdown(_("**Inputs, year by year** (calibration/replay/README.md gives their sources)"))
     Table(inputs, digits=3)

@@ -1,9 +1,11 @@
 """A stored comparison's results and exports, shown by the Compare and Runs pages."""
 
+import html
 import re
 
 import solara
 
+from dashboards.i18n import _, here
 from dashboards.widgets import Plot, Table
 from sim import figures
 from sim.experiments.compare import HEADLINE, SERIES
@@ -19,71 +21,75 @@ def safe_filename(name: str) -> str:
 @solara.component
 def ComparisonResults(view: ComparisonView, running: bool = False):
     tab = solara.use_reactive(0)  # kept while partial results replace each other
+    tr = here()
     spec = view.spec
     if view.complete:
         note = ""
     elif running:
-        note = " (partial: more runs are coming)"
+        note = _(" (partial: more runs are coming)")
     else:
-        note = " (incomplete: run the comparison again to finish it)"
+        note = _(" (incomplete: run the comparison again to finish it)")
     # Labels and names come from the database (possibly from other users): shown as plain text, never markup.
-    solara.Text(f"{' vs '.join(view.labels)}: {view.runs_done} of {view.runs_expected} runs, {spec['months']} months, "
-                f"base seed {spec['seed']}{note}. The first scenario is the counterfactual.",
+    solara.Text(_("{labels}: {done} of {expected} runs, {months} months, base seed {seed}{note}. The first scenario is "
+                  "the counterfactual.").format(labels=" vs ".join(view.labels), done=view.runs_done,
+                                                expected=view.runs_expected, months=spec["months"], seed=spec["seed"],
+                                                note=note),
                 style={"font-weight": "500"})
     # What a council can quote, then the figure it reads first, above the tabs.
     with solara.Column(classes=["quotable"]):
-        for sentence in quotable(view.comparison, view.labels, spec["months"], spec["replications"]):
+        for sentence in quotable(view.comparison, view.labels, spec["months"], spec["replications"], tr):
             solara.Text(sentence)  # labels may come from other users: plain text, never markup
     with solara.Column(classes=["city-net-cost"]):
-        solara.Markdown("**The city's own net cost per additional person in work** (its spending on the levers, "
+        solara.Markdown(_("**The city's own net cost per additional person in work** (its spending on the levers, "
                         "minus its share of the social assistance saved and of the extra taxes and contributions, "
                         "over the run / extra people in work over the final 12 months; 95 % bootstrap interval; "
-                        "negative: a net gain for the city)")
+                        "negative: a net gain for the city)"))
         Table(view.comparison.city_cost_per_job, digits=1)
     with solara.lab.Tabs(value=tab):
-        with solara.lab.Tab("Over time"):
-            Plot(figures.bands_figure(view.bands, SERIES, view.labels), "compare-bands")
-            solara.Text("Lines: mean over replications; shaded: 90 % of runs.", style={"color": "#555"})
-        with solara.lab.Tab("Differences"):
-            Plot(figures.differences_figure(view.comparison.summary, HEADLINE, view.labels), "compare-differences")
-            Table(summary_table(view).drop(columns=["indicator"]), digits=2)
-        with solara.lab.Tab("Spending and cost per job"):
-            solara.Markdown("**Cost per additional person in work** (extra lever spending over the run / extra "
-                            "people in work over the final 12 months; 95 % bootstrap interval)")
+        with solara.lab.Tab(_("Over time")):
+            Plot(figures.bands_figure(view.bands, SERIES, view.labels, tr), "compare-bands")
+            solara.Text(_("Lines: mean over replications; shaded: 90 % of runs."), style={"color": "#555"})
+        with solara.lab.Tab(_("Differences")):
+            Plot(figures.differences_figure(view.comparison.summary, HEADLINE, view.labels, tr),
+                 "compare-differences")
+            Table(summary_table(view, tr).drop(columns=["indicator"]), digits=2)
+        with solara.lab.Tab(_("Spending and cost per job")):
+            solara.Markdown(_("**Cost per additional person in work** (extra lever spending over the run / extra "
+                            "people in work over the final 12 months; 95 % bootstrap interval)"))
             Table(view.comparison.cost_per_job, digits=1)
-            solara.Markdown("**Monetised impact over the run, EUR** (guide §3.2)")
+            solara.Markdown(_("**Monetised impact over the run, EUR** (guide §3.2)"))
             Table(view.comparison.impact, digits=1)
-            solara.Markdown("**Who pays, who gains**: the same by level of government (city, region, national, "
-                            "EU funds, and their total), EUR")
+            solara.Markdown(_("**Who pays, who gains**: the same by level of government (city, region, national, "
+                            "EU funds, and their total), EUR"))
             Table(view.comparison.impact_by_level, digits=1)
-            solara.Markdown("**Gross and net**: each lever's participants, placements through the lever and "
+            solara.Markdown(_("**Gross and net**: each lever's participants, placements through the lever and "
                             "participants in declared work at the end, against the net change in people in "
                             "declared work; the difference would have worked anyway or took another job "
-                            "seeker's opening")
+                            "seeker's opening"))
             Table(view.comparison.placements, digits=1)
-        with solara.lab.Tab("Who gains"):
-            solara.Markdown("**Who gains**: the change in people aged 20-64 in work and in declared work against "
+        with solara.lab.Tab(_("Who gains")):
+            solara.Markdown(_("**Who gains**: the change in people aged 20-64 in work and in declared work against "
                             "the counterfactual (final 12 months; 95 % intervals, paired by replication), by legal "
                             "status, reason of arrival, sex and education; each dimension's groups add up "
                             "to all migrants. A lever's participants take openings other migrants would have had, "
                             "which shows as losses in other groups; nationals have their own openings in the model, "
-                            "so it cannot say whether a lever displaces them.")
+                            "so it cannot say whether a lever displaces them."))
             Table(view.comparison.who_gains, digits=1)
-            solara.Markdown("**By income**: each decile of the net monthly income of migrants aged 20-64 at the end "
+            solara.Markdown(_("**By income**: each decile of the net monthly income of migrants aged 20-64 at the end "
                             "(pay net of employees' deductions, or their benefit; 0 for people with neither), in the "
-                            "counterfactual, and its change (95 % interval).")
+                            "counterfactual, and its change (95 % interval)."))
             Table(view.comparison.income_deciles, digits=1)
-        with solara.lab.Tab("Share and reproduce"):
+        with solara.lab.Tab(_("Share and reproduce")):
             Reproduce(view)
-        with solara.lab.Tab("Export"):
+        with solara.lab.Tab(_("Export")):
             stem = safe_filename(view.experiment.name)
-            solara.Markdown("The table as CSV, or a one-page report to send (opens offline; print it to PDF from "
-                            "the browser).")
+            solara.Markdown(_("The table as CSV, or a one-page report to send (opens offline; print it to PDF from "
+                            "the browser)."))
             with solara.Row():
                 solara.FileDownload(lambda: comparison_csv(view).encode(), filename=f"{stem}.csv",
-                                    label="Download CSV")
-                solara.FileDownload(lambda: comparison_html(view).encode(), filename=f"{stem}.html",
-                                    label="Download report (HTML)")
+                                    label=_("Download CSV"))
+                solara.FileDownload(lambda: comparison_html(view, tr).encode(), filename=f"{stem}.html",
+                                    label=_("Download report (HTML)"))
 
 
 @solara.component
@@ -91,19 +97,19 @@ def Reproduce(view: ComparisonView):
     """The comparison's link, command and Python lines (``sim.experiments.share``)."""
     recipe = share.recipe(view.spec, view.experiment.name)
     if recipe is None:
-        solara.Markdown("One of the scenarios is an uploaded file: it has no link. Share the file with the "
-                        "comparison's settings.")
+        solara.Markdown(_("One of the scenarios is an uploaded file: it has no link. Share the file with the "
+                        "comparison's settings."))
         return
     root = solara.use_router().root_path
     link = f"{root}/compare?{share.query(recipe)}"
     with solara.Column(classes=["share-link"]):
-        solara.Markdown("**Link**: opens this comparison in another tab or for a colleague on this server (the "
-                        "stored runs), or sets it up to run again on another.")
-        solara.HTML(tag="a", unsafe_innerHTML="Open this comparison", attributes={"href": link, "target": "_blank"})
+        solara.Markdown(_("**Link**: opens this comparison in another tab or for a colleague on this server (the "
+                        "stored runs), or sets it up to run again on another."))
+        solara.HTML(tag="a", unsafe_innerHTML=html.escape(_("Open this comparison")), attributes={"href": link, "target": "_blank"})
         solara.Text(link, style={"font-family": "monospace", "word-break": "break-all"})
-    solara.Markdown("**The command** that reproduces it (`pathways`, in a shell):")
+    solara.Markdown(_("**The command** that reproduces it (`pathways`, in a shell):"))
     with solara.Column(classes=["share-command"]):
         solara.Preformatted(share.command(recipe))
-    solara.Markdown("**Python lines** that reproduce it:")
+    solara.Markdown(_("**Python lines** that reproduce it:"))
     with solara.Column(classes=["share-python"]):
         solara.Preformatted(share.python(recipe))

@@ -4,6 +4,7 @@ import json
 
 import solara
 
+from dashboards.i18n import _
 from dashboards import settings
 from dashboards.results import ComparisonResults, safe_filename
 from dashboards.widgets import Table
@@ -16,39 +17,40 @@ refresh = solara.reactive(0)
 
 @solara.component
 def Page():
-    solara.Title("Runs · Inclusion pathways")
-    solara.Markdown("## Stored experiments")
+    solara.Title(_("Runs · Inclusion pathways"))
+    solara.Markdown(_("## Stored experiments"))
     refresh.value  # noqa: B018 (subscribe: the Refresh button re-reads the database)
     try:
         engine = settings.engine()
         table = store.experiments(engine)
     except store.StoreError as exc:
-        solara.Error(f"Cannot read the results database: {exc}")
+        solara.Error(_("Cannot read the results database: {error}").format(error=exc))
         return
-    solara.Text(f"Database: {store.describe(engine)}", style={"color": "#555"})
-    solara.Button("Refresh", on_click=lambda: refresh.set(refresh.value + 1))
+    solara.Text(_("Database: {database}").format(database=store.describe(engine)), style={"color": "#555"})
+    solara.Button(_("Refresh"), on_click=lambda: refresh.set(refresh.value + 1))
     if table.empty:
-        solara.Info("No experiment stored yet: run one on the Compare page, or with `pathways compare`.")
+        solara.Info(_("No experiment stored yet: run one on the Compare page, or with `pathways compare`."))
         return
     Table(table.sort_values("created_utc", ascending=False))
     names = list(table.sort_values("created_utc", ascending=False)["name"])
-    solara.Select("Open an experiment", value=selected, values=[""] + names)
+    solara.Select(_("Open an experiment"), value=selected, values=[""] + names)
     if not selected.value or selected.value not in names:
         return
     experiment = store.load_experiment(engine, selected.value)
-    solara.Text(f"{experiment.name} ({experiment.kind}, code {experiment.code_version})",
+    solara.Text(_("{name} ({kind}, code {code})").format(name=experiment.name, kind=experiment.kind,
+                                                         code=experiment.code_version),
                 style={"font-size": "1.2em", "font-weight": "500"})
     if experiment.kind == "compare":
         StoredComparison(experiment.name, refresh.value)
         return
     metrics = store.load_metrics(engine, experiment.id)
     spec = json.loads(experiment.spec_json)
-    solara.Text(f"{len(spec.get('scenarios', []))} design points x {spec.get('replications')} replications; "
-                f"{len(metrics)} runs done.")
+    solara.Text(_("{points} design points x {reps} replications; {runs} runs done.").format(
+        points=len(spec.get("scenarios", [])), reps=spec.get("replications"), runs=len(metrics)))
     if not metrics.empty:
         Table(metrics.describe().T.reset_index().rename(columns={"index": "metric"}), digits=4)
         solara.FileDownload(lambda: metrics.to_csv(index=False).encode(),
-                            filename=f"{safe_filename(experiment.name)}-metrics.csv", label="Download metrics (CSV)")
+                            filename=f"{safe_filename(experiment.name)}-metrics.csv", label=_("Download metrics (CSV)"))
 
 
 @solara.component

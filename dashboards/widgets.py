@@ -3,9 +3,14 @@
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import solara
 from matplotlib.figure import Figure
+
+from dashboards.captions import CAPTIONS, LEVERS
+from dashboards.i18n import _, here
+from sim.locales import Translator
 
 from sim.scenario import Scenario, ScenarioError, with_overrides
 from sim.scenario.editable import EditableField, lever_groups
@@ -21,14 +26,16 @@ def NumberInput(label: str, value: int | float, on_value: Callable[[Any], None],
     def typed(new_text: str | None) -> None:
         new_text = (new_text or "").strip()
         set_text(new_text)
-        kind = "a whole number" if integer else "a number"
+        kind = _("a whole number") if integer else _("a number")
         try:
             number = int(new_text) if integer else float(new_text)
         except ValueError:
-            set_error(f"{label}: '{new_text[:40]}' is not {kind} (allowed: {low:g} to {high:g})")
+            set_error(_("{label}: '{text}' is not {kind} (allowed: {low} to {high})").format(
+                label=label, text=new_text[:40], kind=kind, low=f"{low:g}", high=f"{high:g}"))
             return
         if not (low <= number <= high):  # also refuses NaN
-            set_error(f"{label}: {new_text[:40]} is out of range (allowed: {low:g} to {high:g})")
+            set_error(_("{label}: {text} is out of range (allowed: {low} to {high})").format(
+                label=label, text=new_text[:40], low=f"{low:g}", high=f"{high:g}"))
             return
         set_error("")
         on_value(number)
@@ -82,9 +89,10 @@ def ScenarioEditor(base: Scenario, base_name: str, overrides: solara.Reactive[di
         enabled = overrides.value.get(f"policies.{group.name}.enabled")
         if enabled is None and group.fields and group.fields[0].kind == "switch":
             enabled = group.fields[0].value(base)
-        marker = " (on)" if enabled else ""
-        with solara.Details(summary=f"{group.name.replace('_', ' ')}{marker}", expand=False):
-            solara.Text(group.title, style={"font-size": "0.85em", "color": "#555"})
+        name = _(LEVERS[group.name][0]) if group.name in LEVERS else group.name.replace("_", " ")
+        with solara.Details(summary=_("{lever} (on)").format(lever=name) if enabled else name, expand=False):
+            solara.Text(_(LEVERS[group.name][1]) if group.name in LEVERS else group.title,
+                        style={"font-size": "0.85em", "color": "#555"})
             for field in group.fields:
                 FieldEditor(field, base, overrides).key(f"{base_name}:{field.path}")
 
@@ -103,8 +111,26 @@ def Plot(fig: Figure, name: str):
 
 @solara.component
 def Table(frame: pd.DataFrame, digits: int = 3):
-    """A small table, rounded for reading."""
-    solara.DataFrame(frame.round(digits), items_per_page=60)
+    """A small table for reading: numbers rounded to ``digits`` decimals in the tab's locale
+    (53,4 in French), columns captioned in its language (``captions.CAPTIONS``)."""
+    tr = here()
+    shown = pd.DataFrame({_caption(column): [_cell(value, tr, digits) for value in frame[column]]
+                          for column in frame.columns})
+    solara.DataFrame(shown, items_per_page=60)
+
+
+def _caption(column: Any) -> str:
+    caption = str(column).replace("_", " ")
+    return _(caption) if caption in CAPTIONS else str(column)
+
+
+def _cell(value: Any, tr: Translator, digits: int) -> Any:
+    """A number as text in the locale, rounded; no data as an empty cell; the rest as it is."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+        return value
+    return tr.rounded(float(value), digits)
 
 
 def record_frame(record: dict[str, Any]) -> pd.DataFrame:
@@ -120,7 +146,7 @@ def record_frame(record: dict[str, Any]) -> pd.DataFrame:
 
 def _readable(value: Any) -> str:
     if value is None:
-        return "none"
+        return _("none")
     if isinstance(value, float):
-        return f"{value:,.3f}".rstrip("0").rstrip(".")
+        return here().rounded(value, 3)
     return str(value)

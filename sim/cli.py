@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sim.limits import MAX_MONTHS, check_run_size
+from sim.locales import LOCALES, best_locale, translator
 from sim.scenario import ScenarioError, available, load, with_overrides
 
 app = typer.Typer(
@@ -33,6 +34,24 @@ if not console.is_terminal:  # files and pipes get the wide tables a terminal wo
 errors = Console(stderr=True)
 
 MAX_MIGRANTS = 5_000_000
+language = translator(best_locale(os.environ.get("PATHWAYS_LANG")))
+"""The language of the tables and messages: ``--lang``, else ``PATHWAYS_LANG``, else English."""
+
+
+def _(message: str) -> str:
+    return language.gettext(message)
+
+
+@app.callback()
+def options(lang: Annotated[str | None, typer.Option(
+        "--lang", help="Language of the tables and messages: en, fr, nl, es, ca or it (default: PATHWAYS_LANG, else en).",
+)] = None) -> None:
+    """Simulate migrants' labour-market inclusion pathways in a European city."""
+    global language
+    if lang is not None:
+        if lang not in LOCALES:
+            fail(f"--lang '{lang[:20]}': one of {', '.join(LOCALES)}")
+        language = translator(lang)
 
 
 def fail(message: str) -> None:
@@ -77,7 +96,7 @@ def run(
     console.print(indicator_table(results))
     if out is not None:
         write_json(results, out)
-        console.print(f"Wrote {out}")
+        console.print(_("Wrote {path}").format(path=out))
 
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Results database URL (default: PATHWAYS_DB or sqlite:///results/pathways.db).")]
@@ -114,7 +133,7 @@ def compare(
     settings = Settings(reps, months, seed, migrants, workers, dask, db, name, posterior)
     experiment, comparison, report = _guarded(lambda progress: run_compare(scenarios, settings, progress, edits=edits))
     labels = [*scenarios, *map(share.edited_label, edits)]
-    for sentence in quotable(comparison, labels, months, reps):
+    for sentence in quotable(comparison, labels, months, reps, language):
         console.print(sentence, markup=False, highlight=False)
     console.print(city_cost_table(comparison))
     console.print(placements_table(comparison))
@@ -124,14 +143,15 @@ def compare(
     console.print(cost_table(comparison))
     console.print(impact_table(comparison))
     console.print(impact_by_level_table(comparison))
-    console.print(f"Experiment '{experiment.name}' in {_db_label(db)}.")
+    console.print(_("Experiment '{name}' in {database}.").format(name=experiment.name, database=_db_label(db)))
     recipe = share.recipe(json.loads(experiment.spec_json), experiment.name)
     if recipe is None:  # a scenario given as a file: the command names the file, which travels with it
         recipe = share.Recipe(tuple(scenarios), edits, reps, months, seed, migrants, posterior)
     else:
-        console.print(f"Open it in the dashboard (pathways app): /compare?{share.query(recipe)}", markup=False,
+        console.print(_("Open it in the dashboard (pathways app): {address}").format(
+            address=f"/compare?{share.query(recipe)}"), markup=False,
                       highlight=False)
-    console.print(f"Reproduce it: {share.command(recipe)}", markup=False, highlight=False)
+    console.print(_("Reproduce it: {command}").format(command=share.command(recipe)), markup=False, highlight=False)
     _finish(experiment.name, out, db, report)
 
 
@@ -491,33 +511,33 @@ def comparison_table(comparison, scenarios: list[str]) -> Table:
     from sim.experiments.compare import HEADLINE
 
     kinds = {name: (label, kind) for name, label, kind in HEADLINE}
-    table = Table(title=f"Scenarios against {scenarios[0]}: mean [90 % band] | paired difference [95 % CI]")
-    table.add_column("indicator")
-    table.add_column("scenario")
-    table.add_column("mean [5th-95th pct]", justify="right")
-    table.add_column("difference [95 % CI]", justify="right")
+    table = Table(title=_("Scenarios against {reference}: mean [90 % band] | paired difference [95 % CI]").format(
+        reference=scenarios[0]))
+    table.add_column(_("indicator"))
+    table.add_column(_("scenario"))
+    table.add_column(_("mean [5th-95th pct]"), justify="right")
+    table.add_column(_("difference [95 % CI]"), justify="right")
     for row in comparison.summary.itertuples(index=False):
         label, kind = kinds.get(row.indicator, (row.indicator, "count"))
+        label = _(label)
         diff = "" if row.scenario == scenarios[0] else (
             f"{_fmt(row.diff, kind, True)} [{_fmt(row.diff_low, kind, True)}, {_fmt(row.diff_high, kind, True)}]")
         table.add_row(label, row.scenario, f"{_fmt(row.mean, kind)} [{_fmt(row.p5, kind)}, {_fmt(row.p95, kind)}]", diff)
     return table
 
 
-CITY_COST_TITLE = "The city's own net cost per additional person in work"
-
-
 def city_cost_table(comparison) -> Table:
     """The figure a council reads first: what the city itself pays, net, per extra person in work."""
-    table = Table(title=f"{CITY_COST_TITLE} (its lever spending, minus its share of assistance saved and of extra "
-                        "taxes and contributions, over the run / extra people in work over the final 12 months)")
-    for column in ("scenario", "extra people in work", "city's net cost, EUR", "EUR per extra person [95 % CI]"):
+    table = Table(title=_("The city's own net cost per additional person in work (its lever spending, minus its "
+                          "share of assistance saved and of extra taxes and contributions, over the run / extra people "
+                          "in work over the final 12 months)"))
+    for column in (_("scenario"), _("extra people in work"), _("city's net cost, EUR"), _("EUR per extra person [95 % CI]")):
         table.add_column(column, justify="right")
     for row in comparison.city_cost_per_job.itertuples(index=False):
         if row.city_net_cost_eur != row.city_net_cost_eur:
-            cost = "no data (stored before the split by level)"
+            cost = _("no data (stored before the split by level)")
         elif row.city_net_cost_per_extra_person_eur != row.city_net_cost_per_extra_person_eur:
-            cost = "not defined (no extra jobs)"
+            cost = _("not defined (no extra jobs)")
         else:
             cost = f"{row.city_net_cost_per_extra_person_eur:,.0f} [{_cell_eur(row.low)}, {_cell_eur(row.high)}]"
         table.add_row(row.scenario, f"{row.extra_people_in_work:,.1f}", _cell_eur(row.city_net_cost_eur), cost)
@@ -527,11 +547,11 @@ def city_cost_table(comparison) -> Table:
 def placements_table(comparison) -> Table:
     """Gross placements against the net change: what the levers' participants got beside
     what the city got (the rest: deadweight, or jobs other job seekers lost)."""
-    table = Table(title="Gross and net: participants aged 20-64 in declared work in the last month (all levers: each "
+    table = Table(title=_("Gross and net: participants aged 20-64 in declared work in the last month (all levers: each "
                         "person once) against the net change in people aged 20-64 in declared work that month; the "
-                        "difference would have worked anyway or took another job seeker's opening")
-    for column in ("scenario", "lever", "participants", "placements", "in declared work at the end",
-                   "net change [95 % CI]", "not additional"):
+                        "difference would have worked anyway or took another job seeker's opening"))
+    for column in (_("scenario"), _("lever"), _("participants"), _("placements"), _("in declared work at the end"),
+                   _("net change [95 % CI]"), _("not additional")):
         table.add_column(column, justify="right")
     for row in comparison.placements.itertuples(index=False):
         net = "" if row.lever != "all levers" else (
@@ -543,11 +563,11 @@ def placements_table(comparison) -> Table:
 
 def who_gains_table(comparison) -> Table:
     """Who gains: the change in people in work by group, each dimension adding up to all migrants."""
-    table = Table(title="Who gains: change in people aged 20-64 in work and in declared work, final 12 months, by legal "
+    table = Table(title=_("Who gains: change in people aged 20-64 in work and in declared work, final 12 months, by legal "
                         "status (as held each month), reason of arrival, sex and education (each dimension adds up to "
-                        "all migrants); and in jobs below their skills, exploited, and working poor")
-    for column in ("scenario", "by", "group", "people", "in work [95 % CI]", "in declared work [95 % CI]",
-                   "below skills", "exploited", "working poor"):
+                        "all migrants); and in jobs below their skills, exploited, and working poor"))
+    for column in (_("scenario"), _("by"), _("group"), _("people"), _("in work [95 % CI]"), _("in declared work [95 % CI]"),
+                   _("below skills"), _("exploited"), _("working poor")):
         table.add_column(column, justify="right")
     for row in comparison.who_gains.itertuples(index=False):
         table.add_row(row.scenario, row.dimension, str(row.group).replace("_", " "), _count(row.people),
@@ -559,9 +579,9 @@ def who_gains_table(comparison) -> Table:
 
 def income_deciles_table(comparison) -> Table:
     """Who gains by income: each decile of migrants' net monthly income, and its change."""
-    table = Table(title="Who gains by income: deciles of the net monthly income of migrants aged 20-64 at the end, "
-                        "EUR (pay net of employees' deductions, or benefit; 0: neither)")
-    for column in ("scenario", "decile", "counterfactual", "change [95 % CI]"):
+    table = Table(title=_("Who gains by income: deciles of the net monthly income of migrants aged 20-64 at the end, "
+                        "EUR (pay net of employees' deductions, or benefit; 0: neither)"))
+    for column in (_("scenario"), _("decile"), _("counterfactual"), _("change [95 % CI]")):
         table.add_column(column, justify="right")
     for row in comparison.income_deciles.itertuples(index=False):
         table.add_row(row.scenario, row.decile, _cell_eur(row.counterfactual_eur),
@@ -570,7 +590,7 @@ def income_deciles_table(comparison) -> Table:
 
 
 def _change(value: float) -> str:
-    return "no data" if value != value else f"{value:+,.1f}"
+    return _("no data") if value != value else f"{value:+,.1f}"
 
 
 def _count(value: float) -> str:
@@ -579,15 +599,15 @@ def _count(value: float) -> str:
 
 def _cell_eur(value: float) -> str:
     if value != value:
-        return "no data"
+        return _("no data")
     if value in (float("inf"), float("-inf")):
-        return "unbounded"
+        return _("unbounded")
     return "0" if abs(value) < 0.5 else f"{value:,.0f}"  # no "-0"
 
 
 def impact_by_level_table(comparison) -> Table:
-    table = Table(title="Who pays, who gains: against the counterfactual, over the run, EUR, by level of government")
-    for column in ("scenario", "level", "extra lever spending", "assistance saved", "extra revenue", "net benefit [95 % CI]"):
+    table = Table(title=_("Who pays, who gains: against the counterfactual, over the run, EUR, by level of government"))
+    for column in (_("scenario"), _("level"), _("extra lever spending"), _("assistance saved"), _("extra revenue"), _("net benefit [95 % CI]")):
         table.add_column(column, justify="right")
     for row in comparison.impact_by_level.itertuples(index=False):
         table.add_row(row.scenario, row.level, _cell_eur(row.extra_lever_spending_eur),
@@ -597,19 +617,19 @@ def impact_by_level_table(comparison) -> Table:
 
 
 def cost_table(comparison) -> Table:
-    table = Table(title="Cost per additional person in work (lever spending over the run / extra people in work over the final 12 months)")
-    for column in ("scenario", "extra people in work", "extra spending, EUR", "EUR per extra person [95 % CI]"):
+    table = Table(title=_("Cost per additional person in work (lever spending over the run / extra people in work over the final 12 months)"))
+    for column in (_("scenario"), _("extra people in work"), _("extra spending, EUR"), _("EUR per extra person [95 % CI]")):
         table.add_column(column, justify="right")
     for row in comparison.cost_per_job.itertuples(index=False):
-        cost = "not defined (no extra jobs)" if row.cost_per_extra_person_eur != row.cost_per_extra_person_eur else (
+        cost = _("not defined (no extra jobs)") if row.cost_per_extra_person_eur != row.cost_per_extra_person_eur else (
             f"{row.cost_per_extra_person_eur:,.0f} [{row.low:,.0f}, {row.high:,.0f}]")
         table.add_row(row.scenario, f"{row.extra_people_in_work:,.1f}", f"{row.extra_spending_eur:,.0f}", cost)
     return table
 
 
 def impact_table(comparison) -> Table:
-    table = Table(title="Social impact, monetised (guide §3.2): against the counterfactual, over the run, EUR")
-    for column in ("scenario", "extra public revenue", "assistance saved", "lever spending", "net [95 % CI]", "benefit/cost"):
+    table = Table(title=_("Social impact, monetised (guide §3.2): against the counterfactual, over the run, EUR"))
+    for column in (_("scenario"), _("extra public revenue"), _("assistance saved"), _("lever spending"), _("net [95 % CI]"), _("benefit/cost")):
         table.add_column(column, justify="right")
     for row in comparison.impact.itertuples(index=False):
         table.add_row(row.scenario, f"{row.extra_public_revenue_eur:,.0f}", f"{row.social_assistance_saved_eur:,.0f}",
@@ -681,38 +701,40 @@ def check(scenario: Annotated[str, typer.Argument(help="Scenario name or path.")
 
 
 def indicator_table(results: dict[str, Any]) -> Table:
-    table = Table(title=f"{results['scenario']}: {results['months']} months, seed {results['provenance']['seed']}")
-    table.add_column("indicator")
-    table.add_column("value", justify="right")
+    table = Table(title=_("{scenario}: {months} months, seed {seed}").format(
+        scenario=results["scenario"], months=results["months"], seed=results["provenance"]["seed"]))
+    table.add_column(_("indicator"))
+    table.add_column(_("value"), justify="right")
     rows = [
-        ("migrants in the city (18-64)", results["migrants"]),
-        ("employment rate, 20-64", _pct(results["employment_rate"])),
-        ("  non-EU citizens with papers (as the LFS)", _pct(results["employment_rate_non_eu_citizens"])),
-        ("  women", _pct(results["employment_rate_by_sex"]["female"])),
-        ("  men", _pct(results["employment_rate_by_sex"]["male"])),
+        (_("migrants in the city (18-64)"), results["migrants"]),
+        (_("employment rate, 20-64"), _pct(results["employment_rate"])),
+        (_("  non-EU citizens with papers (as the LFS)"), _pct(results["employment_rate_non_eu_citizens"])),
+        (_("  women"), _pct(results["employment_rate_by_sex"]["female"])),
+        (_("  men"), _pct(results["employment_rate_by_sex"]["male"])),
         *(
             (f"  {status.replace('_', ' ')}", _pct(rate))
             for status, rate in results["employment_rate_by_status"].items()
         ),
-        ("declared employment rate", _pct(results["formal_employment_rate"])),
-        ("unemployment rate", _pct(results["unemployment_rate"])),
-        ("over-qualification rate (tertiary)", _pct(results["overqualification_rate"])),
-        ("undeclared share of work", _pct(results["undeclared_work_share"])),
+        (_("declared employment rate"), _pct(results["formal_employment_rate"])),
+        (_("unemployment rate"), _pct(results["unemployment_rate"])),
+        (_("over-qualification rate (tertiary)"), _pct(results["overqualification_rate"])),
+        (_("undeclared share of work"), _pct(results["undeclared_work_share"])),
+        (_("in-work poverty (net income below the poverty line)"), _pct(results["in_work_poverty_rate"])),
         *(
-            (f"nationals (comparison): {label}", _pct(results["nationals"][key]))
-            for label, key in (("employment", "employment_rate"), ("unemployment", "unemployment_rate"),
-                               ("over-qualification", "overqualification_rate"))
+            (_("nationals (comparison): {measure}").format(measure=label), _pct(results["nationals"][key]))
+            for label, key in ((_("employment"), "employment_rate"), (_("unemployment"), "unemployment_rate"),
+                               (_("over-qualification"), "overqualification_rate"))
             if "nationals" in results
         ),
-        ("undocumented people", results["undocumented_count"]),
-        ("exploited workers", results["exploited_count"]),
-        ("median months to first declared job", _num(results["median_months_to_first_formal_job"])),
-        ("median monthly income, EUR", _num(results["median_monthly_income_eur"])),
-        ("refugees in work after 5 years", _pct(results["employment_rate_by_years_since_arrival"]["asylum"]["5"])),
-        ("regularisations through work", results["regularisations_total"]),
-        ("SSE jobs / enterprises alive", f"{results['sse_jobs']} / {results['sse_enterprises_alive']}"),
-        ("SSE self-financing ratio", _pct(results["sse_self_financing_ratio"])),
-        ("municipal spending, million EUR", _num(results["municipal_spending_eur"]["total"] / 1e6, 2)),
+        (_("undocumented people"), results["undocumented_count"]),
+        (_("exploited workers"), results["exploited_count"]),
+        (_("median months to first declared job"), _num(results["median_months_to_first_formal_job"])),
+        (_("median monthly income, EUR"), _num(results["median_monthly_income_eur"])),
+        (_("refugees in work after 5 years"), _pct(results["employment_rate_by_years_since_arrival"]["asylum"]["5"])),
+        (_("regularisations through work"), results["regularisations_total"]),
+        (_("SSE jobs / enterprises alive"), f"{results['sse_jobs']} / {results['sse_enterprises_alive']}"),
+        (_("SSE self-financing ratio"), _pct(results["sse_self_financing_ratio"])),
+        (_("municipal spending, million EUR"), _num(results["municipal_spending_eur"]["total"] / 1e6, 2)),
         *(
             (f"  {item.replace('_', ' ')}", _num(amount / 1e6, 2))
             for item, amount in results["municipal_spending_eur"].items()
@@ -721,12 +743,12 @@ def indicator_table(results: dict[str, Any]) -> Table:
     ]
     for name, value in rows:
         table.add_row(name, str(value))
-    table.caption = "Rates averaged over the final 12 months; 'no data' where nobody is in the group."
+    table.caption = _("Rates averaged over the final 12 months; 'no data' where nobody is in the group.")
     return table
 
 
 def _pct(value: float | None) -> str:
-    return "no data" if value is None else f"{100 * value:.1f} %"
+    return _("no data") if value is None else f"{100 * value:.1f} %"
 
 
 def _num(value: float | None, digits: int = 0) -> str:

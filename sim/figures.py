@@ -12,7 +12,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 
+from sim.locales import N_, Translator, translator
 from sim.pathways import LEFT, flows
+
+ENGLISH = translator("en")
 
 PALETTE = ["#1f5f8b", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#30638e", "#b5838d"]
 """Colours of scenarios (first: the counterfactual)."""
@@ -21,11 +24,11 @@ STAGE_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02
 
 
 def _scale(kind: str) -> tuple[float, str]:
-    return (100.0, "%") if kind == "pct" else (1.0, "EUR" if kind == "eur" else "people")
+    return (100.0, "%") if kind == "pct" else (1.0, N_("EUR") if kind == "eur" else N_("people"))
 
 
 def bands_figure(bands: dict[str, pd.DataFrame], indicators: Sequence[tuple[str, str, str]],
-                 labels: Sequence[str]) -> Figure:
+                 labels: Sequence[str], tr: Translator = ENGLISH) -> Figure:
     """Each indicator over the months, one line per scenario with its 90 % band across replications.
 
     ``bands`` maps a series name to ``compare.series_bands`` output.
@@ -44,9 +47,9 @@ def bands_figure(bands: dict[str, pd.DataFrame], indicators: Sequence[tuple[str,
                 continue
             ax.fill_between(line["month"], line["p5"] * factor, line["p95"] * factor, color=colour, alpha=0.2, lw=0)
             ax.plot(line["month"], line["mean"] * factor, color=colour, lw=1.6, label=label)
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel("month")
-        ax.set_ylabel(unit)
+        ax.set_title(tr.gettext(title), fontsize=10)
+        ax.set_xlabel(tr.gettext("month"))
+        ax.set_ylabel(tr.gettext(unit))
         ax.grid(alpha=0.3)
     for ax in axes[len(shown):]:
         ax.set_visible(False)
@@ -55,7 +58,8 @@ def bands_figure(bands: dict[str, pd.DataFrame], indicators: Sequence[tuple[str,
     return fig
 
 
-def run_figure(frame: pd.DataFrame, indicators: Sequence[tuple[str, str, str]], label: str) -> Figure:
+def run_figure(frame: pd.DataFrame, indicators: Sequence[tuple[str, str, str]], label: str,
+               tr: Translator = ENGLISH) -> Figure:
     """The monthly series of one run (``CityModel.monthly_frame()``), laid out as ``bands_figure``."""
     bands = {}
     for name, _, _ in indicators:
@@ -63,11 +67,11 @@ def run_figure(frame: pd.DataFrame, indicators: Sequence[tuple[str, str, str]], 
             values = frame[name].astype(float)
             bands[name] = pd.DataFrame({"label": label, "month": frame["month"], "mean": values, "p5": values,
                                         "p95": values})
-    return bands_figure(bands, indicators, [label])
+    return bands_figure(bands, indicators, [label], tr)
 
 
 def differences_figure(summary: pd.DataFrame, indicators: Sequence[tuple[str, str, str]],
-                       labels: Sequence[str]) -> Figure:
+                       labels: Sequence[str], tr: Translator = ENGLISH) -> Figure:
     """Paired differences from the first scenario with their 95 % confidence intervals.
 
     Indicators have different units, so each indicator's block is scaled to its widest
@@ -93,19 +97,20 @@ def differences_figure(summary: pd.DataFrame, indicators: Sequence[tuple[str, st
                 error = [[(diff - low) / extent], [(high - diff) / extent]] if not np.isnan(low) else None
                 ax.errorbar(diff / extent, y, xerr=error, fmt="o", color=colour, capsize=3,
                             label=label if name == shown[0][0] else None)
-                interval = f"[{low:+,.2f}, {high:+,.2f}]" if error is not None else "(one pair: no interval)"
-                text_ax.text(0.0, y, f"{diff:+,.2f} {interval} {'percentage points' if kind == 'pct' else unit}",
-                             fontsize=8, va="center")
+                interval = (f"[{tr.signed(low, 2)}; {tr.signed(high, 2)}]" if error is not None
+                            else tr.gettext("(one pair: no interval)"))
+                unit_name = tr.gettext("percentage points") if kind == "pct" else tr.gettext(unit)
+                text_ax.text(0.0, y, f"{tr.signed(diff, 2)} {interval} {unit_name}", fontsize=8, va="center")
             y += 1
         ticks.append((first + y - 1) / 2)
-        names.append(title)
+        names.append(tr.gettext(title))
         y += 0.5
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(ticks, names, fontsize=8)
     ax.set_xlim(-1.1, 1.1)
     ax.set_xticks([])
     ax.invert_yaxis()
-    ax.set_title("difference from the first scenario, with 95 % confidence interval", fontsize=10)
+    ax.set_title(tr.gettext("difference from the first scenario, with 95 % confidence interval"), fontsize=10)
     if others and shown:
         ax.legend(fontsize=8, loc="lower left")
     return fig

@@ -256,7 +256,7 @@ def test_bad_typed_values_are_refused_with_a_message(server, context):
     page.get_by_text("2 scenarios x 20 replications").wait_for()  # the refused values were not taken
 
     open_page(watched, server, "", "Explore one run")
-    page.get_by_text("one stop shop").click()
+    page.get_by_text("One-stop shop", exact=True).click()
     type_into(page, "capacity clients per month", "-5")
     page.get_by_text("policies.one_stop_shop.capacity_clients_per_month").first.wait_for()
     page.get_by_text("greater than or equal to 0").first.wait_for()

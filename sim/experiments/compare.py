@@ -22,37 +22,39 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.locales import N_
+
 HEADLINE: list[tuple[str, str, str]] = [
-    ("employment_rate", "employment rate, 20-64", "pct"),
-    ("formal_employment_rate", "declared employment rate", "pct"),
-    ("employed_20_64", "people in work, 20-64", "count"),
-    ("unemployment_rate", "unemployment rate", "pct"),
-    ("overqualification_rate", "over-qualification (tertiary)", "pct"),
-    ("undeclared_work_share", "undeclared share of work", "pct"),
-    ("exploited_count", "exploited workers", "count"),
-    ("undocumented_count", "undocumented people", "count"),
-    ("regularisations_total", "regularisations through work", "count"),
-    ("sse_jobs", "SSE jobs", "count"),
-    ("median_monthly_income_eur", "median monthly income, EUR", "eur"),
-    ("in_work_poverty_rate", "in-work poverty (net income below the poverty line)", "pct"),
-    ("lever_spending_eur", "municipal spending on levers, EUR", "eur"),
+    ("employment_rate", N_("employment rate, 20-64"), "pct"),
+    ("formal_employment_rate", N_("declared employment rate"), "pct"),
+    ("employed_20_64", N_("people in work, 20-64"), "count"),
+    ("unemployment_rate", N_("unemployment rate"), "pct"),
+    ("overqualification_rate", N_("over-qualification (tertiary)"), "pct"),
+    ("undeclared_work_share", N_("undeclared share of work"), "pct"),
+    ("exploited_count", N_("exploited workers"), "count"),
+    ("undocumented_count", N_("undocumented people"), "count"),
+    ("regularisations_total", N_("regularisations through work"), "count"),
+    ("sse_jobs", N_("SSE jobs"), "count"),
+    ("median_monthly_income_eur", N_("median monthly income, EUR"), "eur"),
+    ("in_work_poverty_rate", N_("in-work poverty (net income below the poverty line)"), "pct"),
+    ("lever_spending_eur", N_("municipal spending on levers, EUR"), "eur"),
 ]
 """(metric, label, kind) of the indicators a comparison reports by default."""
 
 SERIES: list[tuple[str, str, str]] = [
-    ("employment_rate", "employment rate, 20-64", "pct"),
-    ("formal_employment_rate", "declared employment rate", "pct"),
-    ("unemployment_rate", "unemployment rate", "pct"),
-    ("undocumented_count", "undocumented people", "count"),
-    ("exploited_count", "exploited workers", "count"),
-    ("sse_jobs", "SSE jobs", "count"),
-    ("municipal_spending_eur", "municipal spending to date, EUR", "eur"),
+    ("employment_rate", N_("employment rate, 20-64"), "pct"),
+    ("formal_employment_rate", N_("declared employment rate"), "pct"),
+    ("unemployment_rate", N_("unemployment rate"), "pct"),
+    ("undocumented_count", N_("undocumented people"), "count"),
+    ("exploited_count", N_("exploited workers"), "count"),
+    ("sse_jobs", N_("SSE jobs"), "count"),
+    ("municipal_spending_eur", N_("municipal spending to date, EUR"), "eur"),
 ]
 """(series, label, kind) of the monthly series a comparison draws over time."""
 
 BOOTSTRAP_RESAMPLES = 2000
 
-LEVELS = ("city", "region", "national", "eu", "total")
+LEVELS = (N_("city"), N_("region"), N_("national"), N_("eu"), N_("total"))
 """Levels of government of the split (``public_finances_by_level.LEVEL.*`` metrics), and their total."""
 
 
@@ -121,7 +123,7 @@ def compare(metrics: pd.DataFrame, labels: list[str], indicators: list[str] | No
                       _who_gains(metrics, labels), _income_deciles(metrics, labels))
 
 
-GROUP_DIMENSIONS = ("legal status", "reason of arrival", "sex", "education")
+GROUP_DIMENSIONS = (N_("legal status"), N_("reason of arrival"), N_("sex"), N_("education"))
 """The parts of a group's key (``indicators.by_group``: ``status|reason|sex|education``), in order."""
 
 
@@ -160,7 +162,7 @@ def _who_gains(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
             continue
         parts = {c: c[len(prefix):].split("|") for c in names}
         values = metrics[names].fillna(0.0)  # a group nobody was in during a run is absent from it
-        sums[(kind, "all migrants", "all")] = values.sum(axis=1)
+        sums[(kind, N_("all migrants"), "all")] = values.sum(axis=1)
         for position, dimension in enumerate(GROUP_DIMENSIONS):
             for group in sorted({p[position] for p in parts.values()}):
                 sums[(kind, dimension, group)] = values[[c for c in names if parts[c][position] == group]].sum(axis=1)
@@ -354,7 +356,7 @@ def _placements(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
         gross = np.nan  # levers without participants (orders, clauses) have no gross figure
         if levers and both:
             gross = paired(metrics, "participants_in_declared_work_at_end", label, reference).mean()
-        rows.append({"scenario": label, "lever": "all levers", "participants": np.nan, "placements": np.nan,
+        rows.append({"scenario": label, "lever": N_("all levers"), "participants": np.nan, "placements": np.nan,
                      "in_declared_work_at_end": gross, "net_extra_in_declared_work": net,
                      "net_low": low, "net_high": high, "not_additional": gross - net})
     return pd.DataFrame(rows, columns=columns)
