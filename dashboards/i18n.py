@@ -41,5 +41,5 @@ def LanguageSelect():
     solara.use_effect(from_browser, [])
     by_name = {name: code for code, name in LOCALES.items()}
     with solara.Column(classes=["language-select"], style={"min-width": "9em"}):
-        solara.Select(_("Language"), value=LOCALES[locale.value], values=list(by_name),
+        solara.Select(_("Language"), value=LOCALES[locale.value], values=list(by_name), dense=True,
                       on_value=lambda name: locale.set(by_name[name]))

@@ -95,12 +95,12 @@ def ComparisonResults(view: ComparisonView, running: bool = False):
 @solara.component
 def Reproduce(view: ComparisonView):
     """The comparison's link, command and Python lines (``sim.experiments.share``)."""
+    root = solara.use_router().root_path
     recipe = share.recipe(view.spec, view.experiment.name)
     if recipe is None:
         solara.Markdown(_("One of the scenarios is an uploaded file: it has no link. Share the file with the "
                         "comparison's settings."))
         return
-    root = solara.use_router().root_path
     link = f"{root}/compare?{share.query(recipe)}"
     with solara.Column(classes=["share-link"]):
         solara.Markdown(_("**Link**: opens this comparison in another tab or for a colleague on this server (the "

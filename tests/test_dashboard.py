@@ -342,3 +342,77 @@ def test_five_users_comparing_at_once_each_get_their_own_results(server, browser
     assert all(load.seeds_shown)  # each page shows its own comparison, not another user's
     assert load.problems == []
     assert len(load.page_load_s) >= 2 and max(load.page_load_s) < 15  # the server kept answering
+
+
+NUMBER_IN_LOCALE = {"fr": r"\d\u202f\d{3}", "es": r"\d\.\d{3}"}
+"""A thousands separator as the locale writes it (French: narrow no-break space; Spanish: point)."""
+
+
+def _english_leftovers(text: str, locale: str) -> list[str]:
+    """Catalogue strings still shown in English: each message whose translation differs, as the
+    page shows it (without markdown marks), in its pieces between placeholders, when a piece is
+    long enough (three words or more) not to be a place or scenario name the page shows as data."""
+    from sim.locales import catalogue
+
+    found = []
+    for message, translated in catalogue(locale).items():
+        if translated == message:
+            continue
+        shown = re.sub(r"\*\*|`|^## ", "", message)
+        for piece in re.split(r"\{[a-z_]*\}|<[^>]+>", shown):
+            piece = piece.strip(" .,:;()")
+            if len(piece.split()) >= 3 and piece in text and piece not in translated:
+                found.append(piece)
+    return found
+
+
+@pytest.mark.parametrize("locale", ["fr", "es"])
+def test_every_page_speaks_the_browsers_language(server, locale, tmp_path):
+    # A browser set to French (or Spanish) gets every page in it: no catalogue string left in
+    # English, numbers written the locale's way, and the report downloaded in the same language.
+    # The browser is launched in the language (its Accept-Language, which the page's websocket
+    # carries; Playwright's per-context locale only changes the page's own HTTP requests).
+    from sim.locales import translator
+
+    tr = translator(locale)
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True,
+                                         args=[*CHROMIUM_ARGS, f"--lang={locale}", f"--accept-lang={locale}"])
+    context = new_context(browser)
+    try:
+        watched = watch(context)
+        page = watched.page
+        for path, heading in PAGES:
+            open_page(watched, server, path, tr.gettext(f"## {heading}").removeprefix("## "))
+            page.wait_for_timeout(500)
+            leftovers = _english_leftovers(page.inner_text("body"), locale)
+            assert not leftovers, (path, leftovers)
+            screenshot(watched, f"{locale}-page-{path or 'explore'}")
+        # Numbers: the city's size after the warm-up, in the locale's way.
+        open_page(watched, server, "", tr.gettext("## Explore one run").removeprefix("## "))
+        page.get_by_role("button", name=tr.gettext("Reset")).click()
+        built = page.get_by_text(tr.gettext("{count} migrants in the city after the warm-up").split("{count}")[1].strip())
+        built.wait_for()
+        assert re.search(NUMBER_IN_LOCALE[locale], built.inner_text()), built.inner_text()
+        # A small comparison, and its report in the tab's language.
+        open_page(watched, server, "compare", tr.gettext("## Compare scenarios").removeprefix("## "))
+        type_into(page, tr.gettext("Replications per scenario"), "2")
+        type_into(page, tr.gettext("Months"), "12")
+        page.get_by_role("button", name=tr.gettext("Run comparison")).click()
+        page.locator(".figure-compare-bands img").wait_for()
+        page.locator(".quotable", has_text="liege/one_stop_shop").wait_for()
+        expect(page.get_by_role("button", name=tr.gettext("Run comparison"))).to_be_enabled(timeout=120_000)
+        assert not _english_leftovers(page.inner_text("body"), locale)
+        _tab(page, tr.gettext("Export"))
+        with page.expect_download() as download_info:
+            page.get_by_role("button", name=tr.gettext("Download report (HTML)")).click()
+        report = tmp_path / download_info.value.suggested_filename
+        download_info.value.save_as(report)
+        html = report.read_text()
+        assert f'<html lang="{locale}">' in html and f"<h2>{tr.gettext('In one sentence')}</h2>" in html
+        assert not _english_leftovers(re.sub(r"<[^>]+>", " ", html), locale)
+        screenshot(watched, f"{locale}-compare")
+        assert watched.problems() == []
+    finally:
+        browser.close()
+        playwright.stop()
