@@ -90,7 +90,7 @@ def run(
     if out is not None and not out.parent.resolve().is_dir():
         fail(f"--out: folder {out.parent} does not exist")
     model = CityModel(params, rng=seed, migrants=migrants)
-    for _ in track(range(months), description="Simulating months", console=errors, disable=not errors.is_terminal):
+    for _month in track(range(months), description="Simulating months", console=errors, disable=not errors.is_terminal):
         model.step()
     results = model.results()
     console.print(indicator_table(results))
