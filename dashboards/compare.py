@@ -79,15 +79,24 @@ def open_link(search: str) -> None:
         status.set(str(exc))
         return
     names = [*recipe.scenarios, *recipe.edits]
+    cities_named = {name.split("/")[0] for name in names}
+    if len(cities_named) > 1:
+        status.set(_("link: this page compares scenarios of one city; the link names {cities}: run the command "
+                     "that made it").format(cities=", ".join(sorted(cities_named))))
+        return
     city.set(names[0].split("/")[0])
     chosen.set(list(recipe.scenarios))
     base, changes = next(iter(recipe.edits.items()), ("", {}))
     edit_base.set(base)
     edit_overrides.set(changes)
-    replications.set(recipe.replications)
-    months.set(recipe.months)
-    seed.set(recipe.seed)
     notes = []
+    for reactive, value, low, high in ((replications, recipe.replications, 2, settings.MAX_REPLICATIONS),
+                                       (months, recipe.months, 12, settings.MAX_MONTHS),
+                                       (seed, recipe.seed, 0, 2**31 - 1)):
+        reactive.set(min(max(value, low), high))
+        if not low <= value <= high:
+            notes.append(_("the link asks for {value}, which this page sets between {low} and {high}: run the command "
+                           "below to reproduce it").format(value=value, low=low, high=high))
     if len(recipe.edits) > 1:
         notes.append(_("the link edits {count} scenarios and this page edits one: run the command below to reproduce "
                        "it").format(count=len(recipe.edits)))
@@ -240,10 +249,12 @@ def Controls():
     solara.SelectMultiple(_("Scenarios (the first is the counterfactual)"), values=chosen, all_values=options)
     solara.Select(_("Add an edited scenario"), value=edit_base, values=[""] + options,
                   on_value=lambda _: edit_overrides.set({}))
+    # Keyed by value: a link sets them after the first render, and each input keeps its own text.
     NumberInput(_("Replications per scenario"), replications.value, replications.set, low=2,
-                high=settings.MAX_REPLICATIONS, help=_("more replications, narrower confidence intervals"))
-    NumberInput(_("Months"), months.value, months.set, low=12, high=settings.MAX_MONTHS)
-    NumberInput(_("Base seed"), seed.value, seed.set, low=0, high=2**31 - 1)
+                high=settings.MAX_REPLICATIONS, help=_("more replications, narrower confidence intervals")
+                ).key(f"replications-{replications.value}")
+    NumberInput(_("Months"), months.value, months.set, low=12, high=settings.MAX_MONTHS).key(f"months-{months.value}")
+    NumberInput(_("Base seed"), seed.value, seed.set, low=0, high=2**31 - 1).key(f"seed-{seed.value}")
     if edit_base.value:
         solara.Markdown(_("**Edit {scenario}**").format(scenario=edit_base.value))
         base = settings.known(edit_base.value, options, "edited scenario")
@@ -261,7 +272,7 @@ def Page():
     link = solara.use_reactive("")  # the link this tab has opened, so that it is opened once
 
     def follow_link() -> None:
-        if router.search and router.search != link.value:
+        if router.search and router.search != link.value and share.is_link(router.search):
             link.set(router.search)
             open_link(router.search)
 

@@ -259,13 +259,13 @@ def Page():
         with solara.lab.Tab(_("Rules in force")):
             RulesInForce(run)
         with solara.lab.Tab(_("Reproduce")):
-            Reproduce(run)
+            Reproduce(run, run.months_done)
 
 
 @solara.component
-def Reproduce(run: LiveRun):
-    """The command and the Python lines that give this run's numbers, to the month shown."""
-    months = run.months_done
+def Reproduce(run: LiveRun, months: int):
+    """The command and the Python lines that give this run's numbers, to the month shown
+    (``months``, passed in so that the tab redraws as the run moves on)."""
     solara.Markdown(_("The same scenario, edits, seed and code give the same numbers. **The command** (`pathways`, in a "
                       "shell), for the {months} months run so far:").format(months=months))
     with solara.Column(classes=["reproduce-command"]):

@@ -61,12 +61,12 @@ def ComparisonResults(view: ComparisonView, running: bool = False):
             Table(view.comparison.impact, digits=1)
             solara.Markdown(_("**Who pays, who gains**: the same by level of government (city, region, national, "
                             "EU funds, and their total), EUR"))
-            Table(view.comparison.impact_by_level, digits=1)
+            Table(view.comparison.impact_by_level, digits=1, translated=("level",))
             solara.Markdown(_("**Gross and net**: each lever's participants, placements through the lever and "
                             "participants in declared work at the end, against the net change in people in "
                             "declared work; the difference would have worked anyway or took another job "
                             "seeker's opening"))
-            Table(view.comparison.placements, digits=1)
+            Table(view.comparison.placements, digits=1, translated=("lever",))
         with solara.lab.Tab(_("Who gains")):
             solara.Markdown(_("**Who gains**: the change in people aged 20-64 in work and in declared work against "
                             "the counterfactual (final 12 months; 95 % intervals, paired by replication), by legal "
@@ -74,7 +74,7 @@ def ComparisonResults(view: ComparisonView, running: bool = False):
                             "to all migrants. A lever's participants take openings other migrants would have had, "
                             "which shows as losses in other groups; nationals have their own openings in the model, "
                             "so it cannot say whether a lever displaces them."))
-            Table(view.comparison.who_gains, digits=1)
+            Table(view.comparison.who_gains, digits=1, translated=("dimension",))
             solara.Markdown(_("**By income**: each decile of the net monthly income of migrants aged 20-64 at the end "
                             "(pay net of employees' deductions, or their benefit; 0 for people with neither), in the "
                             "counterfactual, and its change (95 % interval)."))

@@ -110,11 +110,13 @@ def Plot(fig: Figure, name: str):
 
 
 @solara.component
-def Table(frame: pd.DataFrame, digits: int = 3):
+def Table(frame: pd.DataFrame, digits: int = 3, translated: tuple[str, ...] = ()):
     """A small table for reading: numbers rounded to ``digits`` decimals in the tab's locale
-    (53,4 in French), columns captioned in its language (``captions.CAPTIONS``)."""
+    (53,4 in French), columns captioned in its language (``captions.CAPTIONS``), and the cells
+    of the ``translated`` columns (words from the catalogues: a level, a dimension) in it."""
     tr = here()
-    shown = pd.DataFrame({_caption(column): [_cell(value, tr, digits) for value in frame[column]]
+    shown = pd.DataFrame({_caption(column): [_(value) if column in translated and isinstance(value, str)
+                                             else _cell(value, tr, digits) for value in frame[column]]
                           for column in frame.columns})
     solara.DataFrame(shown, items_per_page=60)
 
@@ -125,12 +127,15 @@ def _caption(column: Any) -> str:
 
 
 def _cell(value: Any, tr: Translator, digits: int) -> Any:
-    """A number as text in the locale, rounded; no data as an empty cell; the rest as it is."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
+    """A number as text in the locale, rounded (a whole number as it is: a year, an id); no
+    data as an empty cell; the rest as it is."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
-        return value
-    return tr.rounded(float(value), digits)
+        return "" if value is None or value is pd.NA else value
+    if pd.isna(value):
+        return ""
+    if isinstance(value, int | np.integer):
+        return str(value)
+    return tr.rounded(round(float(value), digits) + 0.0, digits)  # + 0.0: no "-0"
 
 
 def record_frame(record: dict[str, Any]) -> pd.DataFrame:

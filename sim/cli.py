@@ -48,10 +48,9 @@ def options(lang: Annotated[str | None, typer.Option(
 )] = None) -> None:
     """Simulate migrants' labour-market inclusion pathways in a European city."""
     global language
-    if lang is not None:
-        if lang not in LOCALES:
-            fail(f"--lang '{lang[:20]}': one of {', '.join(LOCALES)}")
-        language = translator(lang)
+    if lang is not None and lang not in LOCALES:
+        fail(f"--lang '{lang[:20]}': one of {', '.join(LOCALES)}")
+    language = translator(lang or best_locale(os.environ.get("PATHWAYS_LANG")))
 
 
 def fail(message: str) -> None:
@@ -556,7 +555,7 @@ def placements_table(comparison) -> Table:
     for row in comparison.placements.itertuples(index=False):
         net = "" if row.lever != "all levers" else (
             f"{row.net_extra_in_declared_work:+,.1f} [{row.net_low:+,.1f}, {row.net_high:+,.1f}]")
-        table.add_row(row.scenario, row.lever, _count(row.participants), _count(row.placements),
+        table.add_row(row.scenario, _(row.lever), _count(row.participants), _count(row.placements),
                       _count(row.in_declared_work_at_end), net, _count(row.not_additional))
     return table
 
@@ -570,7 +569,7 @@ def who_gains_table(comparison) -> Table:
                    _("below skills"), _("exploited"), _("working poor")):
         table.add_column(column, justify="right")
     for row in comparison.who_gains.itertuples(index=False):
-        table.add_row(row.scenario, row.dimension, str(row.group).replace("_", " "), _count(row.people),
+        table.add_row(row.scenario, _(row.dimension), str(row.group).replace("_", " "), _count(row.people),
                       f"{row.extra_in_work:+,.1f} [{row.low:+,.1f}, {row.high:+,.1f}]",
                       f"{row.extra_in_declared_work:+,.1f} [{row.declared_low:+,.1f}, {row.declared_high:+,.1f}]",
                       _change(row.extra_below_skills), _change(row.extra_exploited), _change(row.extra_working_poor))
@@ -610,7 +609,7 @@ def impact_by_level_table(comparison) -> Table:
     for column in (_("scenario"), _("level"), _("extra lever spending"), _("assistance saved"), _("extra revenue"), _("net benefit [95 % CI]")):
         table.add_column(column, justify="right")
     for row in comparison.impact_by_level.itertuples(index=False):
-        table.add_row(row.scenario, row.level, _cell_eur(row.extra_lever_spending_eur),
+        table.add_row(row.scenario, _(row.level), _cell_eur(row.extra_lever_spending_eur),
                       _cell_eur(row.social_assistance_saved_eur), _cell_eur(row.extra_revenue_eur),
                       f"{_cell_eur(row.net_benefit_eur)} [{_cell_eur(row.net_low)}, {_cell_eur(row.net_high)}]")
     return table

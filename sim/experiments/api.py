@@ -77,10 +77,13 @@ def plan_compare(scenarios: list[str] | dict[str, Scenario], settings: Settings,
         if len(set(scenarios)) != len(scenarios):
             raise ValueError("each scenario may appear only once")
         params = [(name, load(name), {}) for name in scenarios]
-    sources = [label if label in shipped else None for label, _, _ in params]
+    # A scenario's source is its shipped name when it is that file as shipped; a file of one's
+    # own, or a shipped name given other content, has none (it travels as a file, not a link).
+    sources = [label if label in shipped and content_hash(scenario) == content_hash(load(label)) else None
+               for label, scenario, _ in params]
     for base, changes in (edits or {}).items():
         params.append((edited_label(base), with_overrides(load(base), changes), dict(changes)))
-        sources.append(base)
+        sources.append(base if base in shipped else None)
     if len(params) < 2:
         raise ValueError("compare needs at least two scenarios (the first is the counterfactual)")
     _check_size(len(params) * settings.replications)

@@ -72,6 +72,11 @@ def query(r: Recipe) -> str:
     return urlencode(pairs)
 
 
+def is_link(search: str) -> bool:
+    """Whether a page address's query is a comparison's link (not only ``?lang=fr``)."""
+    return bool({"scenario", "edit", "experiment"} & set(parse_qs(search.lstrip("?"))))
+
+
 def from_query(search: str) -> Recipe:
     """The recipe of a link's query; a ValueError names the part that is wrong."""
     values = parse_qs(search.lstrip("?"), keep_blank_values=True)
