@@ -108,3 +108,20 @@ def test_a_runs_command_and_python_lines_give_the_same_numbers(tmp_path):
     for key in ("employment_rate", "lever_spending_eur", "declared_employed_20_64", "in_work_poverty_rate"):
         assert by_python[key] == by_command[key]
     assert by_command["lever_spending_eur"] > 0  # the edit took: mentoring ran
+
+
+def test_only_a_comparisons_query_is_a_link():
+    assert share.is_link("?scenario=liege/baseline&scenario=liege/mentoring")
+    assert share.is_link("experiment=compare-0123")
+    assert not share.is_link("?lang=fr") and not share.is_link("")
+
+
+def test_a_shipped_name_with_other_content_has_no_link(tmp_path):
+    # A scenario given under a shipped name but changed is not that shipped file: a link naming
+    # the file would reproduce something else.
+    from sim.scenario import with_overrides
+
+    changed = with_overrides(load("liege/mentoring"), {"policies.mentoring.places": 7})
+    plan = plan_compare({"liege/baseline": load("liege/baseline"), "liege/mentoring": changed},
+                        Settings(replications=2, months=6, migrants=1500, db=f"sqlite:///{tmp_path}/c.db"))
+    assert share.recipe(json.loads(plan.experiment.spec_json)) is None
