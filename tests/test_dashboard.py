@@ -41,11 +41,17 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+def playwright():
+    """One Playwright driver for the module: a second one cannot start in the same thread."""
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    launched = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture
@@ -367,7 +373,7 @@ def _english_leftovers(text: str, locale: str) -> list[str]:
 
 
 @pytest.mark.parametrize("locale", ["fr", "es"])
-def test_every_page_speaks_the_browsers_language(server, locale, tmp_path):
+def test_every_page_speaks_the_browsers_language(server, playwright, locale, tmp_path):
     # A browser set to French (or Spanish) gets every page in it: no catalogue string left in
     # English, numbers written the locale's way, and the report downloaded in the same language.
     # The browser is launched in the language (its Accept-Language, which the page's websocket
@@ -375,7 +381,6 @@ def test_every_page_speaks_the_browsers_language(server, locale, tmp_path):
     from sim.locales import translator
 
     tr = translator(locale)
-    playwright = sync_playwright().start()
     browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True,
                                          args=[*CHROMIUM_ARGS, f"--lang={locale}", f"--accept-lang={locale}"])
     context = new_context(browser)
@@ -415,4 +420,3 @@ def test_every_page_speaks_the_browsers_language(server, locale, tmp_path):
         assert watched.problems() == []
     finally:
         browser.close()
-        playwright.stop()
