@@ -17,6 +17,7 @@ import hashlib
 import logging
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +32,7 @@ from sim.calibration.targets import (
 )
 from sim.model import CityModel
 from sim.provenance import code_version
-from sim.scenario import load, validate, with_overrides
+from sim.scenario import load, loader, validate, with_overrides
 
 FITTED_DIR = CALIBRATION_DIR / "fitted"
 
@@ -79,8 +80,8 @@ class Fit:
 class Simulator:
     """The model as pyabc sees it: parameters in, target statistics (in tolerance units) out."""
 
-    def __init__(self, preset: str, fitted: list[Target], migrants: int, months: int):
-        self.scenario = load(f"{preset}/baseline").model_dump(mode="json")
+    def __init__(self, baseline: str | Path, fitted: list[Target], migrants: int, months: int):
+        self.scenario = load(baseline).model_dump(mode="json")
         self.fitted = fitted
         self.migrants = migrants
         self.months = months
@@ -130,6 +131,9 @@ def calibrate(
     parameters: list[FreeParameter] | None = None,
     observed: dict[str, float] | None = None,
     database: Path | None = None,
+    baseline: Path | None = None,
+    fitted: list[Target] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Fit:
     """Run ABC-SMC until the budget of simulations or generations is spent.
 
@@ -137,11 +141,13 @@ def calibrate(
     preset's; the parameter-recovery test passes its own. ``database`` keeps pyabc's
     history of generations; a database that already holds a run is continued from its
     last generation up to ``generations`` in all, so a killed calibration resumes. The
-    wall time is this call's.
+    wall time is this call's. A city written by ``pathways city new`` passes its
+    ``baseline`` file and its country's targets (``fitted``); ``progress`` hears of each
+    generation done (done, most), the generations then running one at a time.
     """
     code = code_version()  # now, not after a fit that can outlast a commit
     parameters = parameters or free_parameters(preset)
-    fitted = [t for t in targets(preset) if t.fit]
+    fitted = [t for t in (targets(preset) if fitted is None else fitted) if t.fit]
     if observed is not None:
         fitted = [Target(**{**t.__dict__, "published": observed[t.id]}) for t in fitted if t.id in observed]
     prior = pyabc.Distribution(**{_key(p.name): pyabc.RV("uniform", p.low, p.high - p.low) for p in parameters})
@@ -150,7 +156,7 @@ def calibrate(
     logging.getLogger("ABC").setLevel(logging.WARNING)
     logging.getLogger("pyabc").setLevel(logging.WARNING)
     np.random.seed(seed)
-    abc = pyabc.ABCSMC(Simulator(preset, fitted, migrants, months), prior, pyabc.PNormDistance(p=2),
+    abc = pyabc.ABCSMC(Simulator(baseline or f"{preset}/baseline", fitted, migrants, months), prior, pyabc.PNormDistance(p=2),
                        population_size=population, sampler=sampler)
     with tempfile.TemporaryDirectory() as scratch:
         path = database or Path(scratch) / "abc.db"
@@ -163,8 +169,18 @@ def calibrate(
         start = time.perf_counter()
         stopped = ""
         try:
-            if generations > done:
+            if progress is None and generations > done:
                 abc.run(max_nr_populations=generations - done, max_total_nr_simulations=max_simulations)
+            while progress is not None and generations > done:
+                # One generation at a time, to report each; a run stops short when the budget
+                # or pyabc's own criteria end the fit.
+                abc.run(max_nr_populations=1, max_total_nr_simulations=max_simulations)
+                if abc.history.max_t + 1 == done:
+                    break
+                done = abc.history.max_t + 1
+                progress(done, generations)
+                if abc.history.total_nr_simulations >= max_simulations:
+                    break
         except AssertionError as error:
             # pyabc refuses a generation whose importance weights degenerate (one particle
             # holding all the weight leaves a singular proposal and NaN weights); the
@@ -187,19 +203,23 @@ def calibrate(
     return Fit(preset, parameters, posterior, simulations, wall, generations_run, epsilon, options, code, stopped)
 
 
-def write(fit: Fit, folder: Path = FITTED_DIR) -> tuple[Path, Path]:
-    """The fitted point (posterior mean) as a scenario fragment, and the posterior particles."""
+def write(fit: Fit, folder: Path = FITTED_DIR, command: str | None = None) -> tuple[Path, Path]:
+    """The fitted point (posterior mean) as a scenario fragment, and the posterior particles;
+    ``command`` is what produced the fit, ``pathways calibrate`` with its options by default."""
     folder.mkdir(parents=True, exist_ok=True)
     fitted_path, posterior_path = folder / f"{fit.preset}.toml", folder / f"{fit.preset}-posterior.csv"
+    command = command or f"pathways calibrate {fit.preset}{' ' + fit.options if fit.options else ''}"
     lines = [
-        f"# Calibrated by `pathways calibrate {fit.preset}{' ' + fit.options if fit.options else ''}` on "
+        f"# Calibrated by `{command}` on "
         f"{datetime.now(UTC):%Y-%m-%d}{' with code ' + fit.code if fit.code else ''}: ABC-SMC (pyabc),",
         f"# {fit.simulations} simulations in {fit.generations} generations, {fit.wall_s:.0f} s; final epsilon "
         f"{fit.epsilon:.3g} (tolerance units); effective sample size {fit.effective_sample_size():.0f} of "
         f"{len(fit.posterior)} particles.{' ' + fit.stopped + '.' if fit.stopped else ''}",
         f"# Posterior mean of each free parameter, with its 90 % posterior interval; the particles are in "
         f"{posterior_path.name}.",
-        "# Loaded by scenarios that say `calibration = \"" + fit.preset + "\"`; priors and reasons in free_parameters.toml.",
+        f"# Loaded by scenarios that say `calibration = \"{fit.preset}\"`; priors and reasons in free_parameters.toml."
+        if folder == FITTED_DIR else f"# Loaded by the baseline beside this folder: `calibration = \"{folder.name}/"
+                                     f"{fitted_path.name}\"`.",
     ]
     for parameter in fit.parameters:
         low, high = fit.interval(parameter.name)
@@ -210,9 +230,14 @@ def write(fit: Fit, folder: Path = FITTED_DIR) -> tuple[Path, Path]:
 
 
 def posterior_path(preset: str) -> Path:
-    """A preset's posterior file; only the presets of ``free_parameters.toml`` have one."""
+    """A preset's posterior file (the presets of ``free_parameters.toml``), or that of a city
+    written by ``pathways city new`` (in its ``fit/`` folder)."""
+    city = loader.SCENARIO_DIR / preset / loader.FIT_FOLDER / f"{preset}-posterior.csv"
+    if preset not in presets() and preset.replace("_", "").isalnum() and city.is_file():
+        return city
     if preset not in presets():
-        raise ValueError(f"--posterior: '{preset[:60]}' is not a calibrated preset (allowed: {', '.join(presets())})")
+        raise ValueError(f"--posterior: '{preset[:60]}' is not a calibrated preset or city (allowed: "
+                         f"{', '.join(presets())}, or a city written by pathways city new)")
     return FITTED_DIR / f"{preset}-posterior.csv"
 
 

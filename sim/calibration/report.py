@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim import figures
-from sim.calibration.targets import CALIBRATION_DIR, FIT_YEAR, fit_calendar, targets
+from sim.calibration.targets import CALIBRATION_DIR, FIT_YEAR, Target, fit_calendar, targets
 from sim.experiments.api import Settings, run_design
 from sim.scenario import load
 
@@ -36,12 +36,15 @@ class Validation:
     settings: Settings
 
 
-def validate(preset: str, settings: Settings, progress=None) -> Validation:
-    """Run the preset's baseline ``settings.replications`` times and compare with every target."""
-    calendar = fit_calendar(load(f"{preset}/baseline"), settings.months)
-    _, metrics, _ = run_design(f"{preset}/baseline", [calendar], "validation", settings, {"preset": preset}, progress)
+def validate(preset: str, settings: Settings, progress=None, baseline: str | None = None,
+             compared: list[Target] | None = None) -> Validation:
+    """Run the preset's baseline ``settings.replications`` times and compare with every target;
+    a city written by ``pathways city new`` passes its ``baseline`` file and its targets."""
+    baseline = baseline or f"{preset}/baseline"
+    calendar = fit_calendar(load(baseline), settings.months)
+    _, metrics, _ = run_design(baseline, [calendar], "validation", settings, {"preset": preset}, progress)
     rows = []
-    for target in targets(preset):
+    for target in targets(preset) if compared is None else compared:
         row = {"id": target.id, "indicator": target.indicator, "group": target.group, "published": target.published,
                "source": target.source, "fitted": target.fit, "note": target.not_reachable or (
                    f"input: {target.input}" if target.input else ""), "why_missed": target.why_missed}
@@ -74,7 +77,10 @@ def _values(metrics: pd.DataFrame, column: str) -> np.ndarray:
     return metrics[column].dropna().to_numpy(dtype=float) if column in metrics else np.array([])
 
 
-def write(validation: Validation, folder: Path = REPORTS_DIR) -> Path:
+SOURCES = "Sources: `calibration/targets.csv`; how each figure is compared: `calibration/comparisons.toml`."
+
+
+def write(validation: Validation, folder: Path = REPORTS_DIR, sources: str = SOURCES) -> Path:
     """Markdown report and refugee-curve plot; returns the report's path."""
     folder.mkdir(parents=True, exist_ok=True)
     plot = folder / f"{validation.preset}-refugee-curve.png"
@@ -127,7 +133,7 @@ def write(validation: Validation, folder: Path = REPORTS_DIR) -> Path:
                  _pct(getattr(row, "men", None)), _published(at, "men"), _pct(getattr(row, "women", None)),
                  _published(at, "women")]
         lines.append(f"| {row.year} | " + " | ".join(cells) + " |")
-    lines += ["", "Sources: `calibration/targets.csv`; how each figure is compared: `calibration/comparisons.toml`."]
+    lines += ["", sources]
     path = folder / f"{validation.preset}.md"
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -7,6 +7,7 @@ field and what is allowed; the CLI turns it into exit code 2.
 import hashlib
 import json
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,9 @@ from sim.scenario.schema import Scenario, get_field, set_field
 SCENARIO_DIR = Path(os.environ.get("PATHWAYS_SCENARIOS", Path(__file__).resolve().parents[2] / "scenarios"))
 FITTED_DIR = Path(__file__).resolve().parents[2] / "calibration" / "fitted"
 """Calibrated parameter sets: ``calibration = "eu27"`` in a scenario loads ``eu27.toml`` from here."""
+FIT_FOLDER = "fit"
+"""A city written by ``pathways city new`` keeps its fit beside its scenarios, in this folder:
+``calibration = "fit/gent.toml"`` in its baseline."""
 
 MAX_EXTENDS_DEPTH = 20
 MAX_FILE_BYTES = 1_000_000
@@ -62,8 +66,14 @@ def resolve(name_or_path: str | Path, base_dir: Path | None = None) -> Path:
 
 
 def available() -> list[str]:
-    """Names of the shipped scenarios, such as ``liege/baseline``."""
-    return sorted(str(p.relative_to(SCENARIO_DIR).with_suffix("")) for p in SCENARIO_DIR.rglob("*.toml"))
+    """Names of the shipped scenarios, such as ``liege/baseline``: not a city's ``fit/``
+    folder (its fitted values) nor a hidden folder (a city being written)."""
+    names = []
+    for path in SCENARIO_DIR.rglob("*.toml"):
+        folders = path.relative_to(SCENARIO_DIR).parts[:-1]
+        if not any(part == FIT_FOLDER or part.startswith(".") for part in folders):
+            names.append(str(path.relative_to(SCENARIO_DIR).with_suffix("")))
+    return sorted(names)
 
 
 def load(name_or_path: str | Path) -> Scenario:
@@ -92,7 +102,7 @@ def from_text(text: str, source: str = "uploaded scenario") -> Scenario:
                                 f"allowed: {', '.join(available())})")
         data = deep_merge(_read_with_extends(resolve(parent), chain=()), data)
     if calibration is not None:
-        data = deep_merge(data, _fitted(Path(source), calibration))
+        data = deep_merge(data, _fitted(Path(source), calibration, beside=False))
     return _follows_its_rules(validate(data, source=source), source)
 
 
@@ -185,9 +195,17 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     return data
 
 
-def _fitted(path: Path, preset: object) -> dict[str, Any]:
+def _fitted(path: Path, preset: object, beside: bool = True) -> dict[str, Any]:
+    """A preset's fitted values, or (``beside``, for a file read from disk) those of a city's
+    own fit, ``fit/NAME.toml`` in the scenario's folder."""
+    if isinstance(preset, str) and beside and re.fullmatch(rf"{FIT_FOLDER}/[a-z][a-z0-9_]{{0,39}}\.toml", preset):
+        fitted = path.parent / preset
+        if not fitted.is_file():
+            raise ScenarioError(f"{path}: field 'calibration': {preset} not found beside it")
+        return _read_toml(fitted)
     if not isinstance(preset, str) or not preset.replace("_", "").isalnum():
-        raise ScenarioError(f"{path}: field 'calibration' must be a preset name such as 'eu27' (got {preset!r})")
+        raise ScenarioError(f"{path}: field 'calibration' must be a preset name such as 'eu27', or "
+                            f"'{FIT_FOLDER}/NAME.toml' beside the file (got {str(preset)[:60]!r})")
     fitted = FITTED_DIR / f"{preset}.toml"
     if not fitted.is_file():
         raise ScenarioError(f"{path}: field 'calibration': no fitted parameters for '{preset}' (run: pathways calibrate {preset})")
