@@ -2,7 +2,7 @@
 
 import solara
 
-from dashboards import calibration, compare, explore, packages, pathways, replay, runs
+from dashboards import calibration, compare, explore, new_city, packages, pathways, replay, runs
 from dashboards.i18n import LanguageSelect, _
 from sim.locales import N_
 
@@ -39,4 +39,5 @@ routes = [
     solara.Route(path="runs", component=runs.Page, label=N_("Runs")),
     solara.Route(path="calibration", component=calibration.Page, label=N_("Calibration")),
     solara.Route(path="replay", component=replay.Page, label=N_("Replay")),
+    solara.Route(path="new-city", component=new_city.Page, label=N_("New city")),
 ]

@@ -1,5 +1,7 @@
 """Calibration: each published target against the model's mean and 90 % interval, per preset."""
 
+from pathlib import Path
+
 import solara
 
 from dashboards.i18n import _
@@ -8,17 +10,27 @@ from dashboards.widgets import Plot, Table
 from sim import figures
 from sim.calibration import report
 from sim.calibration.targets import presets
+from sim.scenario import loader
 
 preset = solara.reactive("eu27")
+
+
+def fitted() -> dict[str, Path]:
+    """The presets, and the cities written by ``pathways city new``, with the folder of their fit report."""
+    cities = {path.parent.parent.name: path.parent for path in sorted(loader.SCENARIO_DIR.glob(f"*/{loader.FIT_FOLDER}/*.csv"))
+              if path.stem == path.parent.parent.name}
+    return {**{name: report.REPORTS_DIR for name in presets()}, **cities}
 
 
 @solara.component
 def Page():
     solara.Title(_("Calibration · Inclusion pathways"))
     solara.Markdown(_("## Calibration: the model against published statistics"))
-    solara.Select(_("Preset"), value=preset, values=presets())
+    folders = fitted()
+    solara.Select(_("Preset"), value=preset, values=list(folders))
     try:
-        table, curve = report.read(settings.known(preset.value, presets(), "preset"))
+        chosen = settings.known(preset.value, list(folders), "preset")
+        table, curve = report.read(chosen, folders[chosen])
     except (FileNotFoundError, ValueError) as exc:
         solara.Warning(str(exc))
         return

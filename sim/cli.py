@@ -255,6 +255,60 @@ def calibrate(
     console.print(f"Wrote {fitted_path} and {posterior_path}; check the fit with: pathways validate {preset}")
 
 
+city_app = typer.Typer(no_args_is_help=True, help="Cities of your own: write, fit and report a new one.")
+app.add_typer(city_app, name="city")
+
+
+@city_app.command("new")
+def city_new(
+    name: Annotated[str, typer.Argument(help="The city's folder under scenarios/: lower-case letters, digits, underscores.")],
+    country: Annotated[str, typer.Option(help="The country's Eurostat code: BE, PT, EL for Greece...")],
+    inhabitants: Annotated[int, typer.Option(help="Inhabitants of the city.")],
+    non_eu_residents: Annotated[int, typer.Option(help="Residents with the citizenship of a country outside the EU, all ages.")],
+    unemployment_rate: Annotated[float | None, typer.Option(
+        help="The city's unemployment rate, percent, if known (fitted in place of the country's nationals' rate).")] = None,
+    sse_enterprises: Annotated[int | None, typer.Option(help="SSE enterprises that take on migrants today, if known.")] = None,
+    existing: Annotated[list[str] | None, typer.Option(
+        help="A programme the city already runs, repeated (a lever scenario's name: mentoring, one_stop_shop...).")] = None,
+    population: Annotated[int, typer.Option(min=10, max=100_000, help="Particles per ABC-SMC generation.")] = 60,
+    budget: Annotated[int, typer.Option(min=10, max=10_000_000, help="Most simulations the fit spends.")] = 480,
+    generations: Annotated[int, typer.Option(min=1, max=100, help="Most ABC-SMC generations.")] = 6,
+    migrants: Annotated[int, typer.Option(min=200, max=MAX_MIGRANTS, help="Migrants per fit and report run.")] = 1500,
+    months: Months = 36, reps: Reps = 8, workers: Workers = 1, seed: RootSeed = 1, db: DbOption = None,
+) -> None:
+    """Write a new city (scenarios/NAME: a baseline and one file per lever) from what a city
+    office knows and its country's defaults (calibration/countries.csv), fit it to its
+    country's employment rates starting from the country's posterior, and write its fit
+    report (scenarios/NAME/fit/NAME.md). Nothing is written if any step fails."""
+    from sim.calibration import city_files, new_city
+
+    facts = city_files.CityFacts(name, country, inhabitants, non_eu_residents, unemployment_rate, sse_enterprises,
+                                 tuple(existing or ()))
+    settings = new_city.FitBudget(population, budget, generations, migrants, months, reps, workers, seed, db)
+    command = "pathways city new " + " ".join(sys.argv[3:]) if sys.argv[1:3] == ["city", "new"] else "pathways city new"
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=errors, disable=not errors.is_terminal) as bar:
+            tasks = {"fit": bar.add_task("fit (generations)", total=generations),
+                     "report": bar.add_task("fit report (runs)", total=None)}
+            made = new_city.create(facts, settings, command,
+                                   progress=lambda stage, done, total: bar.update(tasks[stage], completed=done, total=total))
+    except city_files.CityError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        errors.print(f"interrupted: nothing was written (scenarios/{name} does not exist)")
+        raise typer.Exit(code=130) from None
+    except (ScenarioError, ValueError, OSError) as exc:
+        fail(f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; nothing was written")
+    measured = made.validation.table[made.validation.table.simulated.notna()]
+    console.print(_frame_table(measured[["id", "group", "indicator", "published", "simulated", "low", "high",
+                                         "within_tolerance"]], f"Fit of {name} ({made.validation.runs} runs)"))
+    console.print(f"Priors from {made.priors_from}; {made.fit.simulations} simulations in {made.fit.generations} "
+                  f"generations, {made.fit.wall_s:.0f} s.")
+    console.print(f"Wrote {made.folder} ({len(made.files)} scenarios) and its fit report {made.report}.")
+    console.print(f"Try: pathways compare {name}/baseline {name}/mentoring --reps 10")
+
+
 @app.command()
 def validate(
     preset: Annotated[str, typer.Argument(help="Preset to check: eu27, liege, paris, barcelona or prato.")],

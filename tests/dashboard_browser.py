@@ -55,11 +55,14 @@ class Server:
             self.process.kill()
 
 
-def start_server(folder: Path, workers: int = 2) -> Server:
-    """``pathways app`` on a free port, waiting until it answers."""
+def start_server(folder: Path, workers: int = 2, scenarios: Path | None = None) -> Server:
+    """``pathways app`` on a free port, waiting until it answers; ``scenarios`` replaces the
+    scenarios' folder (for a test that writes a new city)."""
     port = free_port()
     log = folder / "server.log"
     env = {**os.environ, "PATHWAYS_DB": "", "PYTHONUNBUFFERED": "1"}
+    if scenarios is not None:
+        env["PATHWAYS_SCENARIOS"] = str(scenarios)
     command = [sys.executable, "-m", "sim", "app", "--port", str(port), "--workers", str(workers),
                "--db", f"sqlite:///{folder / 'dashboard.db'}"]
     process = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env, cwd=folder)

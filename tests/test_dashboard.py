@@ -29,6 +29,7 @@ PAGES = [
     ("runs", "Stored experiments"),
     ("calibration", "Calibration: the model against published statistics"),
     ("replay", "Replay: the years the model was not fitted to"),
+    ("new-city", "A new city"),
 ]
 
 
@@ -227,6 +228,47 @@ def test_find_a_package_from_a_budget_to_a_reopened_comparison(server, context, 
     page.get_by_text("Done: 4 runs").wait_for(timeout=120_000)
     page.locator(".quotable", has_text="liege/baseline (edited): ").wait_for()
     assert watched.problems() == []
+
+
+def test_a_new_city_from_the_browser_is_fitted_and_opens_in_compare(browser, tmp_path):
+    # A city office types its figures, the city is written and fitted (a tiny fit: the steps,
+    # not the fit's quality, which the closing note measures), and opens in Compare. The
+    # server writes into a copy of the scenarios, never the project's own.
+    import shutil
+
+    from sim.scenario import load, loader
+
+    scenarios = tmp_path / "scenarios"
+    shutil.copytree(loader.SCENARIO_DIR, scenarios)
+    own = start_server(tmp_path, scenarios=scenarios)
+    context = new_context(browser)
+    try:
+        watched = watch(context)
+        page = watched.page
+        open_page(watched, own, "new-city", "A new city")
+        page.get_by_text("Belgium").first.wait_for()  # the country's name under its code
+        type_into(page, "Name (lower-case letters, digits, underscores)", "gent")
+        type_into(page, "Inhabitants", "265000")
+        type_into(page, "Non-EU residents", "400000")
+        type_into(page, "Simulations for the fit", "20")
+        page.get_by_role("button", name="Write and fit the city").click()
+        page.get_by_text("Nothing was written: non-EU residents: 400,000").wait_for()  # named, with its range
+        assert not (scenarios / "gent").exists()
+        type_into(page, "Non-EU residents", "30000")
+        page.get_by_role("button", name="Write and fit the city").click()
+        page.get_by_text("Fitting: generation").wait_for()
+        page.get_by_text("Wrote ").wait_for(timeout=240_000)
+        page.locator("td", has_text="C-BE-N").first.wait_for()
+        screenshot(watched, "new-city")
+        assert load(scenarios / "gent" / "baseline.toml").population.initial_migrants == 21_000
+        assert (scenarios / "gent" / "fit" / "gent.md").is_file()
+        page.get_by_role("button", name="Open in Compare").click()
+        page.get_by_text("Compare scenarios").first.wait_for()
+        page.get_by_text("gent/baseline").first.wait_for()
+        assert watched.problems() == []
+    finally:
+        context.close()
+        own.stop()
 
 
 def test_cancel_keeps_the_stored_runs_and_running_again_finishes(server, context):

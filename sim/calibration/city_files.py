@@ -94,7 +94,7 @@ class CityFacts:
             low, high = PLAUSIBLE["sse_enterprises"]
             if not low <= self.sse_enterprises <= high:
                 raise CityError(f"SSE enterprises: {self.sse_enterprises} is not plausible (allowed: {low} to {high})")
-        levers = lever_names(template(found.code))
+        levers = existing_levers(found.code)
         unknown = [lever for lever in self.existing if lever not in levers]
         if unknown:
             raise CityError(f"existing programmes: '{unknown[0][:40]}' is not a lever (allowed: {', '.join(levers)})")
@@ -114,6 +114,12 @@ def template(code: str) -> str:
 def lever_names(city: str) -> list[str]:
     """The lever scenarios of a template city (its files but the baseline and the combined package)."""
     return sorted(p.stem for p in (loader.SCENARIO_DIR / city).glob("*.toml") if p.stem not in ("baseline", "combined"))
+
+
+def existing_levers(code: str) -> list[str]:
+    """The programmes a city of this country can say it runs already: its template city's lever
+    scenarios that change no law (an assumed reform is not a programme)."""
+    return [lever for lever in lever_names(template(code)) if "law" not in _read(template(code), lever)]
 
 
 def files(facts: CityFacts, command: str, folder: Path) -> dict[str, str]:

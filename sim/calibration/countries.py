@@ -4,7 +4,8 @@ in ``calibration/countries.csv`` (sources in calibration/README.md), never fetch
 A city office knows its inhabitants and its non-EU residents; the country supplies the rest:
 how many newcomers a year per inhabitant and for what reason (first permits, migr_resfirst
 2023), and the labour-market figures the city is fitted to (non-EU citizens' and nationals'
-employment and unemployment rates, ages 20-64, lfsa_ergan and lfsa_urgan 2023).
+employment rates, ages 20-64, lfsa_ergan 2023) or compared with (their unemployment rates,
+lfsa_urgan 2023).
 """
 
 import csv
@@ -28,7 +29,13 @@ TARGETS = (
     ("unemployment_rate_nationals", "nationals.unemployment_rate", "unemployment_rate_20_64", "nationals",
      "Eurostat lfsa_urgan"),
 )
-"""Each fitted figure: its column, the model's indicator, the indicator's name, the group, the dataset."""
+"""Each figure compared: its column, the model's indicator, the indicator's name, the group, the dataset."""
+
+UNEMPLOYMENT_NOT_FITTED = (
+    "compared, not fitted: a new city is fitted on employment, as the preset cities are; fitted together, the "
+    "unemployment rates pull non-EU employment away from the country's figure, since the model's non-EU job "
+    "seekers outnumber the openings they get (docs/limits.md)")
+"""Why a new city's unemployment targets are reported but not fitted (a miss gives this reason)."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,7 @@ class Country:
         return shares
 
     def targets(self, local_unemployment_percent: float | None = None) -> list[Target]:
-        """The figures a city of this country is fitted to. With the city's own unemployment
+        """The figures a city of this country is fitted to or compared with. With the city's own unemployment
         rate, the nationals' unemployment target is that rate, and the non-EU citizens' is the
         country's non-EU rate scaled by the same ratio (the country's gap is kept)."""
         rates = dict(self.rates_percent)
@@ -76,12 +83,15 @@ class Country:
         out = []
         for column, metric, indicator, group, _ in TARGETS:
             value = rates[column]
+            unemployment = "unemployment" in column
             out.append(Target(
-                id=f"C-{self.code}{'' if group == 'non_eu_citizens' else '-N'}{'-U' if 'unemployment' in column else ''}",
+                id=f"C-{self.code}{'' if group == 'non_eu_citizens' else '-N'}{'-U' if unemployment else ''}",
                 indicator=indicator, group=group, geography=self.code, year=str(FIT_YEAR),
                 published=None if value is None else value / 100, source=sources[column],
-                metric=metric if value is not None else None, tolerance=LFS_TOLERANCE, fit=value is not None,
+                metric=metric if value is not None else None, tolerance=LFS_TOLERANCE,
+                fit=value is not None and not unemployment,
                 input=None, not_reachable=None if value is not None else "Eurostat publishes no figure for 2022-2024",
+                why_missed=UNEMPLOYMENT_NOT_FITTED if unemployment else None,
             ))
         return out
 

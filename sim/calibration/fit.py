@@ -151,10 +151,10 @@ def calibrate(
     if observed is not None:
         fitted = [Target(**{**t.__dict__, "published": observed[t.id]}) for t in fitted if t.id in observed]
     prior = pyabc.Distribution(**{_key(p.name): pyabc.RV("uniform", p.low, p.high - p.low) for p in parameters})
-    sampler = (pyabc.sampler.SingleCoreSampler() if workers <= 1
-               else pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers))
     logging.getLogger("ABC").setLevel(logging.WARNING)
     logging.getLogger("pyabc").setLevel(logging.WARNING)
+    sampler = (pyabc.sampler.SingleCoreSampler() if workers <= 1
+               else pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers))
     np.random.seed(seed)
     abc = pyabc.ABCSMC(Simulator(baseline or f"{preset}/baseline", fitted, migrants, months), prior, pyabc.PNormDistance(p=2),
                        population_size=population, sampler=sampler)

@@ -69,6 +69,11 @@ class Translator:
     def eur(self, value: float) -> str:
         return f"{self.number(value)} EUR"
 
+    def country(self, code: str) -> str:
+        """A country's name in the locale, from its Eurostat code (EL is ISO's GR)."""
+        iso = {"EL": "GR"}.get(code, code)
+        return Locale.parse(self.locale).territories.get(iso, code)
+
 
 @functools.cache
 def translator(locale: str = "en") -> Translator:
