@@ -1,8 +1,11 @@
 """New city: what a city office knows, the rest from its country's defaults, fitted to its
 country's figures and ready to compare (``pathways city new`` does the same)."""
 
+import threading
+
 import solara
 from solara.lab import task
+from solara.server import kernel_context
 
 from dashboards import compare, settings
 from dashboards.i18n import _, here
@@ -19,6 +22,9 @@ unemployment = solara.reactive("")
 sse = solara.reactive("")
 """SSE enterprises taking on migrants, or empty if not known."""
 existing = solara.reactive([])
+origins = solara.reactive("")
+"""Main countries of origin as ``MA:30, TR:15`` (percent of non-EU residents), or empty."""
+language = solara.reactive("")
 simulations = solara.reactive(new_city.FitBudget.simulations)
 stage = solara.reactive(("", 0, 0))
 made = solara.reactive(None)
@@ -35,6 +41,10 @@ def _optional(text: str, field: str, cast):
             field=field, text=text[:20])) from None
 
 
+class Stopped(Exception):
+    """The tab that asked for the city closed, or asked again: nothing is written."""
+
+
 @task
 def write_city() -> None:
     """Write, fit and report the city in a slot of this server."""
@@ -45,17 +55,21 @@ def write_city() -> None:
     facts = city_files.CityFacts(
         name.value.strip(), country.value, int(inhabitants.value), int(non_eu_residents.value),
         _optional(unemployment.value, _("unemployment rate"), float), _optional(sse.value, _("SSE enterprises"), int),
-        tuple(existing.value))
+        tuple(existing.value), city_files.parse_origins(origins.value), language.value.strip() or None)
     if not compare.wait_for_slot(current):
         return
     try:
-        budget = new_city.FitBudget(simulations=int(simulations.value), population=max(10, int(simulations.value) // 8),
+        budget = new_city.FitBudget(simulations=int(simulations.value), population=max(10, round(simulations.value / 15)),
                                     workers=settings.workers())
+        tab, runner = kernel_context.get_current_context(), threading.current_thread()
 
         def heard(where: str, done: int, total: int) -> None:
-            if not current():
-                raise KeyboardInterrupt  # the tab closed or the call was replaced: write nothing
-            stage.set((where, done, total))
+            # The fit's generations are heard from a thread that watches its database: it takes
+            # this tab's context, and only the task's own thread can ask whether it is current.
+            with tab:
+                if settings.tab_closed() or (threading.current_thread() is runner and not write_city.is_current()):
+                    raise Stopped(_("stopped: the tab closed or the city was asked for again"))  # write nothing
+                stage.set((where, done, total))
 
         made.set(new_city.create(facts, budget, f"the dashboard's New city page ({facts.name}, {facts.country})",
                                  progress=heard))
@@ -121,6 +135,10 @@ def Page():
                              continuous_update=False)
             solara.InputText(_("SSE enterprises taking on migrants (empty if not known)"), value=sse,
                              continuous_update=False)
+            solara.InputText(_("Main origins: country code and % of non-EU residents, such as MA:30, TR:15 (empty "
+                               "if not known)"), value=origins, continuous_update=False)
+            solara.InputText(_("The city's language, if not the country's first (such as fr for Liège)"),
+                             value=language, continuous_update=False)
             solara.SelectMultiple(_("Programmes the city already runs"), values=existing,
                                   all_values=city_files.existing_levers(country.value))
             NumberInput(_("Simulations for the fit"), simulations.value, simulations.set, low=20, high=5000)

@@ -270,9 +270,13 @@ def city_new(
     sse_enterprises: Annotated[int | None, typer.Option(help="SSE enterprises that take on migrants today, if known.")] = None,
     existing: Annotated[list[str] | None, typer.Option(
         help="A programme the city already runs, repeated (a lever scenario's name: mentoring, one_stop_shop...).")] = None,
-    population: Annotated[int, typer.Option(min=10, max=100_000, help="Particles per ABC-SMC generation.")] = 60,
-    budget: Annotated[int, typer.Option(min=10, max=10_000_000, help="Most simulations the fit spends.")] = 480,
-    generations: Annotated[int, typer.Option(min=1, max=100, help="Most ABC-SMC generations.")] = 6,
+    origins: Annotated[str | None, typer.Option(
+        help="Main countries of origin, if known: ISO code and percent of non-EU residents, such as 'MA:30, TR:15'.")] = None,
+    language: Annotated[str | None, typer.Option(
+        help="The city's language (ISO 639), if not the country's first official one (Liège: fr).")] = None,
+    population: Annotated[int, typer.Option(min=10, max=100_000, help="Particles per ABC-SMC generation.")] = 40,
+    budget: Annotated[int, typer.Option(min=10, max=10_000_000, help="Most simulations the fit spends.")] = 600,
+    generations: Annotated[int, typer.Option(min=1, max=100, help="Most ABC-SMC generations.")] = 10,
     migrants: Annotated[int, typer.Option(min=200, max=MAX_MIGRANTS, help="Migrants per fit and report run.")] = 1500,
     months: Months = 36, reps: Reps = 8, workers: Workers = 1, seed: RootSeed = 1, db: DbOption = None,
 ) -> None:
@@ -282,8 +286,11 @@ def city_new(
     report (scenarios/NAME/fit/NAME.md). Nothing is written if any step fails."""
     from sim.calibration import city_files, new_city
 
-    facts = city_files.CityFacts(name, country, inhabitants, non_eu_residents, unemployment_rate, sse_enterprises,
-                                 tuple(existing or ()))
+    try:
+        facts = city_files.CityFacts(name, country, inhabitants, non_eu_residents, unemployment_rate, sse_enterprises,
+                                     tuple(existing or ()), city_files.parse_origins(origins or ""), language)
+    except city_files.CityError as exc:
+        fail(str(exc))
     settings = new_city.FitBudget(population, budget, generations, migrants, months, reps, workers, seed, db)
     command = "pathways city new " + " ".join(sys.argv[3:]) if sys.argv[1:3] == ["city", "new"] else "pathways city new"
     try:

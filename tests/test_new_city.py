@@ -67,14 +67,15 @@ def test_the_city_unemployment_replaces_the_nationals_and_keeps_the_gap():
     assert local["C-BE"] == plain["C-BE"]  # employment stays the country's
     # Employment is fitted, as for the preset cities; unemployment is compared, with the reason.
     fitted = {t.id: t.fit for t in be.targets()}
-    assert fitted == {"C-BE": True, "C-BE-N": True, "C-BE-U": False, "C-BE-N-U": False}
+    assert fitted == {"C-BE": True, "C-BE-N": True, "C-BE-W": True, "C-BE-U": False, "C-BE-N-U": False}
     assert all(t.why_missed for t in be.targets() if not t.fit)
 
 
 def test_a_figure_eurostat_does_not_publish_is_reported_not_fitted():
     croatia = {t.id: t for t in countries.country("HR").targets()}
     assert croatia["C-HR-U"].published is None and not croatia["C-HR-U"].fit and croatia["C-HR-U"].not_reachable
-    assert croatia["C-HR"].fit
+    assert croatia["C-HR"].fit and croatia["C-HR-W"].fit
+    assert not countries.country("SK").targets()[2].fit  # Slovak non-EU women: not published
 
 
 @pytest.mark.parametrize(("change", "field"), [
@@ -87,6 +88,10 @@ def test_a_figure_eurostat_does_not_publish_is_reported_not_fitted():
     ({"sse_enterprises": 5000}, "SSE enterprises"),
     ({"existing": ("fountains",)}, "existing programmes"),
     ({"existing": ("regularisation_through_work",)}, "existing programmes"),  # a reform of the law, not a programme
+    ({"origins": (("FR", 10.0),)}, "origins"),  # an EU country: its citizens are not non-EU residents
+    ({"origins": (("MA", 70.0), ("TR", 40.0))}, "origins"),
+    ({"origins": (("EU", 10.0),)}, "origins"),
+    ({"language": "klingon"}, "language"),
     ({"name": "Gent!"}, "name"),
     ({"name": "liege"}, "name"),  # a preset's folder is never overwritten
 ])
@@ -100,7 +105,7 @@ def test_an_implausible_figure_is_named_with_its_range_and_nothing_is_written(tm
         new_city.create(facts, TINY, "test", folder)
     message = str(error.value)
     assert message.startswith(field) and "\n" not in message
-    assert "allowed" in message or "plausible" in message or "exists already" in message
+    assert any(word in message for word in ("allowed", "plausible", "exists already", "such as"))
     assert sorted(folder.iterdir()) == before
 
 
@@ -131,11 +136,13 @@ def test_a_new_city_is_written_whole_and_fitted(gent):
         fitted = tomllib.load(handle)
     assert fitted["labour_market"]["openings_scale"] == baseline.labour_market.openings_scale
     assert fitted["labour_market"]["openings_scale"] != load("liege/baseline").labour_market.openings_scale
-    # Priors start from Liège's posterior: inside the city presets' ranges, narrower than them.
+    # The preset cities' parameters start from Liège's posterior; the two country-wide ones
+    # take the EU-27 fit's ranges.
     for parameter in made.fit.parameters:
-        assert "liege's posterior" in parameter.why
+        assert ("liege's posterior" in parameter.why) == (parameter.name not in new_city.COUNTRY_PARAMETERS)
+    assert {p.name for p in made.fit.parameters} >= set(new_city.COUNTRY_PARAMETERS)
     report = (folder / "fit" / "gent.md").read_text()
-    for target in ("C-BE", "C-BE-N", "C-BE-U", "C-BE-N-U"):
+    for target in ("C-BE", "C-BE-N", "C-BE-W", "C-BE-U", "C-BE-N-U"):
         assert f"| {target} |" in report
     assert (folder / "fit" / "gent-posterior.csv").is_file()
 
@@ -180,6 +187,24 @@ def test_a_city_of_a_country_without_a_preset_uses_the_eu27_city_and_its_country
         countries.country("PT").newcomers_per_month(545_000), abs=0.05)
     targets = {t.id: t.published for t in countries.country("PT").targets(7.0)}
     assert targets["C-PT"] == pytest.approx(0.763)
+
+
+def test_main_origins_set_who_arrives_speaking_the_city_language(tmp_path):
+    # Liège's preset has 35 % arriving fluent. Listed origins replace that guess for their share:
+    # Suriname has Dutch as an official language, Morocco and Turkey do not (CLDR).
+    facts = CityFacts("gent", "BE", 265_000, 30_000, origins=city_files.parse_origins("MA:30, TR:15, SR:2"))
+    assert facts.city_language() == "nl"
+    assert facts.host_language_speakers_share(0.35) == pytest.approx(0.02 + 0.53 * 0.35, abs=1e-3)
+    liege_like = CityFacts("liege2", "BE", 197_000, 17_000, origins=(("MA", 30.0),), language="fr")
+    assert liege_like.host_language_speakers_share(0.35) == pytest.approx(0.30 + 0.70 * 0.35, abs=1e-3)
+    lisbon = CityFacts("lisboa", "PT", 545_000, 60_000, origins=city_files.parse_origins("BR:40, CV:10, IN:10"))
+    texts = city_files.files(lisbon, "test", tmp_path)
+    # Brazil and Cape Verde have Portuguese as an official language, India does not; the unlisted
+    # 40 % keep the EU-27 city's 20 %.
+    assert "host_language_speakers_share = 0.58   #" in texts["baseline.toml"]
+    assert CityFacts("x1", "BE", 10_000, 1_000).host_language_speakers_share(0.35) is None  # no origins, no change
+    with pytest.raises(CityError, match="^origins: 'MA30' must be CODE:PERCENT"):
+        city_files.parse_origins("MA30")
 
 
 def test_an_interrupted_fit_leaves_nothing(tmp_path):

@@ -16,8 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sim.calibration.countries import Country, country
-from sim.scenario import loader
+from babel import Locale
+from babel.languages import get_official_languages
+
+from sim.calibration.countries import Country, countries, country
+from sim.scenario import load, loader
 
 WORKING_AGE_SHARE = 0.70
 """Share of non-EU residents aged 18-64: an assumption, as in the Liège preset (docs/data-sources.md)."""
@@ -66,6 +69,10 @@ class CityFacts:
     """SSE enterprises that take on migrants today; the EU-27 or template city's number if not known."""
     existing: tuple[str, ...] = field(default_factory=tuple)
     """Levers the city already runs: switched on in its baseline, at the template city's sizes scaled."""
+    origins: tuple[tuple[str, float], ...] = field(default_factory=tuple)
+    """Main countries of origin, if known: (ISO 3166 code, percent of the non-EU residents)."""
+    language: str | None = None
+    """The city's language (ISO 639); the country's first official language if not given."""
 
     def check(self, folder: Path) -> Country:
         """The country, once every figure is plausible and ``folder`` (where scenario folders
@@ -98,13 +105,65 @@ class CityFacts:
         unknown = [lever for lever in self.existing if lever not in levers]
         if unknown:
             raise CityError(f"existing programmes: '{unknown[0][:40]}' is not a lever (allowed: {', '.join(levers)})")
+        self._check_origins(found)
         if (folder / self.name).exists():
             raise CityError(f"name: {folder.name}/{self.name} exists already; choose another name or remove that folder")
         return found
 
+    def _check_origins(self, found: Country) -> None:
+        territories = Locale("en").territories
+        eu = {ISO.get(code, code) for code in countries()} | NOT_COUNTRIES
+        for code, percent in self.origins:
+            if code not in territories or not code.isalpha() or len(code) != 2 or code in eu:
+                raise CityError(f"origins: '{code[:10]}' is not the ISO code of a country outside the EU (such as MA, "
+                                "SY, UA)")
+            if not 0 < percent <= 100:
+                raise CityError(f"origins: {code} {percent:g} % of non-EU residents (allowed: above 0 to 100)")
+        total = sum(percent for _, percent in self.origins)
+        if total > 100 + 1e-9:
+            raise CityError(f"origins: the shares add up to {total:g} % of non-EU residents (allowed: at most 100)")
+        if self.language is not None and self.language not in Locale("en").languages:
+            raise CityError(f"language: '{self.language[:10]}' is not an ISO 639 language code (such as nl, fr, pt)")
+
+    def city_language(self) -> str:
+        return self.language or get_official_languages(ISO.get(self.country, self.country), de_facto=True)[0]
+
+    def host_language_speakers_share(self, inherited: float) -> float | None:
+        """From the main origins: people from a country where the city's language is official
+        (CLDR, through Babel) arrive speaking it, the others of the listed origins do not, and
+        the unlisted rest keeps the ``inherited`` share. An assumption, and an upper bound:
+        an official language is not everyone's (French in Morocco)."""
+        if not self.origins:
+            return None
+        language = self.city_language()
+        speakers = sum(percent for code, percent in self.origins
+                       if language in get_official_languages(code, de_facto=True)) / 100
+        listed = sum(percent for _, percent in self.origins) / 100
+        return round(speakers + (1 - listed) * inherited, 3)
+
     @property
     def working_age_migrants(self) -> int:
         return max(1, round(self.non_eu_residents * WORKING_AGE_SHARE))
+
+
+ISO = {"EL": "GR"}
+"""Eurostat's country codes that differ from ISO 3166."""
+NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "ZZ"}
+"""CLDR's two-letter territories that are groups or placeholders, not countries."""
+
+
+def parse_origins(text: str) -> tuple[tuple[str, float], ...]:
+    """``MA:30, TR:15`` -> (("MA", 30.0), ("TR", 15.0)); a one-line error for anything else."""
+    out = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        code, _, percent = item.partition(":")
+        try:
+            out.append((code.strip().upper(), float(percent)))
+        except ValueError:
+            raise CityError(f"origins: '{item[:20]}' must be CODE:PERCENT of non-EU residents, such as MA:30") from None
+    return tuple(out)
 
 
 def template(code: str) -> str:
@@ -204,6 +263,7 @@ def _baseline(facts: CityFacts, found: Country, same_country: str | None, ratio:
         "[population]",
         f"initial_migrants = {facts.working_age_migrants}   # {facts.non_eu_residents:,} non-EU residents x "
         f"{WORKING_AGE_SHARE} aged 18-64 (assumption)",
+        *_speakers(facts, parent),
         "",
         "[inflow]",
         f"# {found.name} 2023: {sum(found.first_permits.values()):,} first permits for {found.population:,} inhabitants "
@@ -221,6 +281,16 @@ def _baseline(facts: CityFacts, found: Country, same_country: str | None, ratio:
         lines += ["", f"# Run by the city today: {source}/{lever}, city-wide sizes scaled by {ratio:.3g}."]
         lines += _tables(policies, "policies")
     return "\n".join(lines) + "\n"
+
+
+def _speakers(facts: CityFacts, parent: str) -> list[str]:
+    inherited = load(parent).population.host_language_speakers_share
+    share = facts.host_language_speakers_share(inherited)
+    if share is None:
+        return []
+    listed = ", ".join(f"{code} {percent:g} %" for code, percent in facts.origins)
+    return [f"host_language_speakers_share = {share}   # origins {listed}: those from a country where "
+            f"'{facts.city_language()}' is official arrive speaking it (assumption); the rest as {parent} ({inherited})"]
 
 
 def _lever(facts: CityFacts, found: Country, source: str, lever: str, data: dict[str, Any], ratio: float) -> str:

@@ -3,9 +3,9 @@ in ``calibration/countries.csv`` (sources in calibration/README.md), never fetch
 
 A city office knows its inhabitants and its non-EU residents; the country supplies the rest:
 how many newcomers a year per inhabitant and for what reason (first permits, migr_resfirst
-2023), and the labour-market figures the city is fitted to (non-EU citizens' and nationals'
-employment rates, ages 20-64, lfsa_ergan 2023) or compared with (their unemployment rates,
-lfsa_urgan 2023).
+2023), and the labour-market figures the city is fitted to (non-EU citizens', non-EU women's
+and nationals' employment rates, ages 20-64, lfsa_ergan 2023) or compared with (their
+unemployment rates, lfsa_urgan 2023).
 """
 
 import csv
@@ -20,16 +20,19 @@ LFS_TOLERANCE = 0.04
 """The tolerance of a city's labour-market targets, as the city presets' (comparisons.toml C-..)."""
 
 TARGETS = (
-    ("employment_rate_non_eu", "non_eu_citizens.employment_rate", "employment_rate_20_64", "non_eu_citizens",
+    ("", "employment_rate_non_eu", "non_eu_citizens.employment_rate", "employment_rate_20_64", "non_eu_citizens",
      "Eurostat lfsa_ergan"),
-    ("employment_rate_nationals", "nationals.employment_rate", "employment_rate_20_64", "nationals",
+    ("-N", "employment_rate_nationals", "nationals.employment_rate", "employment_rate_20_64", "nationals",
      "Eurostat lfsa_ergan"),
-    ("unemployment_rate_non_eu", "non_eu_citizens.unemployment_rate", "unemployment_rate_20_64", "non_eu_citizens",
-     "Eurostat lfsa_urgan"),
-    ("unemployment_rate_nationals", "nationals.unemployment_rate", "unemployment_rate_20_64", "nationals",
+    ("-W", "employment_rate_non_eu_women", "non_eu_citizens.employment_rate_by_sex.female", "employment_rate_20_64",
+     "non_eu_citizens, women", "Eurostat lfsa_ergan"),
+    ("-U", "unemployment_rate_non_eu", "non_eu_citizens.unemployment_rate", "unemployment_rate_20_64",
+     "non_eu_citizens", "Eurostat lfsa_urgan"),
+    ("-N-U", "unemployment_rate_nationals", "nationals.unemployment_rate", "unemployment_rate_20_64", "nationals",
      "Eurostat lfsa_urgan"),
 )
-"""Each figure compared: its column, the model's indicator, the indicator's name, the group, the dataset."""
+"""Each figure compared: the suffix of its id (``C-BE-W``), its column, the model's indicator,
+the indicator's name, the group, the dataset."""
 
 UNEMPLOYMENT_NOT_FITTED = (
     "compared, not fitted: a new city is fitted on employment, as the preset cities are; fitted together, the "
@@ -48,7 +51,7 @@ class Country:
     first_permits: dict[str, int]
     """First residence permits issued in 2023 by reason: work, family, study, other (migr_resfirst)."""
     rates_percent: dict[str, float | None]
-    """The four labour-market rates of ``TARGETS`` (percent); None where Eurostat publishes none."""
+    """The labour-market rates of ``TARGETS`` (percent); None where Eurostat publishes none."""
     notes: str
     """Flags of the labour-market figures (b break, d definition differs, u low reliability)
     and the year used where 2023 is not published."""
@@ -72,7 +75,7 @@ class Country:
         rate, the nationals' unemployment target is that rate, and the non-EU citizens' is the
         country's non-EU rate scaled by the same ratio (the country's gap is kept)."""
         rates = dict(self.rates_percent)
-        sources = {column: f"{dataset} {FIT_YEAR}, {self.name}" for column, *_, dataset in TARGETS}
+        sources = {column: f"{dataset} {FIT_YEAR}, {self.name}" for _, column, *_, dataset in TARGETS}
         if local_unemployment_percent is not None and rates["unemployment_rate_nationals"]:
             ratio = local_unemployment_percent / rates["unemployment_rate_nationals"]
             rates["unemployment_rate_nationals"] = local_unemployment_percent
@@ -81,11 +84,11 @@ class Country:
                 rates["unemployment_rate_non_eu"] = round(rates["unemployment_rate_non_eu"] * ratio, 1)
                 sources["unemployment_rate_non_eu"] += ", scaled by the city's rate against the nationals'"
         out = []
-        for column, metric, indicator, group, _ in TARGETS:
+        for suffix, column, metric, indicator, group, _ in TARGETS:
             value = rates[column]
             unemployment = "unemployment" in column
             out.append(Target(
-                id=f"C-{self.code}{'' if group == 'non_eu_citizens' else '-N'}{'-U' if unemployment else ''}",
+                id=f"C-{self.code}{suffix}",
                 indicator=indicator, group=group, geography=self.code, year=str(FIT_YEAR),
                 published=None if value is None else value / 100, source=sources[column],
                 metric=metric if value is not None else None, tolerance=LFS_TOLERANCE,
@@ -104,7 +107,7 @@ def countries() -> dict[str, Country]:
             out[row["country"]] = Country(
                 code=row["country"], name=row["name"], population=int(row["population_1_jan_2023"]),
                 first_permits={reason: int(row[f"first_permits_{reason}"]) for reason in ("work", "family", "study", "other")},
-                rates_percent={column: float(row[column]) if row[column] else None for column, *_ in TARGETS},
+                rates_percent={column: float(row[column]) if row[column] else None for _, column, *_ in TARGETS},
                 notes=row["lfs_year_and_flags"],
             )
     return out

@@ -15,9 +15,12 @@ seed; pyabc's parallel samplers do not promise the same particles on another run
 
 import hashlib
 import logging
+import sqlite3
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -143,7 +146,8 @@ def calibrate(
     last generation up to ``generations`` in all, so a killed calibration resumes. The
     wall time is this call's. A city written by ``pathways city new`` passes its
     ``baseline`` file and its country's targets (``fitted``); ``progress`` hears of each
-    generation done (done, most), the generations then running one at a time.
+    generation done (done, most), from a thread that watches pyabc's database, and an
+    exception it raises ends the fit once the generation under way is done.
     """
     code = code_version()  # now, not after a fit that can outlast a commit
     parameters = parameters or free_parameters(preset)
@@ -168,19 +172,10 @@ def calibrate(
             abc.new(f"sqlite:///{path}", observed_statistics(fitted))
         start = time.perf_counter()
         stopped = ""
+        watcher = None if progress is None else GenerationWatcher(path, generations, progress)
         try:
-            if progress is None and generations > done:
+            if generations > done:
                 abc.run(max_nr_populations=generations - done, max_total_nr_simulations=max_simulations)
-            while progress is not None and generations > done:
-                # One generation at a time, to report each; a run stops short when the budget
-                # or pyabc's own criteria end the fit.
-                abc.run(max_nr_populations=1, max_total_nr_simulations=max_simulations)
-                if abc.history.max_t + 1 == done:
-                    break
-                done = abc.history.max_t + 1
-                progress(done, generations)
-                if abc.history.total_nr_simulations >= max_simulations:
-                    break
         except AssertionError as error:
             # pyabc refuses a generation whose importance weights degenerate (one particle
             # holding all the weight leaves a singular proposal and NaN weights); the
@@ -189,6 +184,9 @@ def calibrate(
             if "not normalized" not in message or abc.history.max_t < 0:
                 raise
             stopped = f"Stopped after generation {abc.history.max_t + 1}: {message[:120].rstrip('.')}"
+        finally:
+            if watcher is not None:
+                watcher.stop()
         history = abc.history
         wall = time.perf_counter() - start
         frame, weights = history.get_distribution(m=0, t=history.max_t)
@@ -201,6 +199,47 @@ def calibrate(
                f"--workers {workers} --migrants {migrants} --months {months} --seed {seed}"
                + (f" --history {database.name}" if database is not None else ""))
     return Fit(preset, parameters, posterior, simulations, wall, generations_run, epsilon, options, code, stopped)
+
+
+class GenerationWatcher:
+    """Reports the generations pyabc has stored while ``abc.run`` works: pyabc has no callback,
+    and running one generation per call re-initialises its epsilon schedule (the fit then
+    stops converging), so a thread reads the database it writes each generation to."""
+
+    def __init__(self, database: Path, generations: int, progress: Callable[[int, int], None], every_s: float = 0.5):
+        self.database, self.generations, self.progress = database, generations, progress
+        self.reported = -1
+        self.error: BaseException | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, args=(every_s,), daemon=True)
+        self._thread.start()
+
+    def _watch(self, every_s: float) -> None:
+        while not self._done.wait(every_s) and self.error is None:
+            self._report()
+
+    def _report(self) -> None:
+        try:
+            with closing(sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)) as connection:
+                latest = connection.execute("SELECT MAX(t) FROM populations").fetchone()[0]
+        except sqlite3.Error:  # not created yet, or being written
+            return
+        done = 0 if latest is None else int(latest) + 1
+        if done > self.reported:
+            self.reported = done
+            try:
+                self.progress(done, self.generations)
+            except BaseException as error:  # handed to the fit's thread by stop()
+                self.error = error
+
+    def stop(self) -> None:
+        """Stop watching, report the last generation, and raise what ``progress`` raised."""
+        self._done.set()
+        self._thread.join()
+        if self.error is None:
+            self._report()
+        if self.error is not None:
+            raise self.error
 
 
 def write(fit: Fit, folder: Path = FITTED_DIR, command: str | None = None) -> tuple[Path, Path]:
