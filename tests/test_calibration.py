@@ -122,7 +122,7 @@ def test_posterior_draws_follow_the_weights(tmp_path, monkeypatch):
 
 def test_simulator_returns_statistics_in_tolerance_units():
     fitted = [t for t in targets("eu27") if t.fit]
-    simulator = fitting.Simulator("eu27", fitted, migrants=1500, months=12)
+    simulator = fitting.Simulator("eu27/baseline", fitted, migrants=1500, months=12)
     np.random.seed(0)
     stats = simulator({"labour_market__hiring_logit_elementary": -2.0})
     assert set(stats) == {t.id for t in fitted}
