@@ -266,7 +266,7 @@ def city_new(
     inhabitants: Annotated[int, typer.Option(help="Inhabitants of the city.")],
     non_eu_residents: Annotated[int, typer.Option(help="Residents with the citizenship of a country outside the EU, all ages.")],
     unemployment_rate: Annotated[float | None, typer.Option(
-        help="The city's unemployment rate, percent, if known (fitted in place of the country's nationals' rate).")] = None,
+        help="The city's unemployment rate, percent, if known (compared in place of the country's nationals' rate in the fit report).")] = None,
     sse_enterprises: Annotated[int | None, typer.Option(help="SSE enterprises that take on migrants today, if known.")] = None,
     existing: Annotated[list[str] | None, typer.Option(
         help="A programme the city already runs, repeated (a lever scenario's name: mentoring, one_stop_shop...).")] = None,

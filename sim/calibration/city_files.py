@@ -64,7 +64,7 @@ class CityFacts:
     non_eu_residents: int
     """Residents holding the citizenship of a country outside the EU, all ages."""
     unemployment_rate_percent: float | None = None
-    """The city's own unemployment rate, if known: fitted in place of the country's nationals' rate."""
+    """The city's own unemployment rate, if known: compared in place of the country's nationals' rate."""
     sse_enterprises: int | None = None
     """SSE enterprises that take on migrants today; the EU-27 or template city's number if not known."""
     existing: tuple[str, ...] = field(default_factory=tuple)

@@ -32,7 +32,7 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class FitBudget:
-    """How much a new city's fit and report may spend: about five minutes on 2 workers at the
+    """How much a new city's fit and report may spend: about seven minutes on 2 workers at the
     defaults (about 1 s a simulation at 1,500 migrants, 36 months after the warm-up)."""
 
     population: int = 40
