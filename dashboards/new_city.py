@@ -52,6 +52,7 @@ def write_city() -> None:
         return write_city.is_current() and not settings.tab_closed()
 
     made.set(None)
+    stage.set(("", 0, 0))
     facts = city_files.CityFacts(
         name.value.strip(), country.value, int(inhabitants.value), int(non_eu_residents.value),
         _optional(unemployment.value, _("unemployment rate"), float), _optional(sse.value, _("SSE enterprises"), int),
