@@ -41,6 +41,10 @@ def _optional(text: str, field: str, cast):
             field=field, text=text[:20])) from None
 
 
+PARTICLES_PER_SIMULATION = new_city.FitBudget.population / new_city.FitBudget.simulations
+"""Particles per generation as a share of the budget, as ``pathways city new``'s defaults."""
+
+
 class Stopped(Exception):
     """The tab that asked for the city closed, or asked again: nothing is written."""
 
@@ -60,7 +64,7 @@ def write_city() -> None:
     if not compare.wait_for_slot(current):
         return
     try:
-        budget = new_city.FitBudget(simulations=int(simulations.value), population=max(10, round(simulations.value / 15)),
+        budget = new_city.FitBudget(simulations=int(simulations.value), population=max(10, round(simulations.value * PARTICLES_PER_SIMULATION)),
                                     workers=settings.workers())
         tab, runner = kernel_context.get_current_context(), threading.current_thread()
 

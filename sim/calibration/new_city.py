@@ -6,8 +6,8 @@ interruption leaves nothing half-written (``scenarios/NAME`` appears whole or no
 
 The fit starts from the country's posterior where a preset city of the country has one:
 each free parameter's prior is that posterior's 90 % interval, widened by half its width
-on each side (a city differs from the preset city, but less than the whole prior range
-allows); elsewhere it uses the city presets' prior ranges (free_parameters.toml).
+on each side, and by at least a twentieth of the prior range (an assumption: a city differs
+from the preset city, but less than the whole prior range allows); elsewhere it uses the city presets' prior ranges (free_parameters.toml).
 """
 
 import shutil
