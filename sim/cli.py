@@ -609,14 +609,15 @@ def placements_table(comparison) -> Table:
     what the city got (the rest: deadweight, or jobs other job seekers lost)."""
     table = Table(title=_("Gross and net: participants aged 20-64 in declared work in the last month (all levers: each "
                         "person once) against the net change in people aged 20-64 in declared work that month; the "
-                        "difference would have worked anyway or took another job seeker's opening"))
-    for column in (_("scenario"), _("lever"), _("participants"), _("placements"), _("in declared work at the end"),
-                   _("net change [95 % CI]"), _("not additional")):
+                        "difference would have worked anyway or took another job seeker's opening; displaced: job "
+                        "seekers a graduate with partner priority took the opening from, over the run"))
+    for column in (_("scenario"), _("lever"), _("participants"), _("placements"), _("displaced"),
+                   _("in declared work at the end"), _("net change [95 % CI]"), _("not additional")):
         table.add_column(column, justify="right")
     for row in comparison.placements.itertuples(index=False):
         net = "" if row.lever != "all levers" else (
             f"{row.net_extra_in_declared_work:+,.1f} [{row.net_low:+,.1f}, {row.net_high:+,.1f}]")
-        table.add_row(row.scenario, _(row.lever), _count(row.participants), _count(row.placements),
+        table.add_row(row.scenario, _(row.lever), _count(row.participants), _count(row.placements), _count(row.displaced),
                       _count(row.in_declared_work_at_end), net, _count(row.not_additional))
     return table
 
@@ -625,15 +626,17 @@ def who_gains_table(comparison) -> Table:
     """Who gains: the change in people in work by group, each dimension adding up to all migrants."""
     table = Table(title=_("Who gains: change in people aged 20-64 in work and in declared work, final 12 months, by legal "
                         "status (as held each month), reason of arrival, sex and education (each dimension adds up to "
-                        "all migrants); and in jobs below their skills, exploited, and working poor"))
+                        "all migrants); and in jobs below their skills, exploited, and working poor; and who lost "
+                        "an opening to a programme graduate, over the run"))
     for column in (_("scenario"), _("by"), _("group"), _("people"), _("in work [95 % CI]"), _("in declared work [95 % CI]"),
-                   _("below skills"), _("exploited"), _("working poor")):
+                   _("below skills"), _("exploited"), _("working poor"), _("displaced")):
         table.add_column(column, justify="right")
     for row in comparison.who_gains.itertuples(index=False):
         table.add_row(row.scenario, _(row.dimension), str(row.group).replace("_", " "), _count(row.people),
                       f"{row.extra_in_work:+,.1f} [{row.low:+,.1f}, {row.high:+,.1f}]",
                       f"{row.extra_in_declared_work:+,.1f} [{row.declared_low:+,.1f}, {row.declared_high:+,.1f}]",
-                      _change(row.extra_below_skills), _change(row.extra_exploited), _change(row.extra_working_poor))
+                      _change(row.extra_below_skills), _change(row.extra_exploited), _change(row.extra_working_poor),
+                      _count(row.displaced))
     return table
 
 

@@ -18,7 +18,7 @@ from sim.mechanisms import earnings, welfare
 from sim.population import in_table
 from sim.provenance import provenance
 from sim.scenario.policies import Policies
-from sim.records import MAX_YEARS_SINCE_ARRIVAL, WORKING_AGE_MONTHS, WorkQuality, kaplan_meier_median
+from sim.records import MAX_YEARS_SINCE_ARRIVAL, WORKING_AGE_MONTHS, WorkQuality, group_key, kaplan_meier_median
 from sim.sse import alive_enterprises
 from sim.states import IS_EMPLOYED, IS_FORMAL_WORK, IS_SSE_JOB, Education, LabourState, LegalStatus, Reason, Sex
 
@@ -63,9 +63,6 @@ def rate_by(cells: np.ndarray, axis: int, enum) -> dict[str, float | None]:
     }
 
 
-GROUP_SEPARATOR = "|"
-
-
 GROUP_MEASURES = {
     "people_by_group": tuple(WorkQuality),
     "people_in_work_by_group": tuple(q for q in WorkQuality if q != WorkQuality.NONE),
@@ -85,8 +82,7 @@ def by_group(groups: np.ndarray) -> dict[str, dict[str, float]]:
     people = groups.sum(axis=(0, 1))
     out: dict[str, dict[str, float]] = {name: {} for name in (*GROUP_MEASURES, "working_poor_by_group")}
     for index in zip(*np.nonzero(people), strict=True):
-        key = GROUP_SEPARATOR.join(e(v).name.lower() for e, v in zip((LegalStatus, Reason, Sex, Education), index,
-                                                                      strict=True))
+        key = group_key(index)
         cell = groups[(slice(None), slice(None), *index)]
         for name, kinds in GROUP_MEASURES.items():
             out[name][key] = float(cell[list(kinds)].sum())
@@ -209,6 +205,7 @@ def final(model: "CityModel") -> dict[str, Any]:
         "declared_employed_20_64": float(cells.sum(axis=(0, 2, 3))[IS_FORMAL_WORK].sum() / window),
         "declared_employed_20_64_at_end": int(model.counts.cells[-1].sum(axis=(0, 2, 3))[IS_FORMAL_WORK].sum()),
         "participants_in_declared_work_at_end": int(model.programme_outcomes.in_declared_work_at_end(model).size),
+        "displaced_by_group": model.programme_outcomes.displaced_by_group(),
         "employment_rate_by_status": rate_by(cells, 0, LegalStatus),
         "employment_rate_by_sex": rate_by(cells, 2, Sex),
         "employment_rate_by_education": rate_by(cells, 3, Education),

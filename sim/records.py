@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from sim.population import NO_MONTH, Population, blocks, by_code, readable
-from sim.states import EMPLOYED_STATES, N_LABOUR, N_STATUS, Education, LabourState, Reason, Sex
+from sim.states import EMPLOYED_STATES, N_LABOUR, N_STATUS, Education, LabourState, LegalStatus, Reason, Sex
 
 N_GROUPS = len(Reason) * len(Sex) * len(Education)
 MAX_YEARS_SINCE_ARRIVAL = 10
@@ -24,6 +24,16 @@ _MONTHS_TRACKED = (MAX_YEARS_SINCE_ARRIVAL + 1) * 12
 _FIRST_EMPLOYED, _LAST_EMPLOYED = np.int8(min(EMPLOYED_STATES)), np.int8(max(EMPLOYED_STATES))
 _UNDECLARED = np.int8(LabourState.UNDECLARED_WORK)
 _BELOW_SKILLS = np.int8(LabourState.JOB_BELOW_SKILLS)
+
+
+GROUP_SEPARATOR = "|"
+
+
+def group_key(index: tuple[int, int, int, int]) -> str:
+    """A who-gains group's name from its (legal status, reason, sex, education) codes:
+    ``status|reason|sex|education``, as the results key it."""
+    return GROUP_SEPARATOR.join(e(v).name.lower() for e, v in zip((LegalStatus, Reason, Sex, Education), index,
+                                                                   strict=True))
 
 
 class WorkQuality(IntEnum):

@@ -114,7 +114,8 @@ def test_comparison_statistics_on_known_numbers():
 def test_gross_and_net_show_what_is_not_additional():
     # Scenario B: its lever's participants are 30 in declared work at the end in every
     # replication, and declared employment at the end is 10 higher than A's: 20 are not
-    # additional. Scenario C has no lever with participants (reserved orders): no gross figure.
+    # additional; its 6 placements took 4 other job seekers' openings (displaced), which the
+    # scenario's row adds up. Scenario C has no lever with participants (reserved orders): no gross figure.
     rows = []
     money = {"employed_20_64": 0.0, "lever_spending_eur": 0.0, "public_revenue_eur": 0.0, "social_assistance_eur": 0.0}
     for r in range(5):
@@ -124,14 +125,17 @@ def test_gross_and_net_show_what_is_not_additional():
         rows.append({"label": "B", "replication": r, "declared_employed_20_64_at_end": base + 10, **money,
                      "participants_in_declared_work_at_end": 30,
                      "programme_outcomes.mentoring.participants": 50 + r,
-                     "programme_outcomes.mentoring.placements": 0,
+                     "programme_outcomes.mentoring.placements": 6,
+                     "programme_outcomes.mentoring.displaced": 4,
                      "programme_outcomes.mentoring.in_declared_work_at_end": 30})
         rows.append({"label": "C", "replication": r, "declared_employed_20_64_at_end": base + 4, **money,
                      "participants_in_declared_work_at_end": 0})
     table = compare(pd.DataFrame(rows), ["A", "B", "C"], ["declared_employed_20_64_at_end"]).placements
     lever = table[(table.scenario == "B") & (table.lever == "mentoring")].iloc[0]
     assert lever.participants == pytest.approx(52) and lever.in_declared_work_at_end == pytest.approx(30)
+    assert lever.placements == pytest.approx(6) and lever.displaced == pytest.approx(4)
     total = table[(table.scenario == "B") & (table.lever == "all levers")].iloc[0]
+    assert total.displaced == pytest.approx(4)
     assert total.net_extra_in_declared_work == pytest.approx(10) and total.not_additional == pytest.approx(20)
     assert total.net_low == pytest.approx(10) and total.net_high == pytest.approx(10)
     orders = table[table.scenario == "C"]

@@ -151,3 +151,36 @@ def test_reserved_procurement_never_lowers_the_enterprises_alive():
         assert runs[True].results()["sse_enterprises_alive"] >= runs[False].results()["sse_enterprises_alive"]
         assert runs[True].results()["sse_jobs"] > runs[False].results()["sse_jobs"]
         assert runs[True].municipality.spending_eur["reserved_procurement"] > 0
+
+
+def test_a_graduate_with_priority_displaces_the_job_seeker_taken_without_them():
+    # Partner employers open no extra positions: at an opening a graduate takes, the accepted
+    # applicant who would have been taken without the graduates is displaced. So every person
+    # counted is an ordinary applicant that month (no graduate with priority, looking for
+    # work), none of them starts a mainstream job that month (they applied once, and lost),
+    # the count never exceeds the graduates' placements (one opening, one person), the
+    # groups add up to the lever's count, and the baseline, without graduates, displaces nobody.
+    model = small_model("liege/integrated_training", seed=2, migrants=8000)
+    pop, displaced_ids, record = model.pop, [], model.programme_outcomes.displace
+
+    def displace(model_, lever, rows):
+        assert np.all(pop.partner_priority_until_month[rows] < model_.month)
+        assert np.all(np.isin(pop.labour[rows], [LabourState.SEARCHING, LabourState.UNDECLARED_WORK]))
+        displaced_ids.append((model_.month, pop.person_id[rows].copy()))
+        record(model_, lever, rows)
+
+    model.programme_outcomes.displace = displace
+    for _ in range(36):
+        model.step()
+        month, ids = displaced_ids[-1] if displaced_ids else (None, None)
+        if month == model.month - 1:
+            rows = np.flatnonzero(np.isin(pop.person_id, ids) & pop.alive())
+            started = IS_MAINSTREAM_JOB[pop.labour[rows]] & (pop.labour_since_month[rows] == month)
+            assert not started.any()
+    outcome = model.results()["programme_outcomes"]["integrated_training"]
+    total = sum(ids.size for _, ids in displaced_ids)
+    assert 0 < total == outcome["displaced"] <= outcome["placements"]
+    assert sum(model.results()["displaced_by_group"].values()) == total
+    baseline = small_model("liege/baseline", seed=2, migrants=8000)
+    baseline.run(36)
+    assert baseline.results()["displaced_by_group"] == {}

@@ -89,7 +89,7 @@ def test_the_groups_add_up_to_the_totals_and_match_a_count_by_hand(liege_run):
     # summed over the groups they are the totals, and the last month's are, cell by cell, a
     # count of the population by hand (a person counted under the wrong status, reason, sex,
     # education, kind of work or side of the poverty line would change a cell).
-    from sim.indicators import GROUP_SEPARATOR
+    from sim.records import GROUP_SEPARATOR
     from sim.mechanisms import earnings
     from sim.records import WorkQuality
     from sim.states import IS_EMPLOYED, IS_FORMAL_WORK, Education, LabourState, LegalStatus, Reason, Sex

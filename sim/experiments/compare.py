@@ -134,9 +134,12 @@ WHO_GAINS_MEASURES = {
     "below_skills": ("people_below_skills_by_group.", ("extra_below_skills", "below_skills_low", "below_skills_high")),
     "exploited": ("people_exploited_by_group.", ("extra_exploited", "exploited_low", "exploited_high")),
     "working_poor": ("working_poor_by_group.", ("extra_working_poor", "working_poor_low", "working_poor_high")),
+    "displaced": ("displaced_by_group.", ("displaced", "displaced_low", "displaced_high")),
 }
 """Who gains: each measure's metric prefix (``indicators.by_group``) and its columns:
-paired change, 95 % interval."""
+paired change, 95 % interval. ``displaced`` counts, over the whole run rather than the final
+12 months, the people who lost an opening to a programme graduate with partner priority
+(``ProgrammeOutcomes.displace``): without the lever they had that job that month."""
 
 
 def _who_gains(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
@@ -148,7 +151,8 @@ def _who_gains(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
     difference; people count in the legal status they held each month (averaged over
     the final 12), so a lever that gives papers moves people between its groups. A lever's
     participants take openings other migrants would have had, which shows as losses in
-    other groups; nationals are not in the table: their comparison population has its own
+    other groups, and person by person in ``displaced``: who lost an opening to a
+    graduate with partner priority over the run, in the group they were in then; nationals are not in the table: their comparison population has its own
     openings (``sim.nationals``), so the model cannot say whether a lever displaces them.
     Experiments stored before a measure have no value for it (NaN)."""
     changes = [column for _, columns in WHO_GAINS_MEASURES.values() if columns for column in columns]
@@ -319,7 +323,7 @@ def _impact_by_level(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-PLACEMENT_COLUMNS = ("participants", "placements", "in_declared_work_at_end")
+PLACEMENT_COLUMNS = ("participants", "placements", "displaced", "in_declared_work_at_end")
 
 
 def _placements(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
@@ -328,8 +332,10 @@ def _placements(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
 
     Per lever (``programme_outcomes.LEVER.*``, means over replications): entries,
     placements through the lever's own channel (partner employers' openings, lasting
-    cooperatives, self-employment), and participants aged 20-64 in declared work in the last
-    month (a person in two levers counts in both rows). Per scenario, all levers together,
+    cooperatives, self-employment), the other job seekers a partner-priority placement
+    took the opening from that month (``displaced``: without the lever they had the job
+    then), and participants aged 20-64 in declared work in the last month (a person in two
+    levers counts in both rows). Per scenario, all levers together,
     each person once (``participants_in_declared_work_at_end``), against the net change in
     people aged 20-64 in declared work in the same last month (``declared_employed_20_64_at_end``),
     both paired against the counterfactual (whose own participants, if any, are taken off):
@@ -337,7 +343,7 @@ def _placements(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
     opening of another job seeker (partner employers open no extra positions). Levers
     without participants (reserved orders, clauses) have no gross figure.
     """
-    columns = ["scenario", "lever", "participants", "placements", "in_declared_work_at_end",
+    columns = ["scenario", "lever", "participants", "placements", "displaced", "in_declared_work_at_end",
                "net_extra_in_declared_work", "net_low", "net_high", "not_additional"]
     reference, rows = labels[0], []
     for label in labels[1:]:
@@ -356,8 +362,9 @@ def _placements(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
         gross = np.nan  # levers without participants (orders, clauses) have no gross figure
         if levers and both:
             gross = paired(metrics, "participants_in_declared_work_at_end", label, reference).mean()
+        displaced = sum(row["displaced"] for row in rows if row["scenario"] == label) if levers else np.nan
         rows.append({"scenario": label, "lever": N_("all levers"), "participants": np.nan, "placements": np.nan,
-                     "in_declared_work_at_end": gross, "net_extra_in_declared_work": net,
+                     "displaced": displaced, "in_declared_work_at_end": gross, "net_extra_in_declared_work": net,
                      "net_low": low, "net_high": high, "not_additional": gross - net})
     return pd.DataFrame(rows, columns=columns)
 

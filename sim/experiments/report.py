@@ -210,7 +210,7 @@ def comparison_html(view: ComparisonView, tr: Translator = ENGLISH) -> str:
         f"<td>{number(r.extra_in_declared_work, 'count', sign=True)}<br><small>{ci(r.declared_low, r.declared_high, 'count')}"
         f"</small></td><td>{number(r.extra_below_skills, 'count', sign=True)}</td>"
         f"<td>{number(r.extra_exploited, 'count', sign=True)}</td><td>{number(r.extra_working_poor, 'count', sign=True)}"
-        "</td></tr>"
+        f"</td><td>{number(r.displaced, 'count')}</td></tr>"
         for r in view.comparison.who_gains.itertuples()
     )
     decile_rows = "".join(
@@ -260,17 +260,19 @@ small {{ color: #555; }} img {{ width: 100%; }} h1 {{ font-size: 16pt; }} h2 {{ 
              "data\": runs stored before this split existed.")}</small></p>
 <h2>{_("Gross and net: who got the jobs")}</h2>
 <table>{header(N_("scenario"), N_("lever"), N_("participants"), N_("placements through the lever"),
-               N_("participants in declared work at the end"), N_("net change in people in declared work"),
+               N_("other job seekers displaced"), N_("participants in declared work at the end"), N_("net change in people in declared work"),
                N_("not additional"))}{placement_rows}</table>
 <p><small>{_("Placements go through employers' existing openings or an enterprise's own accounts: a participant "
              "placed may take an opening another job seeker would have had. \"Not additional\" is the gross figure "
              "beyond the net change: participants who would have worked anyway, or whose job another person lost. "
              "Both are counted among people aged 20-64 in the run's last month; the total counts each participant "
-             "once, the levers' rows each in every lever they entered.")}</small></p>
+             "once, the levers' rows each in every lever they entered. \"Displaced\" counts, person by person "
+             "over the run, the job seekers who would have been taken at an opening that a graduate with a partner "
+             "employer's priority took.")}</small></p>
 <h2>{_("Who gains")}</h2>
 <table>{header(N_("scenario"), N_("by"), N_("group"), N_("people aged 20-64 in it"), N_("change in people in work"),
                N_("change in people in declared work"), N_("in declared jobs below their skills"), N_("exploited"),
-               N_("working poor"))}{who_rows}</table>
+               N_("working poor"), N_("lost an opening to a programme graduate"))}{who_rows}</table>
 <p><small>{_("Changes against the counterfactual, final 12 months, paired replication by replication; each "
              "dimension's groups add up to all migrants. People count in the legal status they held each month: a "
              "lever that gives papers moves people from one group to another. A lever's participants take openings "
@@ -337,14 +339,14 @@ def _placement_row(r, tr: Translator) -> str:
     """One lever's gross figures, or a scenario's total beside its net change."""
     cells = [html.escape(str(r.scenario)), html.escape(tr.gettext(str(r.lever)))]
     if r.lever == "all levers":
-        cells += ["", "", _number(r.in_declared_work_at_end, "count", False, tr),
+        cells += ["", "", _number(r.displaced, "count", False, tr), _number(r.in_declared_work_at_end, "count", False, tr),
                   f"<b>{_number(r.net_extra_in_declared_work, 'count', True, tr)}</b><br><small>"
                   + tr.gettext("95 % CI {low} to {high}").format(low=_number(r.net_low, "count", True, tr),
                                                                  high=_number(r.net_high, "count", True, tr))
                   + "</small>", _number(r.not_additional, "count", True, tr)]
     else:
         cells += [_number(r.participants, "count", False, tr), _number(r.placements, "count", False, tr),
-                  _number(r.in_declared_work_at_end, "count", False, tr), "", ""]
+                  _number(r.displaced, "count", False, tr), _number(r.in_declared_work_at_end, "count", False, tr), "", ""]
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
 

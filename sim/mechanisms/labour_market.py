@@ -117,27 +117,32 @@ def formal_hiring(model: "CityModel", rng: np.random.Generator) -> None:
     hired_now[hired] = True
     elementary = np.compress(~hired_now[looking], looking)
     with_priority = pop.partner_priority_until_month[elementary] >= model.month
-    if with_priority.any():
-        graduates = elementary[with_priority]
-        programme = pop.partner_programme[graduates]
-        sector = np.array([model.sector_index(getattr(model.params.policies, name).sector) for name in PARTNER_PROGRAMMES])
-        placed = _fill_openings(model, rng, graduates, JobLevel.ELEMENTARY, sector_of=sector[programme], vouched=True)
-        for code, name in enumerate(PARTNER_PROGRAMMES):
-            model.programme_outcomes.placed(name, np.count_nonzero(pop.partner_programme[placed] == code))
-        pop.partner_priority_until_month[placed] = NO_MONTH
-        elementary = elementary[~with_priority]
+    graduates, elementary = elementary[with_priority], elementary[~with_priority]
     weights = np.array([s.elementary_application_weight for s in model.sectors], dtype=float)
     sector_of = rng.choice(len(weights), size=elementary.size, p=weights / weights.sum())
     if model.params.policies.mentoring.enabled:
         # A mentor from the applicant's own trade opens doors there (guide §2.8.1).
         mentee = pop.mentored_until_month[elementary] >= model.month
         sector_of[mentee] = pop.origin_sector[elementary[mentee]]
-    _fill_openings(model, rng, elementary, JobLevel.ELEMENTARY, sector_of=sector_of)
+    if graduates.size == 0:
+        _fill_openings(model, rng, elementary, JobLevel.ELEMENTARY, sector_of=sector_of)
+        return
+    # Graduates apply, with the referral, to their programme's sector, in the same round
+    # as everyone else: at an opening several accepted applicants hit, a graduate is taken.
+    programme = pop.partner_programme[graduates]
+    sector = np.array([model.sector_index(getattr(model.params.policies, name).sector) for name in PARTNER_PROGRAMMES])
+    applicants = np.concatenate([graduates, elementary])
+    priority = np.arange(applicants.size) < graduates.size
+    placed = _fill_openings(model, rng, applicants, JobLevel.ELEMENTARY,
+                            sector_of=np.concatenate([sector[programme], sector_of]), priority=priority)
+    for code, name in enumerate(PARTNER_PROGRAMMES):
+        model.programme_outcomes.placed(name, np.count_nonzero(pop.partner_programme[placed] == code))
+    pop.partner_priority_until_month[placed] = NO_MONTH
 
 
 def acceptance_probability(
     model: "CityModel", rng: np.random.Generator, applicants: np.ndarray, level: JobLevel,
-    discrimination_logit: float | np.ndarray, vouched: bool = False,
+    discrimination_logit: float | np.ndarray, vouched: np.ndarray | None = None,
 ) -> np.ndarray:
     """The hiring rule (module docstring): the chance an employer accepts each applicant.
 
@@ -148,7 +153,9 @@ def acceptance_probability(
     skilled = level == JobLevel.SKILLED
     base = lm.hiring_logit_skilled if skilled else lm.hiring_logit_elementary
     requirement = lm.language_requirement_skilled if skilled else lm.language_requirement_elementary
-    referred = True if vouched else referral(model, applicants, not skilled, rng)
+    referred = referral(model, applicants, not skilled, rng)
+    if vouched is not None:
+        referred |= vouched
     logit = (
         base
         + lm.language_weight_logit * np.minimum(pop.language[applicants] - requirement, 0.0)
@@ -172,9 +179,14 @@ def hire_by_rule(model: "CityModel", rng: np.random.Generator, candidates: np.nd
 
 def _fill_openings(
     model: "CityModel", rng: np.random.Generator, applicants: np.ndarray, level: JobLevel, sector_of: np.ndarray,
-    vouched: bool = False,
+    priority: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Each applicant tries one opening of the level in their sector; return who was hired."""
+    """Each applicant tries one opening of the level in their sector; return who was hired.
+
+    ``priority`` applicants (programme graduates with a partner employer) come vouched
+    for and are taken first at an opening; the others they beat there are displaced
+    (``_count_displaced``).
+    """
     pop = model.pop
     table = employer_table(model)
     skilled = level == JobLevel.SKILLED
@@ -188,16 +200,23 @@ def _fill_openings(
     open_sector = per_sector[sector_of] > 0
     applicants = np.compress(open_sector, applicants)
     sector_of = np.compress(open_sector, sector_of)
+    if priority is not None:
+        priority = np.compress(open_sector, priority)
     if applicants.size == 0:
         return applicants
     slot = first_slot[sector_of] + (rng.random(applicants.size) * per_sector[sector_of]).astype(np.int64)
     employer = slots[slot]
-    accept = acceptance_probability(model, rng, applicants, level, table.discrimination_logit[employer], vouched)
+    accept = acceptance_probability(model, rng, applicants, level, table.discrimination_logit[employer], priority)
     accepted = np.flatnonzero(draws.happens(rng, accept, applicants.size))
-    # One hire per opening: among accepted applicants to the same opening, a random one.
+    # One hire per opening: among accepted applicants to the same opening, a random one,
+    # a priority applicant before the others.
     order = rng.permutation(accepted)
+    if priority is not None:
+        order = order[np.argsort(~priority[order], kind="stable")]
     _, first = np.unique(slot[order], return_index=True)
     winners = order[first]
+    if priority is not None:
+        _count_displaced(model, applicants, slot, order, winners, priority)
     rows, chosen = applicants[winners], employer[winners]
     openings -= np.bincount(chosen, minlength=len(table))
     model.flows.openings_filled += rows.size
@@ -212,6 +231,27 @@ def _fill_openings(
     wage = np.array([_wage(sector, level) for sector in model.sectors], dtype=np.float32)
     pop.wage_eur_per_month[rows] = wage[employer_sector[chosen]] * earnings.pay_factor(model, rows, chosen)
     return rows
+
+
+def _count_displaced(model: "CityModel", applicants: np.ndarray, slot: np.ndarray, order: np.ndarray,
+                     winners: np.ndarray, priority: np.ndarray) -> None:
+    """Who lost an opening to a programme graduate: at each opening a graduate took, the
+    applicant who would have been taken without the graduates (the first accepted other
+    applicant in the same random order). Without the lever they had the job this month;
+    whether they find another later shows in the comparison's net change."""
+    pop = model.pop
+    taken = winners[priority[winners]]
+    others = order[~priority[order]]
+    _, first = np.unique(slot[others], return_index=True)
+    would_win = others[first]
+    lost = np.isin(slot[would_win], slot[taken])
+    if not lost.any():
+        return
+    displaced = applicants[would_win[lost]]
+    by_slot = dict(zip(slot[taken].tolist(), pop.partner_programme[applicants[taken]].tolist(), strict=True))
+    programme = np.array([by_slot[s] for s in slot[would_win[lost]].tolist()], dtype=np.int64)
+    for code, name in enumerate(PARTNER_PROGRAMMES):
+        model.programme_outcomes.displace(model, name, displaced[programme == code])
 
 
 def _wage(sector, level: JobLevel) -> float:

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mechanisms.work_authorisation import work_authorised
-from sim.records import WORKING_AGE_MONTHS
-from sim.states import IS_EMPLOYED, IS_FORMAL_WORK, N_LABOUR, LabourState
+from sim.records import WORKING_AGE_MONTHS, group_key
+from sim.states import IS_EMPLOYED, IS_FORMAL_WORK, N_LABOUR, N_STATUS, Education, LabourState, Reason, Sex
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -64,13 +64,31 @@ class ProgrammeOutcomes:
     counts people (not shares) in declared work, the gross figure that a comparison sets
     against the net change in people in work. ``placements`` counts the jobs a lever's own
     channel gave: partner-priority hires, lasting cooperatives' members, cohort members
-    going on self-employed.
+    going on self-employed. ``displaced`` counts the other job seekers a partner-priority
+    hire took the opening from (``labour_market._count_displaced``), per lever and, over
+    all levers, by the group they were in that month (``displaced_by_group``).
     """
 
     def __init__(self):
         self.entries: dict[str, list[np.ndarray]] = {}
         self.followed: dict[str, dict[int, np.ndarray]] = {}
         self.placements: dict[str, int] = {}
+        self.displaced: dict[str, int] = {}
+        self.displaced_groups = np.zeros((N_STATUS, len(Reason), len(Sex), len(Education)), dtype=np.int64)
+
+    def displace(self, model: "CityModel", lever: str, rows: np.ndarray) -> None:
+        """Count the people who lost an opening to ``lever``'s graduates this month."""
+        if rows.size == 0:
+            return
+        self.displaced[lever] = self.displaced.get(lever, 0) + int(rows.size)
+        pop = model.pop
+        np.add.at(self.displaced_groups, (pop.status[rows], pop.reason[rows], pop.sex[rows], pop.education[rows]), 1)
+
+    def displaced_by_group(self) -> dict[str, int]:
+        """People displaced over the run, keyed ``status|reason|sex|education`` like the
+        who-gains counts (``indicators.by_group``); groups nobody was displaced from are left out."""
+        return {group_key(index): int(self.displaced_groups[index])
+                for index in zip(*np.nonzero(self.displaced_groups), strict=True)}
 
     def placed(self, lever: str, count: int) -> None:
         if count:
@@ -127,6 +145,7 @@ class ProgrammeOutcomes:
             entries = np.concatenate(chunks, axis=1)
             lever_out: dict = {"participants": int(entries.shape[1]), "people": int(np.unique(entries[1]).size),
                                "placements": self.placements.get(lever, 0),
+                               "displaced": self.displaced.get(lever, 0),
                                "in_declared_work_at_end": int(self.in_declared_work_at_end(model, [lever]).size)}
             for months, (due, here, job_or_training, mainstream, declared) in self.followed[lever].items():
                 lever_out[f"after_{months}_months"] = {
