@@ -202,6 +202,8 @@ def final(model: "CityModel") -> dict[str, Any]:
         **by_group(model.counts.groups(window) / window),
         "in_work_poverty_rate": in_work_poverty_rate(model.counts.groups(window)),
         "net_income_deciles_eur_per_month": net_income_deciles(model, working_age),
+        "mean_net_income_eur_per_month": float(earnings.net_income_eur_per_month(model, working_age).mean())
+        if working_age.size else None,
         "declared_employed_20_64": float(cells.sum(axis=(0, 2, 3))[IS_FORMAL_WORK].sum() / window),
         "declared_employed_20_64_at_end": int(model.counts.cells[-1].sum(axis=(0, 2, 3))[IS_FORMAL_WORK].sum()),
         "participants_in_declared_work_at_end": int(model.programme_outcomes.in_declared_work_at_end(model).size),

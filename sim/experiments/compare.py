@@ -35,11 +35,13 @@ HEADLINE: list[tuple[str, str, str]] = [
     ("undocumented_count", N_("undocumented people"), "count"),
     ("regularisations_total", N_("regularisations through work"), "count"),
     ("sse_jobs", N_("SSE jobs"), "count"),
-    ("median_monthly_income_eur", N_("median monthly income, EUR"), "eur"),
+    ("mean_net_income_eur_per_month", N_("mean net monthly income, EUR"), "eur"),
     ("in_work_poverty_rate", N_("in-work poverty (net income below the poverty line)"), "pct"),
     ("lever_spending_eur", N_("municipal spending on levers, EUR"), "eur"),
 ]
-"""(metric, label, kind) of the indicators a comparison reports by default."""
+"""(metric, label, kind) of the indicators a comparison reports by default. Income is the
+mean, not the median: the median of people aged 20-64 sits on the benefit most people
+without work receive, so it does not move when a lever moves people into work."""
 
 SERIES: list[tuple[str, str, str]] = [
     ("employment_rate", N_("employment rate, 20-64"), "pct"),
