@@ -327,7 +327,8 @@ def test_mentoring_places_bind_and_mentees_get_hired_more():
         pop = model.pop
         model.step()
         mentees = np.flatnonzero((pop.mentored_until_month >= model.month) & (pop.labour == LabourState.SEARCHING))
-        assert 0 < np.count_nonzero(pop.mentored_until_month >= model.month) <= 200
+        places = model.scaled(200, "mentoring.places", each_month=False)  # 200 in a city of the preset's size
+        assert 0 < np.count_nonzero(pop.mentored_until_month >= model.month) <= places
         others = np.flatnonzero((pop.labour == LabourState.SEARCHING) & (pop.mentored_until_month < model.month))
         others = others[work_authorised(model, others)]
         # No ties for anyone: the mentor's referral is then the only referral there is.
@@ -343,6 +344,34 @@ def test_mentoring_places_bind_and_mentees_get_hired_more():
     (n1, h1), (n0, h0) = counts[True], counts[False]
     p1, p0 = h1 / n1, h0 / n0
     assert p1 - p0 > 3 * np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
+
+
+def test_mentoring_admits_whom_duo_for_a_job_admits(monkeypatch):
+    # The searchers mentoring may admit, at the moment it admits, are exactly those Duo for
+    # a Job takes: legally resident (no asylum seeker, no undocumented person), aged 18 to
+    # 33, speaking the host language at A2 at least, never mentored. The city has searchers
+    # outside each condition who meet the others, so a condition left out would let some in.
+    from sim.policies import mentoring
+
+    seen = []
+
+    def admit(model, rng, candidates, places, **kwargs):
+        pop, month = model.pop, model.month
+        searching = np.flatnonzero(pop.labour == LabourState.SEARCHING)
+        age = (month - pop.birth_month[searching]) / 12
+        conditions = (~np.isin(pop.status[searching], (LegalStatus.ASYLUM_SEEKER, LegalStatus.UNDOCUMENTED)),
+                      (age >= 18) & (age <= 33), pop.language[searching] >= 0.33,
+                      pop.mentored_until_month[searching] == NO_MONTH)
+        assert np.array_equal(np.sort(candidates), searching[np.logical_and.reduce(conditions)])
+        seen.append([np.count_nonzero(~c & np.logical_and.reduce([o for o in conditions if o is not c]))
+                     for c in conditions[:3]])
+        return mentoring_admit(model, rng, candidates, places, **kwargs)
+
+    mentoring_admit = mentoring.admit
+    monkeypatch.setattr(mentoring, "admit", admit)
+    model = small_model(seed=4, migrants=6000, **_enabled("mentoring"))
+    model.run(3)
+    assert len(seen) == 3 and all(turned_away > 0 for turned_away in seen[0])
 
 
 # --- regularisation regimes ------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 ``places`` mentees at a time, for ``duration_months``, among whom Duo for a Job admits:
 legally resident job seekers aged ``min_age_years`` to ``max_age_years`` (18-33), who
-were never mentored. A mentee's job applications carry
+speak the host language at ``min_language_level`` at least and were never mentored. A mentee's job applications carry
 the mentor's referral with ``referral_probability`` (``mechanisms.networks.referral``) and
 go to the mentor's trade, the mentee's origin sector (``mechanisms.labour_market``); the
 mentor also pushes a diploma-recognition application. Duo for a Job reports that 3 of 4
@@ -35,6 +35,7 @@ def matches(model: "CityModel", rng: np.random.Generator) -> None:
     resident = ~np.isin(pop.status[candidates], (LegalStatus.ASYLUM_SEEKER, LegalStatus.UNDOCUMENTED))
     # Mentoring is offered once (Duo for a Job's six months), not renewed.
     candidates = candidates[resident & (age_years >= p.min_age_years) & (age_years <= p.max_age_years)
+                            & (pop.language[candidates] >= p.min_language_level)
                             & (pop.mentored_until_month[candidates] == NO_MONTH)]
     mentees = admit(model, rng, candidates, model.scaled(p.places, "mentoring.places", each_month=False) - active, unit_cost=p.cost_eur_per_mentee)
     pop.mentored_until_month[mentees] = model.month + np.int32(round(p.duration_months)) - 1

@@ -142,6 +142,10 @@ class Mentoring(Lever):
     max_age_years: Annotated[float, Field(ge=16.0, le=70.0)] = 33.0
     """Duo for a Job's mentees are 18 to 33 (annual reports 2020 and 2021), legally resident
     job seekers (refugees, permit holders, long-term residents, citizens of migrant origin)."""
+    min_language_level: Fraction = 0.33
+    """Host-language level a mentee needs (0-1, 0.5 = CEFR B1): a duo is matched on the
+    languages its members speak (Duo for a Job, donorinfo.be), and a job search led with a
+    mentor in the host language needs some; A2 (0.33) is an assumption."""
     referral_probability: Fraction = 0.5
     """Chance that each job application of a mentee carries the mentor's referral."""
     recognition_application_boost: Fraction = 0.5
