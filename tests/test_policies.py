@@ -155,6 +155,23 @@ def test_one_stop_shop_speeds_up_recognition():
         assert recognised_share(with_shop) > recognised_share(without)
 
 
+def test_the_shop_shortens_recognition_waits_without_rounding_them_up():
+    # Pending waits of 5 months shortened by the factor 0.5 are 2 or 3 months, 2.5 on
+    # average: rounding up would make every one 3. Over 3,000 clients the mean's standard
+    # error is 0.5 / sqrt(3000), about 0.009: a bound of 5 of them.
+    from sim.policies import one_stop_shop
+
+    model = small_model(migrants=6000, **_enabled("one_stop_shop", recognition_delay_factor=0.5))
+    pop = model.pop
+    clients = np.flatnonzero(pop.alive())[:3000]
+    pop.recognition[clients] = RecognitionState.PENDING
+    pop.recognition_due_month[clients] = model.month + 5
+    one_stop_shop._recognition(model, np.random.default_rng(7), clients)
+    waits = pop.recognition_due_month[clients] - model.month
+    assert set(np.unique(waits)) == {2, 3}
+    assert abs(waits.mean() - 2.5) < 5 * 0.5 / np.sqrt(clients.size)
+
+
 # --- integrated training ---------------------------------------------------------------
 
 

@@ -52,7 +52,11 @@ def _recognition(model: "CityModel", rng: np.random.Generator, clients: np.ndarr
     )
     pending = clients[pop.recognition[clients] == RecognitionState.PENDING]
     wait = pop.recognition_due_month[pending] - model.month
-    pop.recognition_due_month[pending] = model.month + np.ceil(wait * p.recognition_delay_factor).astype(np.int32)
+    # Rounded at random, up or down, so the shortened waits keep their mean (rounding up
+    # would add half a month to each); a decision is due next month at the earliest.
+    shortened = wait * p.recognition_delay_factor
+    whole = np.floor(shortened) + (rng.random(pending.size) < shortened - np.floor(shortened))
+    pop.recognition_due_month[pending] = model.month + np.maximum(1, whole).astype(np.int32)
 
 
 register(LeverSpec("one_stop_shop", "services", (visits,), priority=20))
