@@ -28,7 +28,7 @@ WORLDS = {
     "no budget": ("liege/combined", {"policies.policy_budget_eur_per_year": 0.0}, 2000),
     "everyone undocumented": ("liege/baseline", UNDOCUMENTED, 2000),
     "zero inflow": ("liege/combined", {"inflow.newcomers_per_month": 0.0}, 2000),
-    "a single migrant": ("liege/combined", {"inflow.newcomers_per_month": 0.0}, 1),
+    "a single migrant": ("liege/combined", {}, 1),  # without inflow, the city drawn after the warm-up is empty
     "nobody": ("liege/combined", {"inflow.newcomers_per_month": 0.0}, 0),
 }
 
@@ -107,10 +107,25 @@ def test_zero_inflow_means_nobody_arrives_and_the_city_only_shrinks():
     assert all(later <= earlier for earlier, later in zip(people, people[1:])) and people[-1] < people[0]
 
 
-def test_a_single_migrant_gives_rates_of_zero_or_one_or_no_data():
-    results = run_world("a single migrant").results()
-    for name in ("employment_rate", "unemployment_rate", "formal_employment_rate"):
-        assert results[name] is None or 0.0 <= results[name] <= 1.0
+def test_a_single_migrant_gives_rates_of_her_own_months_or_no_data():
+    # One person over the final 12 months: the employment rate is the share of her months
+    # aged 20-64 in the city that she worked (whole months out of at most 12), or no data if
+    # she had none. Over seeds she is sometimes there and sometimes not: both are seen.
+    scenario, overrides, migrants = WORLDS["a single migrant"]
+    seen = set()
+    for seed in range(1, 13):
+        model = CityModel(with_overrides(load(scenario), overrides), rng=seed, migrants=migrants)
+        model.run(MONTHS)
+        results = model.results()
+        months_of_age = 12 * sum(results["people_by_group"].values())
+        seen.add(months_of_age > 0)
+        if months_of_age == 0:
+            assert results["employment_rate"] is None and results["formal_employment_rate"] is None
+            continue
+        worked = 12 * results["employed_20_64"]
+        assert months_of_age == pytest.approx(round(months_of_age)) and worked == pytest.approx(round(worked))
+        assert results["employment_rate"] == pytest.approx(worked / months_of_age)
+    assert True in seen
 
 
 def test_nobody_gives_no_data_rather_than_numbers():

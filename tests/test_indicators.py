@@ -4,6 +4,7 @@ import json
 import math
 
 import numpy as np
+import pytest
 
 from sim.indicators import rates
 from sim.records import kaplan_meier_median
@@ -55,8 +56,14 @@ def test_results_have_the_documented_keys_and_no_nan(liege_run):
     assert REQUIRED_KEYS <= set(results)
     text = json.dumps(results, allow_nan=False)  # raises on NaN or infinity
     assert "NaN" not in text
-    for rate in ("employment_rate", "unemployment_rate", "overqualification_rate", "undeclared_work_share"):
-        assert 0.0 <= results[rate] <= 1.0
+    # The rates are shares of the people they speak of: those aged 20-64 over the final 12
+    # months, the same people the who-gains counts sum to (a rate over the wrong population,
+    # all ages or the last month only, would differ).
+    people = sum(results["people_by_group"].values())
+    assert results["employment_rate"] == pytest.approx(results["employed_20_64"] / people, rel=1e-9)
+    assert results["formal_employment_rate"] == pytest.approx(results["declared_employed_20_64"] / people, rel=1e-9)
+    assert results["undeclared_work_share"] == pytest.approx(
+        1 - results["declared_employed_20_64"] / results["employed_20_64"], rel=1e-9)
     curve = results["employment_rate_by_years_since_arrival"]
     reasons = {"work", "family", "study", "asylum"}
     assert set(curve) == reasons | {f"{r}_{s}" for r in reasons for s in ("male", "female")} | {"all"}
