@@ -254,7 +254,9 @@ def test_sse_transitional_places_bind_and_graduates_take_partner_openings_first(
 def test_ephemeral_cohorts_are_women_of_the_stated_size_and_end_as_their_accounts_say():
     # A cohort carries on as a cooperative exactly when its last month's own sales and
     # donations cover its costs net of the start-up support it can get; the others close,
-    # and only members whose own output pays what the cohort paid them go on self-employed.
+    # and only members whose share of the cohort's last market sales (by output, at most
+    # their own output) pays what the cohort paid them go on self-employed, earning no
+    # more than it: together, no more than the cohort sold.
     from sim.policies import ephemeral_cooperatives as lever
 
     # Liège at its own size, a women's cohort every 2 months: about 20 cohorts in 40 months.
@@ -267,7 +269,8 @@ def test_ephemeral_cohorts_are_women_of_the_stated_size_and_end_as_their_account
     original = lever._conclude
 
     def conclude(model, rng, cohort):
-        decisions.append((cohort, lever.viable(model, cohort), cohort.worker_rows().copy()))
+        decisions.append((cohort, lever.viable(model, cohort), cohort.worker_rows().copy(),
+                          cohort.accounts.last_month["market_sales"]))
         original(model, rng, cohort)
 
     lever._conclude = conclude
@@ -282,13 +285,46 @@ def test_ephemeral_cohorts_are_women_of_the_stated_size_and_end_as_their_account
     assert len(cohorts) >= 5 and all(e.capacity == p.cohort_size for e in cohorts)
     assert decisions
     minimum = model.params.sse.member_pay_eur_per_month
-    for cohort, viable, members in decisions:
+    keep = 1 - model.params.sse.self_employment_contribution_share
+    went_alone = 0
+    for cohort, viable, members, sold in decisions:
         assert (cohort.kind == "cooperative") == viable
         if not viable:
             alone = members[pop.labour[members] == LabourState.SELF_EMPLOYED]
             assert np.all(pop.wage_eur_per_month[alone] >= minimum)
+            assert pop.wage_eur_per_month[alone].sum() <= keep * sold * (1 + 1e-6)
+            went_alone += alone.size
+    assert went_alone > 0  # the rule is exercised
     # Sectors alternate between culinary and textile.
     assert {model.sectors[e.sector].name for e in cohorts} == set(p.sectors)
+
+
+def test_members_of_a_closing_cohort_go_on_alone_only_to_the_clientele_it_had():
+    # The same cohort, closing, in two copies of the city: one whose last month's market
+    # sales were nil (no clientele to take over: nobody goes on self-employed), one whose
+    # sales were ample (members whose own output pays their cohort pay go on alone).
+    import pickle
+
+    from sim.policies import ephemeral_cooperatives as lever
+
+    def ending(city):  # a cohort in its last month, its members as skilled as the test made them
+        return [e for e in city.sse_enterprises if e.kind == "ephemeral_cooperative" and e.alive
+                and e.ends_month == city.month]
+
+    model = small_model("liege/ephemeral_cooperatives", migrants=12000)
+    while not ending(model):
+        model.step()
+    frozen = pickle.dumps(model)
+    went_alone = {}
+    for sold in (0.0, 1e9):
+        copy = pickle.loads(frozen)
+        cohort = ending(copy)[0]
+        cohort.accounts.last_month["market_sales"] = sold
+        cohort.cash_eur = -1.0  # in debt: not viable, it closes
+        members = cohort.worker_rows().copy()
+        lever._conclude(copy, np.random.default_rng(1), cohort)
+        went_alone[sold] = np.count_nonzero(copy.pop.labour[members] == LabourState.SELF_EMPLOYED)
+    assert went_alone[0.0] == 0 and went_alone[1e9] > 0
 
 
 def test_start_up_support_makes_more_cohorts_last():

@@ -14,10 +14,13 @@ At the end, what happens follows from the accounts and the members' own state:
 - the cohort carries on as a lasting cooperative if its last month's market sales and
   donations cover its costs net of the start-up support it can get (Diomcoop's 95 %, when
   that lever is on): a viable trade, or a supported one;
-- otherwise it closes, and a member whose own output, net of a self-employed worker's
-  contributions (``sse.self_employment_contribution_share``), pays at least what the cohort
-  paid her (``sse.member_pay_eur_per_month``) goes on alone, self-employed; the others
-  search again with the ties, language and knowledge gained.
+- otherwise it closes. Its members share its clientele, the market sales of its last
+  month, in proportion to their output; a member whose share (no more than her own
+  output), net of a self-employed worker's contributions
+  (``sse.self_employment_contribution_share``), pays at least what the cohort paid her
+  (``sse.member_pay_eur_per_month``) goes on alone, self-employed, selling to it; the
+  others search again with the ties, language and knowledge gained. Nobody goes on alone
+  to sell what the cohort could not sell.
 """
 
 from typing import TYPE_CHECKING
@@ -110,7 +113,9 @@ def _conclude(model: "CityModel", rng: np.random.Generator, cohort: SSEEnterpris
         support_new_enterprise(model, cohort)
         model.programme_outcomes.placed("ephemeral_cooperatives", members.size)
         return
-    earnings = output_eur_per_month(model, members) * (1.0 - model.params.sse.self_employment_contribution_share)
+    output = output_eur_per_month(model, members)
+    clientele = cohort.accounts.last_month["market_sales"] * output / max(float(output.sum()), 1e-9)
+    earnings = np.minimum(output, clientele) * (1.0 - model.params.sse.self_employment_contribution_share)
     cohort.close()
     pays = earnings >= cohort.pay_eur_per_month
     alone = members[pays]
