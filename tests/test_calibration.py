@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from sim.calibration import fit as fitting
+from sim.calibration import posterior as posterior_files
 from sim.calibration import report
 from sim.calibration.targets import CALIBRATION_DIR, free_parameters, metric_value, presets, targets
 from sim.experiments import store
@@ -101,7 +102,7 @@ def test_parameter_recovery():
 
 def test_compare_with_posterior_draws_shares_a_draw_within_each_replication(tmp_path, monkeypatch):
     posterior = pd.DataFrame({"labour_market.openings_scale": [0.4, 0.8, 1.2], "weight": [0.2, 0.3, 0.5]})
-    monkeypatch.setattr(fitting, "FITTED_DIR", tmp_path)
+    monkeypatch.setattr(posterior_files, "FITTED_DIR", tmp_path)
     posterior.to_csv(tmp_path / "liege-posterior.csv", index=False)
     db = f"sqlite:///{tmp_path}/p.db"
     experiment, _, _ = run_compare(["liege/baseline", "liege/one_stop_shop"],
@@ -113,9 +114,9 @@ def test_compare_with_posterior_draws_shares_a_draw_within_each_replication(tmp_
 
 
 def test_posterior_draws_follow_the_weights(tmp_path, monkeypatch):
-    monkeypatch.setattr(fitting, "FITTED_DIR", tmp_path)
+    monkeypatch.setattr(posterior_files, "FITTED_DIR", tmp_path)
     pd.DataFrame({"x.y": [0.0, 1.0], "weight": [0.25, 0.75]}).to_csv(tmp_path / "eu27-posterior.csv", index=False)
-    draws = fitting.posterior_draws("eu27", list(range(4000)))
+    draws = posterior_files.posterior_draws("eu27", list(range(4000)))
     share = np.mean([d["x.y"] for d in draws])
     assert abs(share - 0.75) < 4 * np.sqrt(0.75 * 0.25 / 4000)
 

@@ -13,7 +13,6 @@ size, only their noise does. With one worker a calibration is reproducible from 
 seed; pyabc's parallel samplers do not promise the same particles on another run.
 """
 
-import hashlib
 import logging
 import sqlite3
 import tempfile
@@ -30,15 +29,13 @@ import numpy as np
 import pandas as pd
 import pyabc
 
+from sim.calibration.posterior import FITTED_DIR
 from sim.calibration.targets import (
-    CALIBRATION_DIR, FreeParameter, Target, fit_calendar, free_parameters, metric_value, presets, targets,
+    FreeParameter, Target, fit_calendar, free_parameters, metric_value, targets,
 )
 from sim.model import CityModel
 from sim.provenance import code_version
-from sim.scenario import load, loader, validate, with_overrides
-
-FITTED_DIR = CALIBRATION_DIR / "fitted"
-
+from sim.scenario import load, validate, with_overrides
 
 @dataclass
 class Fit:
@@ -266,38 +263,3 @@ def write(fit: Fit, folder: Path = FITTED_DIR, command: str | None = None) -> tu
     fitted_path.write_text("\n".join(lines) + "\n")
     fit.posterior.to_csv(posterior_path, index=False)
     return fitted_path, posterior_path
-
-
-def posterior_path(preset: str) -> Path:
-    """A preset's posterior file (the presets of ``free_parameters.toml``), or that of a city
-    written by ``pathways city new`` (in its ``fit/`` folder)."""
-    city = loader.SCENARIO_DIR / preset / loader.FIT_FOLDER / f"{preset}-posterior.csv"
-    if preset not in presets() and preset.replace("_", "").isalnum() and city.is_file():
-        return city
-    if preset not in presets():
-        raise ValueError(f"--posterior: '{preset[:60]}' is not a calibrated preset or city (allowed: "
-                         f"{', '.join(presets())}, or a city written by pathways city new)")
-    return FITTED_DIR / f"{preset}-posterior.csv"
-
-
-def posterior_hash(preset: str) -> str:
-    """SHA-256 of a preset's posterior file, so experiments drawing from it record which."""
-    path = posterior_path(preset)
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
-
-
-def posterior_draws(preset: str, seeds: list[int]) -> list[dict[str, float]]:
-    """One posterior particle per seed (drawn by weight with that seed): for comparisons
-    that carry parameter uncertainty, the same draw for every scenario of a replication."""
-    path = posterior_path(preset)
-    if not path.is_file():
-        raise ValueError(f"--posterior {preset}: no posterior found (run: pathways calibrate {preset})")
-    particles = pd.read_csv(path)
-    if "weight" not in particles or particles["weight"].sum() <= 0:
-        raise ValueError(f"--posterior {preset}: {path.name} has no positive 'weight' column")
-    weights = particles.pop("weight").to_numpy()
-    draws = []
-    for seed in seeds:
-        index = np.random.default_rng([seed, 1]).choice(len(particles), p=weights / weights.sum())
-        draws.append({name: float(value) for name, value in particles.iloc[index].items()})
-    return draws

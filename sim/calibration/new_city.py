@@ -22,6 +22,7 @@ from sim.calibration import city_files
 from sim.calibration import fit as fitting
 from sim.calibration import report
 from sim.calibration.countries import country
+from sim.calibration.posterior import FITTED_DIR
 from sim.calibration.targets import FreeParameter, Target, free_parameters
 from sim.experiments.api import Settings
 from sim.scenario import load, loader
@@ -79,7 +80,7 @@ def priors(code: str) -> tuple[list[FreeParameter], str]:
     ranges = free_parameters(template)
     if code not in city_files.TEMPLATE_CITY:
         return ranges + country_wide, f"the city presets' prior ranges (no preset city in {country(code).name})"
-    particles = pd.read_csv(fitting.FITTED_DIR / f"{template}-posterior.csv")
+    particles = pd.read_csv(FITTED_DIR / f"{template}-posterior.csv")
     posterior = fitting.Fit(template, ranges, particles, 0, 0.0, 0, 0.0)
     out = []
     for parameter in ranges:

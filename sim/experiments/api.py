@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from sim.experiments import designs, execute, store
 from sim.experiments.compare import Comparison, compare
-from sim.calibration.fit import posterior_draws, posterior_hash
+from sim.calibration.posterior import posterior_draws, posterior_hash
 from sim.experiments.jobs import make_jobs, replication_seeds
 from sim.provenance import code_version
 from sim.model import calendar_settings

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
 
 from sim.scenario import Scenario, ScenarioError
 
@@ -60,6 +59,8 @@ def latin_hypercube(factors: list[Factor], points: int, seed: int) -> list[dict[
     flat = [f.name for f in factors if not f.high > f.low]
     if flat:
         raise ValueError(f"--param {flat[0]}: a Latin hypercube needs a range low:high with low < high")
+    from scipy.stats import qmc  # here: scipy.stats takes a second to import, which only this design needs
+
     unit = qmc.LatinHypercube(d=len(factors), rng=np.random.default_rng(seed)).random(points)
     scaled = qmc.scale(unit, [f.low for f in factors], [f.high for f in factors])
     return [dict(zip([f.name for f in factors], row.tolist(), strict=True)) for row in scaled]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.calibration.fit import posterior_draws, posterior_hash
+from sim.calibration.posterior import posterior_draws, posterior_hash
 from sim.experiments import designs, execute, store
 from sim.experiments.api import _check_size, _experiment, _override
 from sim.experiments.jobs import Job, replication_seeds

@@ -32,7 +32,7 @@ from sqlalchemy import Engine
 
 from sim.experiments import execute, store
 from sim.experiments.compare import paired
-from sim.calibration.fit import posterior_draws, posterior_hash
+from sim.calibration.posterior import posterior_draws, posterior_hash
 from sim.experiments.jobs import make_jobs, replication_seeds
 from sim.provenance import code_version
 from sim.scenario import Scenario, load, with_overrides

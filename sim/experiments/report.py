@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from sim import figures
 from sim import rules as legal_rules
 from sim.experiments import share, store
 from sim.experiments.compare import HEADLINE, SERIES, Comparison, compare, series_bands
@@ -227,6 +226,8 @@ def comparison_html(view: ComparisonView, tr: Translator = ENGLISH) -> str:
         f"<br><small>{ci(r.net_low, r.net_high, 'eur')}</small></td></tr>"
         for r in view.comparison.impact_by_level.itertuples()
     )
+    from sim import figures  # here: matplotlib is for the report, not for every command that quotes a comparison
+
     bands_png = figures.png(figures.bands_figure(view.bands, SERIES[:4], view.labels, tr))
     diffs_png = figures.png(figures.differences_figure(view.comparison.summary, HEADLINE[:8], view.labels, tr))
     title = _("Scenario comparison: {labels}").format(labels=" vs ".join(view.labels))
