@@ -31,14 +31,21 @@ def code_version() -> str:
     return f"{version}+g{commit}" if commit else version
 
 
-def package_versions() -> dict[str, str]:
+@functools.cache
+def _installed_versions() -> tuple[tuple[str, str], ...]:
+    """Read once per process: parsing the packages' metadata took a quarter of a small run."""
     versions = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
-    return versions
+    return tuple(versions.items())
+
+
+def package_versions() -> dict[str, str]:
+    """Python's and the main packages' versions (a fresh dict: callers may keep it)."""
+    return dict(_installed_versions())
 
 
 def provenance(model: "CityModel") -> dict[str, Any]:

@@ -105,13 +105,24 @@ def snapshot(model: "CityModel") -> dict[str, np.ndarray]:
     key = model.steady_state_key()
     path = cache_path(key)
     try:
-        with np.load(path) as stored:
-            return {name: stored[name] for name in stored.files}
+        return _read(path)
     except FileNotFoundError:
         pass
     city = model.reference_city(reference_migrants(model.params), SNAPSHOT_SEED)
     people = take_snapshot(city)
     store(path, people)
+    return people
+
+
+@functools.lru_cache(maxsize=8)
+def _read(path: Path) -> dict[str, np.ndarray]:
+    """A stored snapshot, read once per process: a file's content is fixed by its name (the
+    warm-up's key and the code's digest), and a sweep's workers start hundreds of cities from
+    the same few. Read-only: callers take rows from it, which copies them."""
+    with np.load(path) as stored:
+        people = {name: stored[name] for name in stored.files}
+    for column in people.values():
+        column.flags.writeable = False
     return people
 
 
