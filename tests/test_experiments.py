@@ -111,6 +111,30 @@ def test_comparison_statistics_on_known_numbers():
     assert result.impact.iloc[0].net_benefit_eur == pytest.approx(-1e6)
 
 
+def test_who_was_passed_over_adds_up_by_group_and_is_nil_where_nobody_was():
+    from sim.experiments.compare import _who_gains
+
+    # B's graduates passed over 3 refugee men and 1 undocumented woman per replication; A has
+    # no graduates (its runs record no one passed over, but count it). Each dimension adds
+    # up to the 4, a group nobody of which was passed over shows 0, not "no data".
+    rows = []
+    people = {"people_in_work_by_group.refugee|asylum|male|low": 10.0,
+              "people_in_work_by_group.undocumented|family|female|low": 5.0,
+              "people_in_work_by_group.temporary_permit|work|male|high": 7.0}
+    for r in range(4):
+        rows.append({"label": "A", "replication": r, **people, "programme_outcomes.mentoring.displaced": 0})
+        rows.append({"label": "B", "replication": r, **people, "programme_outcomes.integrated_training.displaced": 4,
+                     "displaced_by_group.refugee|asylum|male|low": 3.0,
+                     "displaced_by_group.undocumented|family|female|low": 1.0})
+    who = _who_gains(pd.DataFrame(rows), ["A", "B"])
+    total = who[who.dimension == "all migrants"].iloc[0]
+    assert total.displaced == pytest.approx(4) and total.displaced_low == pytest.approx(4)
+    for _, groups in who[who.dimension != "all migrants"].groupby("dimension"):
+        assert groups.displaced.sum() == pytest.approx(4)
+    status = who[who.dimension == "legal status"].set_index("group").displaced
+    assert status["refugee"] == pytest.approx(3) and status["temporary_permit"] == 0
+
+
 def test_gross_and_net_show_what_is_not_additional():
     # Scenario B: its lever's participants are 30 in declared work at the end in every
     # replication, and declared employment at the end is 10 higher than A's: 20 are not
@@ -124,14 +148,14 @@ def test_gross_and_net_show_what_is_not_additional():
                      "participants_in_declared_work_at_end": 0})
         rows.append({"label": "B", "replication": r, "declared_employed_20_64_at_end": base + 10, **money,
                      "participants_in_declared_work_at_end": 30,
-                     "programme_outcomes.mentoring.participants": 50 + r,
-                     "programme_outcomes.mentoring.placements": 6,
-                     "programme_outcomes.mentoring.displaced": 4,
-                     "programme_outcomes.mentoring.in_declared_work_at_end": 30})
+                     "programme_outcomes.integrated_training.participants": 50 + r,
+                     "programme_outcomes.integrated_training.placements": 6,
+                     "programme_outcomes.integrated_training.displaced": 4,
+                     "programme_outcomes.integrated_training.in_declared_work_at_end": 30})
         rows.append({"label": "C", "replication": r, "declared_employed_20_64_at_end": base + 4, **money,
                      "participants_in_declared_work_at_end": 0})
     table = compare(pd.DataFrame(rows), ["A", "B", "C"], ["declared_employed_20_64_at_end"]).placements
-    lever = table[(table.scenario == "B") & (table.lever == "mentoring")].iloc[0]
+    lever = table[(table.scenario == "B") & (table.lever == "integrated_training")].iloc[0]
     assert lever.participants == pytest.approx(52) and lever.in_declared_work_at_end == pytest.approx(30)
     assert lever.placements == pytest.approx(6) and lever.displaced == pytest.approx(4)
     total = table[(table.scenario == "B") & (table.lever == "all levers")].iloc[0]

@@ -142,8 +142,9 @@ WHO_GAINS_MEASURES = {
 }
 """Who gains: each measure's metric prefix (``indicators.by_group``) and its columns:
 paired change, 95 % interval. ``displaced`` counts, over the whole run rather than the final
-12 months, the people who lost an opening to a programme graduate with partner priority
-(``ProgrammeOutcomes.displace``): without the lever they had that job that month."""
+12 months, the times job seekers were passed over at an opening a programme graduate with
+partner priority took (``ProgrammeOutcomes.displace``); its change against a counterfactual
+without such graduates is the scenario's own count."""
 
 
 def _who_gains(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
@@ -155,8 +156,8 @@ def _who_gains(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
     difference; people count in the legal status they held each month (averaged over
     the final 12), so a lever that gives papers moves people between its groups. A lever's
     participants take openings other migrants would have had, which shows as losses in
-    other groups, and person by person in ``displaced``: who lost an opening to a
-    graduate with partner priority over the run, in the group they were in then; nationals are not in the table: their comparison population has its own
+    other groups, and at the opening in ``displaced``: the times someone was passed over
+    for a graduate with partner priority over the run, in the group they were in then; nationals are not in the table: their comparison population has its own
     openings (``sim.nationals``), so the model cannot say whether a lever displaces them.
     Experiments stored before a measure have no value for it (NaN)."""
     changes = [column for _, columns in WHO_GAINS_MEASURES.values() if columns for column in columns]
@@ -175,6 +176,7 @@ def _who_gains(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
             for group in sorted({p[position] for p in parts.values()}):
                 sums[(kind, dimension, group)] = values[[c for c in names if parts[c][position] == group]].sum(axis=1)
     table = metrics[["label", "replication"]].assign(**{"|".join(k): v for k, v in sums.items()})
+    counted = any(c.startswith("programme_outcomes.") and c.endswith(".displaced") for c in metrics.columns)
     reference, rows = labels[0], []
     for label in labels[1:]:
         for dimension, group in dict.fromkeys((d, g) for _, d, g in sums):
@@ -185,8 +187,10 @@ def _who_gains(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
                 if names is None:
                     continue
                 key = f"{kind}|{dimension}|{group}"
-                row.update(zip(names, mean_ci(paired(table, key, label, reference)) if key in table.columns
-                               else (np.nan, np.nan, np.nan), strict=True))
+                if key in table.columns:
+                    row.update(zip(names, mean_ci(paired(table, key, label, reference)), strict=True))
+                else:  # nobody of the group was passed over, in runs that count it; else no data
+                    row.update(dict.fromkeys(names, 0.0 if kind == "displaced" and counted else np.nan))
             rows.append(row)
     return pd.DataFrame(rows, columns=columns)
 
@@ -336,10 +340,10 @@ def _placements(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
 
     Per lever (``programme_outcomes.LEVER.*``, means over replications): entries,
     placements through the lever's own channel (partner employers' openings, lasting
-    cooperatives, self-employment), the other job seekers a partner-priority placement
-    took the opening from that month (``displaced``: without the lever they had the job
-    then), and participants aged 20-64 in declared work in the last month (a person in two
-    levers counts in both rows). Per scenario, all levers together,
+    cooperatives, self-employment), the job seekers a partner-priority placement passed
+    over at the opening (``displaced``: the accepted applicant who would have been taken
+    had the graduate not applied to it, each time), and participants aged 20-64 in
+    declared work in the last month (a person in two levers counts in both rows). Per scenario, all levers together,
     each person once (``participants_in_declared_work_at_end``), against the net change in
     people aged 20-64 in declared work in the same last month (``declared_employed_20_64_at_end``),
     both paired against the counterfactual (whose own participants, if any, are taken off):

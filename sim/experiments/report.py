@@ -267,9 +267,9 @@ small {{ color: #555; }} img {{ width: 100%; }} h1 {{ font-size: 16pt; }} h2 {{ 
              "placed may take an opening another job seeker would have had. \"Not additional\" is the gross figure "
              "beyond the net change: participants who would have worked anyway, or whose job another person lost. "
              "Both are counted among people aged 20-64 in the run's last month; the total counts each participant "
-             "once, the levers' rows each in every lever they entered. \"Displaced\" counts, person by person "
-             "over the run, the job seekers who would have been taken at an opening that a graduate with a partner "
-             "employer's priority took.")}</small></p>
+             "once, the levers' rows each in every lever they entered. \"Displaced\" counts, each time over the run, "
+             "the accepted job seeker who would have been taken at an opening that a graduate with a partner "
+             "employer's priority took, had no graduate applied to it.")}</small></p>
 <h2>{_("Who gains")}</h2>
 <table>{header(N_("scenario"), N_("by"), N_("group"), N_("people aged 20-64 in it"), N_("change in people in work"),
                N_("change in people in declared work"), N_("in declared jobs below their skills"), N_("exploited"),

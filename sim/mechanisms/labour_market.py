@@ -81,8 +81,9 @@ PARTNER_PROGRAMMES = ("integrated_training", "sse_transitional_jobs")
 
 
 def give_partner_priority(model: "CityModel", rows: np.ndarray, programme: str, months: float) -> None:
-    """Graduates of ``programme`` apply first, with the programme's referral, to the
-    elementary openings of its sector for ``months`` (guide §2.8: the springboard; 0: none).
+    """Graduates of ``programme`` apply with the programme's referral to the elementary
+    openings of its sector for ``months``, and are taken first at an opening (guide §2.8:
+    the springboard; 0: none).
 
     A partner employer gives graduates priority on openings it has anyway: it opens none
     for them, so every placement takes an opening someone else could have had.
@@ -95,9 +96,9 @@ def give_partner_priority(model: "CityModel", rows: np.ndarray, programme: str, 
 def formal_hiring(model: "CityModel", rng: np.random.Generator) -> None:
     """Match authorised applicants to this month's openings (module docstring).
 
-    Order: skilled openings, then programme graduates with partner priority on their
-    programme's sector, then everyone else on elementary openings. Each applicant makes one
-    elementary application a month.
+    Order: skilled openings, then everyone else on elementary openings, programme graduates
+    with partner priority to their programme's sector, taken first at an opening. Each
+    applicant makes one elementary application a month.
     """
     pop = model.pop
     labour = pop.labour
@@ -235,10 +236,13 @@ def _fill_openings(
 
 def _count_displaced(model: "CityModel", applicants: np.ndarray, slot: np.ndarray, order: np.ndarray,
                      winners: np.ndarray, priority: np.ndarray) -> None:
-    """Who lost an opening to a programme graduate: at each opening a graduate took, the
-    applicant who would have been taken without the graduates (the first accepted other
-    applicant in the same random order). Without the lever they had the job this month;
-    whether they find another later shows in the comparison's net change."""
+    """Who was passed over for a programme graduate: at each opening a graduate took, the
+    accepted applicant who would have been taken had no graduate applied to it (the first
+    other accepted applicant in the same random order). It says what happened at that
+    opening that month, not what the city would have been without the lever (a graduate
+    without priority applies elsewhere, or wins the tie anyway); counted each time, so a
+    person passed over in two months counts twice. Whether they find work later shows in
+    the comparison's net change."""
     pop = model.pop
     taken = winners[priority[winners]]
     others = order[~priority[order]]

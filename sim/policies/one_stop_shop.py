@@ -53,10 +53,12 @@ def _recognition(model: "CityModel", rng: np.random.Generator, clients: np.ndarr
     pending = clients[pop.recognition[clients] == RecognitionState.PENDING]
     wait = pop.recognition_due_month[pending] - model.month
     # Rounded at random, up or down, so the shortened waits keep their mean (rounding up
-    # would add half a month to each); a decision is due next month at the earliest.
+    # would add half a month to each). A visit never lengthens a wait: a decision due this
+    # month stays due (decisions come after the services), and one due later comes next
+    # month at the earliest, so a one-month wait is not shortened.
     shortened = wait * p.recognition_delay_factor
     whole = np.floor(shortened) + (rng.random(pending.size) < shortened - np.floor(shortened))
-    pop.recognition_due_month[pending] = model.month + np.maximum(1, whole).astype(np.int32)
+    pop.recognition_due_month[pending] = model.month + np.minimum(wait, np.maximum(1, whole)).astype(np.int32)
 
 
 register(LeverSpec("one_stop_shop", "services", (visits,), priority=20))

@@ -64,9 +64,9 @@ class ProgrammeOutcomes:
     counts people (not shares) in declared work, the gross figure that a comparison sets
     against the net change in people in work. ``placements`` counts the jobs a lever's own
     channel gave: partner-priority hires, lasting cooperatives' members, cohort members
-    going on self-employed. ``displaced`` counts the other job seekers a partner-priority
-    hire took the opening from (``labour_market._count_displaced``), per lever and, over
-    all levers, by the group they were in that month (``displaced_by_group``).
+    going on self-employed. ``displaced`` counts the times an accepted job seeker was
+    passed over at an opening a partner-priority hire took (``labour_market._count_displaced``),
+    per lever and, over all levers, by the group they were in that month (``displaced_by_group``).
     """
 
     def __init__(self):
@@ -77,7 +77,7 @@ class ProgrammeOutcomes:
         self.displaced_groups = np.zeros((N_STATUS, len(Reason), len(Sex), len(Education)), dtype=np.int64)
 
     def displace(self, model: "CityModel", lever: str, rows: np.ndarray) -> None:
-        """Count the people who lost an opening to ``lever``'s graduates this month."""
+        """Count the job seekers passed over for ``lever``'s graduates this month."""
         if rows.size == 0:
             return
         self.displaced[lever] = self.displaced.get(lever, 0) + int(rows.size)
@@ -85,7 +85,7 @@ class ProgrammeOutcomes:
         np.add.at(self.displaced_groups, (pop.status[rows], pop.reason[rows], pop.sex[rows], pop.education[rows]), 1)
 
     def displaced_by_group(self) -> dict[str, int]:
-        """People displaced over the run, keyed ``status|reason|sex|education`` like the
+        """Times job seekers were passed over for a graduate over the run, keyed ``status|reason|sex|education`` like the
         who-gains counts (``indicators.by_group``); groups nobody was displaced from are left out."""
         return {group_key(index): int(self.displaced_groups[index])
                 for index in zip(*np.nonzero(self.displaced_groups), strict=True)}

@@ -48,8 +48,8 @@ class IntegratedTraining(Lever):
     """Admits people who arrived at most this long ago: Finland's integration training is
     for immigrants whose first permit is at most three years old (Act 681/2023)."""
     partner_priority_months: Annotated[float, Field(ge=0.0, le=600.0)] = 3
-    """How long graduates apply first, with the programme's referral, to the openings of
-    its partner employers in its sector (assumption: one quarter of job search)."""
+    """How long graduates apply with the programme's referral to the openings of
+    its partner employers in its sector, taken first there (assumption: one quarter of job search)."""
     sector: str = "catering"
     cost_eur_per_place_month: Eur = 900.0
 
@@ -65,8 +65,8 @@ class SSETransitionalJobs(Lever):
     recipients, or those without it for lack of residence); France's IAE, people out of work
     for 24 months or on RSA."""
     partner_priority_months: Annotated[float, Field(ge=0.0, le=600.0)] = 3
-    """How long graduates apply first, with the programme's referral, to the openings of
-    its partner employers in its sector (assumption; Spain's insertion enterprises report
+    """How long graduates apply with the programme's referral to the openings of
+    its partner employers in its sector, taken first there (assumption; Spain's insertion enterprises report
     67.2 % of exits to ordinary jobs, T25, which this must reach through the hiring rule)."""
     wage_eur_per_month: EurPerMonth = 1500.0
     subsidy_eur_per_place_month: Eur = 800.0
