@@ -100,6 +100,19 @@ def test_parameter_recovery():
         assert high - low < 0.9 * (prior.high - prior.low)  # the data narrowed the prior
 
 
+def test_a_calibration_runs_its_particles_on_dask():
+    # One generation on a local Dask cluster of two workers (pyabc's Dask sampler): the
+    # population is full, every particle lies within its prior and the weights sum to one,
+    # and the fit's options say where it ran (a sampler left on local processes, or one
+    # failing on Dask, would not give both).
+    result = fitting.calibrate("eu27", population=10, max_simulations=40, generations=1, workers=2, migrants=500,
+                               months=1, seed=5, dask="local")
+    assert result.generations == 1 and result.simulations >= 10 and "--dask local" in result.options
+    assert len(result.posterior) == 10 and result.posterior["weight"].sum() == pytest.approx(1.0)
+    for parameter in result.parameters:
+        assert result.posterior[parameter.name].between(parameter.low, parameter.high).all()
+
+
 def test_compare_with_posterior_draws_shares_a_draw_within_each_replication(tmp_path, monkeypatch):
     posterior = pd.DataFrame({"labour_market.openings_scale": [0.4, 0.8, 1.2], "weight": [0.2, 0.3, 0.5]})
     monkeypatch.setattr(posterior_files, "FITTED_DIR", tmp_path)

@@ -13,6 +13,7 @@ size, only their noise does. With one worker a calibration is reproducible from 
 seed; pyabc's parallel samplers do not promise the same particles on another run.
 """
 
+import contextlib
 import logging
 import sqlite3
 import tempfile
@@ -33,6 +34,7 @@ from sim.calibration.posterior import FITTED_DIR
 from sim.calibration.targets import (
     FreeParameter, Target, fit_calendar, free_parameters, metric_value, targets,
 )
+from sim.experiments.execute import dask_client
 from sim.model import CityModel
 from sim.provenance import code_version
 from sim.scenario import load, validate, with_overrides
@@ -134,6 +136,7 @@ def calibrate(
     baseline: Path | None = None,
     fitted: list[Target] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    dask: str | None = None,
 ) -> Fit:
     """Run ABC-SMC until the budget of simulations or generations is spent.
 
@@ -144,7 +147,9 @@ def calibrate(
     wall time is this call's. A city written by ``pathways city new`` passes its
     ``baseline`` file and its country's targets (``fitted``); ``progress`` hears of each
     generation done (done, most), from a thread that watches pyabc's database, and an
-    exception it raises ends the fit once the generation under way is done.
+    exception it raises ends the fit once the generation under way is done. ``dask`` (a
+    scheduler's address, or ``"local"`` for a local cluster of ``workers``) runs the
+    particles on Dask (pyabc's ``DaskDistributedSampler``) instead of local processes.
     """
     code = code_version()  # now, not after a fit that can outlast a commit
     parameters = parameters or free_parameters(preset)
@@ -154,12 +159,17 @@ def calibrate(
     prior = pyabc.Distribution(**{_key(p.name): pyabc.RV("uniform", p.low, p.high - p.low) for p in parameters})
     logging.getLogger("ABC").setLevel(logging.WARNING)
     logging.getLogger("pyabc").setLevel(logging.WARNING)
-    sampler = (pyabc.sampler.SingleCoreSampler() if workers <= 1
-               else pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers))
+    resources = contextlib.ExitStack()
+    if dask:
+        client = resources.enter_context(dask_client(dask, workers))
+        sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
+    else:
+        sampler = (pyabc.sampler.SingleCoreSampler() if workers <= 1
+                   else pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers))
     np.random.seed(seed)
     abc = pyabc.ABCSMC(Simulator(baseline or f"{preset}/baseline", fitted, migrants, months), prior, pyabc.PNormDistance(p=2),
                        population_size=population, sampler=sampler)
-    with tempfile.TemporaryDirectory() as scratch:
+    with resources, tempfile.TemporaryDirectory() as scratch:
         path = database or Path(scratch) / "abc.db"
         done = 0
         if path.is_file():
@@ -194,7 +204,8 @@ def calibrate(
     posterior["weight"] = weights / weights.sum()
     options = (f"--population {population} --budget {max_simulations} --generations {generations} "
                f"--workers {workers} --migrants {migrants} --months {months} --seed {seed}"
-               + (f" --history {database.name}" if database is not None else ""))
+               + (f" --history {database.name}" if database is not None else "")
+               + (f" --dask {dask}" if dask else ""))
     return Fit(preset, parameters, posterior, simulations, wall, generations_run, epsilon, options, code, stopped)
 
 

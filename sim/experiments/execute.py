@@ -49,26 +49,34 @@ class Report:
 
 
 @contextlib.contextmanager
+def dask_client(dask: str, workers: int) -> Iterator["distributed.Client"]:  # noqa: F821
+    """A client of the Dask scheduler at ``dask``, or of a local cluster of ``workers``
+    single-threaded processes for ``"local"``; closed (the local cluster too) on leaving."""
+    from distributed import Client, LocalCluster
+
+    if dask == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        cluster = None
+        try:
+            client = Client(dask, timeout="10s")
+        except OSError as exc:
+            raise ExecutionError(f"--dask: cannot reach a Dask scheduler at {dask} ({exc})") from None
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+@contextlib.contextmanager
 def executor(workers: int, dask: str | None = None) -> Iterator[Executor | None]:
     """``None`` means: run in this process (one worker, no Dask)."""
     if dask:
-        from distributed import Client, LocalCluster
-
-        if dask == "local":
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-            client = Client(cluster)
-        else:
-            cluster = None
-            try:
-                client = Client(dask, timeout="10s")
-            except OSError as exc:
-                raise ExecutionError(f"--dask: cannot reach a Dask scheduler at {dask} ({exc})") from None
-        try:
+        with dask_client(dask, workers) as client:
             yield client.get_executor(pure=False)
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
     elif workers <= 1:
         yield None
     else:
