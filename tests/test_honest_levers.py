@@ -193,6 +193,21 @@ def test_a_graduate_with_priority_displaces_the_job_seeker_taken_without_them():
         record(model_, lever, rows)
 
     model.programme_outcomes.displace = displace
+    record_placed, checked = model.programme_outcomes.placed, []
+
+    def placed(lever, count):
+        # Called once the month's hires have their jobs and before their priority ends:
+        # the placements are graduates with priority who started a job now (or fewer: a
+        # graduate hired into a skilled opening is not the partner's placement). A past
+        # graduate hired as anyone is, whose priority ran out, must not count.
+        month = model.month
+        with_priority = (pop.partner_priority_until_month >= month) & pop.alive()
+        started = with_priority & IS_MAINSTREAM_JOB[pop.labour] & (pop.labour_since_month == month)
+        assert count <= np.count_nonzero(started)
+        checked.append(count)
+        record_placed(lever, count)
+
+    model.programme_outcomes.placed = placed
     for _ in range(36):
         model.step()
         month, ids = displaced_ids[-1] if displaced_ids else (None, None)
@@ -200,6 +215,7 @@ def test_a_graduate_with_priority_displaces_the_job_seeker_taken_without_them():
             rows = np.flatnonzero(np.isin(pop.person_id, ids) & pop.alive())
             started = IS_MAINSTREAM_JOB[pop.labour[rows]] & (pop.labour_since_month[rows] == month)
             assert not started.any()
+    assert sum(checked) > 0
     outcome = model.results()["programme_outcomes"]["integrated_training"]
     total = sum(ids.size for _, ids in displaced_ids)
     assert 0 < total == outcome["displaced"] <= outcome["placements"]

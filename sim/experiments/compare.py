@@ -175,7 +175,8 @@ def _who_gains(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
         for position, dimension in enumerate(GROUP_DIMENSIONS):
             for group in sorted({p[position] for p in parts.values()}):
                 sums[(kind, dimension, group)] = values[[c for c in names if parts[c][position] == group]].sum(axis=1)
-    table = metrics[["label", "replication"]].assign(**{"|".join(k): v for k, v in sums.items()})
+    table = pd.concat([metrics[["label", "replication"]],
+                       pd.DataFrame({"|".join(k): v for k, v in sums.items()}, index=metrics.index)], axis=1)
     counted = any(c.startswith("programme_outcomes.") and c.endswith(".displaced") for c in metrics.columns)
     reference, rows = labels[0], []
     for label in labels[1:]:

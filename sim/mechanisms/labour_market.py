@@ -134,8 +134,10 @@ def formal_hiring(model: "CityModel", rng: np.random.Generator) -> None:
     sector = np.array([model.sector_index(getattr(model.params.policies, name).sector) for name in PARTNER_PROGRAMMES])
     applicants = np.concatenate([graduates, elementary])
     priority = np.arange(applicants.size) < graduates.size
-    placed = _fill_openings(model, rng, applicants, JobLevel.ELEMENTARY,
-                            sector_of=np.concatenate([sector[programme], sector_of]), priority=priority)
+    hired = _fill_openings(model, rng, applicants, JobLevel.ELEMENTARY,
+                           sector_of=np.concatenate([sector[programme], sector_of]), priority=priority)
+    # The graduates among the hired: others may carry an old programme's code.
+    placed = hired[pop.partner_priority_until_month[hired] >= model.month]
     for code, name in enumerate(PARTNER_PROGRAMMES):
         model.programme_outcomes.placed(name, np.count_nonzero(pop.partner_programme[placed] == code))
     pop.partner_priority_until_month[placed] = NO_MONTH
