@@ -39,6 +39,7 @@ from sim.model import CityModel
 from sim.provenance import code_version
 from sim.scenario import load, validate, with_overrides
 
+
 @dataclass
 class Fit:
     preset: str

@@ -187,8 +187,8 @@ def _fill_openings(
     """Each applicant tries one opening of the level in their sector; return who was hired.
 
     ``priority`` applicants (programme graduates with a partner employer) come vouched
-    for and are taken first at an opening; the others they beat there are displaced
-    (``_count_displaced``).
+    for and are taken first at an opening; the accepted applicant they pass there is
+    counted as displaced (``_count_displaced``).
     """
     pop = model.pop
     table = employer_table(model)
@@ -254,8 +254,10 @@ def _count_displaced(model: "CityModel", applicants: np.ndarray, slot: np.ndarra
     if not lost.any():
         return
     displaced = applicants[would_win[lost]]
-    by_slot = dict(zip(slot[taken].tolist(), pop.partner_programme[applicants[taken]].tolist(), strict=True))
-    programme = np.array([by_slot[s] for s in slot[would_win[lost]].tolist()], dtype=np.int64)
+    # The programme of the graduate who took each of those openings (one per opening).
+    by_slot = np.argsort(slot[taken])
+    taker = taken[by_slot[np.searchsorted(slot[taken], slot[would_win[lost]], sorter=by_slot)]]
+    programme = pop.partner_programme[applicants[taker]]
     for code, name in enumerate(PARTNER_PROGRAMMES):
         model.programme_outcomes.displace(model, name, displaced[programme == code])
 

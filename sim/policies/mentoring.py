@@ -2,8 +2,8 @@
 
 ``places`` mentees at a time, for ``duration_months``, among whom Duo for a Job admits:
 legally resident job seekers aged ``min_age_years`` to ``max_age_years`` (18-33), who
-speak the host language at ``min_language_level`` at least and were never mentored. A mentee's job applications carry
-the mentor's referral with ``referral_probability`` (``mechanisms.networks.referral``) and
+speak the host language at ``min_language_level`` at least and were never mentored. A
+mentee's job applications carry the mentor's referral with ``referral_probability`` (``mechanisms.networks.referral``) and
 go to the mentor's trade, the mentee's origin sector (``mechanisms.labour_market``); the
 mentor also pushes a diploma-recognition application. Duo for a Job reports that 3 of 4
 mentees reach a job, an internship or training.

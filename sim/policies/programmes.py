@@ -85,8 +85,9 @@ class ProgrammeOutcomes:
         np.add.at(self.displaced_groups, (pop.status[rows], pop.reason[rows], pop.sex[rows], pop.education[rows]), 1)
 
     def displaced_by_group(self) -> dict[str, int]:
-        """Times job seekers were passed over for a graduate over the run, keyed ``status|reason|sex|education`` like the
-        who-gains counts (``indicators.by_group``); groups nobody was displaced from are left out."""
+        """Times job seekers were passed over for a graduate over the run, keyed
+        ``status|reason|sex|education`` like the who-gains counts (``indicators.by_group``);
+        groups nobody was passed over in are left out."""
         return {group_key(index): int(self.displaced_groups[index])
                 for index in zip(*np.nonzero(self.displaced_groups), strict=True)}
 
