@@ -47,8 +47,10 @@ def test_numbers_follow_the_locale():
     assert Translator("en").number(12345.678, 1) == "12,345.7"
     assert Translator("fr").number(12345.678, 1) == "12\u202f345,7"  # narrow no-break space, decimal comma
     assert Translator("es").number(12345.678, 1) == "12.345,7"
-    assert Translator("nl").percent(0.534) == "53,4 %"
     assert Translator("it").eur(1234567) == "1.234.567 EUR"
+    from sim.experiments.report import _number  # the report's figures are the translator's
+    assert _number(1234567.0, "eur", sign=True, tr=Translator("it")) == "+1.234.567 EUR"
+    assert _number(53.4, "pct", tr=Translator("nl")) == "53,4 %"
     assert Translator("ca").rounded(0.5, 3) == "0,5"
 
 

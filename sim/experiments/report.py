@@ -362,5 +362,5 @@ def _number(value, kind: str, sign: bool = False, tr: Translator = ENGLISH) -> s
     if kind == "pct":
         return prefix + tr.number(value, 1) + (tr.gettext(" points") if sign else " %")
     if kind == "eur":
-        return f"{prefix}{tr.number(value)} EUR"
+        return prefix + tr.eur(value)
     return prefix + (tr.number(value, 1) if abs(value) < 100 else tr.number(value))

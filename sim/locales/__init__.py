@@ -14,7 +14,7 @@ from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 
 LOCALES = {"en": "English", "fr": "Français", "nl": "Nederlands", "es": "Español", "ca": "Català", "it": "Italiano"}
 """The languages, each named in itself (what a language selector shows)."""
@@ -61,10 +61,6 @@ class Translator:
 
     def signed(self, value: float, digits: int = 0) -> str:
         return ("+" if value > 0 else "") + self.number(value, digits)
-
-    def percent(self, fraction: float, digits: int = 1) -> str:
-        """A fraction (0-1) as a percentage in the locale's way (53,4 % in French)."""
-        return format_percent(fraction, format="#,##0." + "0" * digits + " %", locale=self.locale)
 
     def eur(self, value: float) -> str:
         return f"{self.number(value)} EUR"
