@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents import employer_table
-from sim.mechanisms import earnings
 from sim.mechanisms.jobs import leave_job
+from sim.mechanisms.labour_market import pay_declared, pay_undeclared
 from sim.population import COLUMNS
 from sim.scenario import Scenario
-from sim.states import JobLevel, LabourState
+from sim.states import LabourState
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -203,24 +203,6 @@ def employ_at_run_employers(model: "CityModel", rows: np.ndarray, sector: np.nda
             if off_the_books:
                 pay_undeclared(model, workers, chosen)
             else:
-                repay_declared(model, workers, chosen)
+                pay_declared(model, workers, chosen)
 
 
-def pay_undeclared(model: "CityModel", rows: np.ndarray, employers: np.ndarray) -> None:
-    """Undeclared workers' exploitation and pay at their employers, as ``undeclared_hiring`` sets them."""
-    p, table = model.params.undeclared, employer_table(model)
-    exploitative = table.exploitative[employers]
-    elementary_wage = np.array([s.elementary_wage_eur_per_month for s in model.sectors])[table.sector[employers]]
-    share = np.where(exploitative, p.exploited_wage_share_of_elementary, p.wage_share_of_elementary)
-    model.pop.wage_eur_per_month[rows] = elementary_wage * share * earnings.pay_factor(model, rows, employers)
-    model.pop.exploited[rows] = exploitative
-
-
-def repay_declared(model: "CityModel", rows: np.ndarray, employers: np.ndarray) -> None:
-    """Declared workers' pay at their employers: the sector's wage for their job level, on
-    their own factors (``earnings.pay_factor``), as the hiring rule sets it."""
-    table, pop = employer_table(model), model.pop
-    wage = np.array([[s.elementary_wage_eur_per_month, s.skilled_wage_eur_per_month] for s in model.sectors],
-                    dtype=np.float32)
-    level = np.clip(pop.job_level[rows], JobLevel.ELEMENTARY, JobLevel.SKILLED)
-    pop.wage_eur_per_month[rows] = wage[table.sector[employers], level] * earnings.pay_factor(model, rows, employers)

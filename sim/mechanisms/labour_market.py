@@ -231,9 +231,30 @@ def _fill_openings(
         ).astype(np.int8)
     take_job(model, rows, chosen, level, state)
     pop.exploited[rows] = False
-    wage = np.array([_wage(sector, level) for sector in model.sectors], dtype=np.float32)
-    pop.wage_eur_per_month[rows] = wage[employer_sector[chosen]] * earnings.pay_factor(model, rows, chosen)
+    pay_declared(model, rows, chosen)
     return rows
+
+
+def pay_declared(model: "CityModel", rows: np.ndarray, employers: np.ndarray) -> None:
+    """Declared workers' pay at their employers (indices into the employer table): the
+    sector's wage for their job level, on their own factors (``earnings.pay_factor``)."""
+    pop = model.pop
+    wage = np.array([[s.elementary_wage_eur_per_month, s.skilled_wage_eur_per_month] for s in model.sectors],
+                    dtype=np.float32)
+    level = np.clip(pop.job_level[rows], JobLevel.ELEMENTARY, JobLevel.SKILLED)
+    pop.wage_eur_per_month[rows] = wage[employer_table(model).sector[employers], level] * earnings.pay_factor(
+        model, rows, employers)
+
+
+def pay_undeclared(model: "CityModel", rows: np.ndarray, employers: np.ndarray) -> None:
+    """Undeclared workers' exploitation and pay at their employers: a share of the sector's
+    elementary wage, lower at an exploitative employer, on their own factors."""
+    p, table = model.params.undeclared, employer_table(model)
+    exploitative = table.exploitative[employers]
+    elementary_wage = np.array([s.elementary_wage_eur_per_month for s in model.sectors])[table.sector[employers]]
+    share = np.where(exploitative, p.exploited_wage_share_of_elementary, p.wage_share_of_elementary)
+    model.pop.wage_eur_per_month[rows] = elementary_wage * share * earnings.pay_factor(model, rows, employers)
+    model.pop.exploited[rows] = exploitative
 
 
 def _count_displaced(model: "CityModel", applicants: np.ndarray, slot: np.ndarray, order: np.ndarray,
@@ -260,10 +281,6 @@ def _count_displaced(model: "CityModel", applicants: np.ndarray, slot: np.ndarra
     programme = pop.partner_programme[applicants[taker]]
     for code, name in enumerate(PARTNER_PROGRAMMES):
         model.programme_outcomes.displace(model, name, displaced[programme == code])
-
-
-def _wage(sector, level: JobLevel) -> float:
-    return sector.skilled_wage_eur_per_month if level == JobLevel.SKILLED else sector.elementary_wage_eur_per_month
 
 
 def undeclared_hiring(model: "CityModel", rng: np.random.Generator) -> None:
@@ -294,13 +311,9 @@ def undeclared_hiring(model: "CityModel", rng: np.random.Generator) -> None:
     weight = application_weight[sector] * table.size_share[undeclared_employers]
     pick = rng.choice(undeclared_employers.size, size=rows.size, p=weight / weight.sum())
     index = undeclared_employers[pick]
-    exploitative = table.exploitative[index]
     state = np.full(rows.size, LabourState.UNDECLARED_WORK, dtype=np.int8)
     take_job(model, rows, index, JobLevel.ELEMENTARY, state)
-    elementary_wage = np.array([s.elementary_wage_eur_per_month for s in model.sectors])[sector]
-    share = np.where(exploitative, p.exploited_wage_share_of_elementary, p.wage_share_of_elementary)
-    pop.wage_eur_per_month[rows] = elementary_wage[pick] * share * earnings.pay_factor(model, rows, index)
-    pop.exploited[rows] = exploitative
+    pay_undeclared(model, rows, index)
 
 
 def skill_decay(model: "CityModel", rng: np.random.Generator) -> None:
