@@ -115,14 +115,17 @@ def from_query(search: str) -> Recipe:
                   number("migrants", None), text("posterior"), text("code"), text("experiment"))
 
 
+def _settings(r: Recipe) -> dict[str, Any]:
+    """The ``Settings`` a recipe fixes, by field: replications, months and seed, and the
+    migrants and posterior when it sets them."""
+    fields = {"replications": r.replications, "months": r.months, "seed": r.seed, "migrants": r.migrants,
+              "posterior": r.posterior}
+    return {name: value for name, value in fields.items() if value is not None}
+
+
 def settings_arguments(r: Recipe) -> list[str]:
-    """The command-line options shared by the command and the Python lines' ``Settings``."""
-    options = [f"--reps {r.replications}", f"--months {r.months}", f"--seed {r.seed}"]
-    if r.migrants is not None:
-        options.append(f"--migrants {r.migrants}")
-    if r.posterior is not None:
-        options.append(f"--posterior {r.posterior}")
-    return options
+    """The command-line options of the recipe's ``Settings`` (``--reps`` for replications)."""
+    return [f"--{'reps' if name == 'replications' else name} {value}" for name, value in _settings(r).items()]
 
 
 def command(r: Recipe) -> str:
@@ -138,11 +141,7 @@ def python(r: Recipe) -> str:
     lines = ["from sim.experiments.api import Settings, run_compare", ""]
     scenarios = repr(list(r.scenarios))
     edits = f", edits={r.edits!r}" if r.edits else ""
-    options = [f"replications={r.replications}", f"months={r.months}", f"seed={r.seed}"]
-    if r.migrants is not None:
-        options.append(f"migrants={r.migrants}")
-    if r.posterior is not None:
-        options.append(f"posterior={r.posterior!r}")
+    options = [f"{name}={value!r}" for name, value in _settings(r).items()]
     lines += [f"experiment, comparison, report = run_compare({scenarios}, Settings({', '.join(options)}){edits})",
               "print(comparison.summary)"]
     return "\n".join(lines)
