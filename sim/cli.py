@@ -233,6 +233,8 @@ def calibrate(
     history: Annotated[Path | None, typer.Option(
         dir_okay=False, help="Keep ABC-SMC's generations in this SQLite file; an existing one is continued.")] = None,
     dask: Dask = None,
+    only: Annotated[list[str] | None, typer.Option(
+        help="Fit only this free parameter (repeatable); the others keep the preset's previous fit.")] = None,
 ) -> None:
     """Fit a preset's free parameters (calibration/free_parameters.toml) to its targets with
     ABC-SMC, write the fitted values and the posterior, then print the fit."""
@@ -242,7 +244,7 @@ def calibrate(
     if preset not in presets():
         fail(f"unknown preset '{preset}' (allowed: {', '.join(presets())})")
     result = _guarded(lambda _: fitting.calibrate(preset, population, budget, generations, workers, migrants, months, seed,
-                                                         database=history, dask=dask),
+                                                         database=history, dask=dask, only=only),
                       progress=False, interrupted="interrupted: nothing was written; the fitted values are unchanged")
     fitted_path, posterior_path = _guarded(lambda _: fitting.write(result), progress=False)
     table = pd.DataFrame([{"parameter": p.name, "posterior mean": result.mean()[p.name],

@@ -47,6 +47,7 @@ def rates(cells: np.ndarray) -> dict[str, float | None]:
         "formal_employment_rate": ratio(by_labour[IS_FORMAL_WORK].sum(), by_labour.sum()),
         "unemployment_rate": ratio(searching, employed + searching),
         "undeclared_work_share": ratio(by_labour[LabourState.UNDECLARED_WORK], employed),
+        "self_employment_share": ratio(by_labour[LabourState.SELF_EMPLOYED], employed),
         "overqualification_rate": ratio(high[_OVERQUALIFIED].sum(), high[IS_EMPLOYED].sum()),
     }
 

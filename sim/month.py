@@ -20,7 +20,7 @@ import numpy as np
 from sim import sse
 from sim.agents import open_all_positions
 from sim.mechanisms import inflow, labour_market, language, legal_status, networks, outflow, readiness, recognition
-from sim.mechanisms import welfare
+from sim.mechanisms import self_employment, welfare
 from sim.policies import PHASES, enabled_levers, regularisation
 
 if TYPE_CHECKING:
@@ -60,6 +60,8 @@ BASELINE: dict[str, tuple[Mechanism, ...]] = {
         labour_market.job_loss,
         labour_market.formal_hiring,
         labour_market.undeclared_hiring,
+        self_employment.business_closures,
+        self_employment.business_starts,
         labour_market.skill_decay,
     ),
     "networks": (networks.bridging_ties,),

@@ -6,7 +6,7 @@ model's own rules: care duties and the labour force, openings per 1,000 working-
 people, the hiring rule, job loss, deskilling. They differ only where the guide says
 migrants face barriers of their own (§1.1): nationals are citizens (always authorised
 to work), speak the language, hold domestic qualifications that need no recognition,
-need no time to get ready, know people in work (``nationals.bridging_ties``), face no
+need no time to get ready, start businesses speaking the language, know people in work (``nationals.bridging_ties``), face no
 discrimination, and hold fewer temporary contracts (``nationals.job_loss_factor``,
 T10). Their education mix and women's care duties are their own
 (``nationals.education_shares``, ``nationals.care_duties_start_rate_female_per_month``).
@@ -24,7 +24,7 @@ import numpy as np
 
 from sim import draws
 from sim.indicators import FINAL_WINDOW_MONTHS, rate_by, rates
-from sim.mechanisms import labour_market, outflow, readiness
+from sim.mechanisms import labour_market, outflow, readiness, self_employment
 from sim.model import CityModel
 from sim.month import Mechanism, open_positions
 from sim.scenario import Scenario, with_overrides
@@ -107,6 +107,8 @@ NATIONALS_MECHANISMS: tuple[Mechanism, ...] = (
     labour_market.job_loss,
     labour_market.formal_hiring,
     labour_market.undeclared_hiring,
+    self_employment.business_closures,
+    self_employment.business_starts,
     labour_market.skill_decay,
     outflow.ageing_out,
 )

@@ -246,3 +246,35 @@ def test_the_effective_sample_size_counts_the_particles_that_carry_the_weight():
     assert fit.effective_sample_size() == pytest.approx(2.0)
     even = fitting.Fit("eu27", [], posterior.assign(weight=0.25), 4, 1.0, 1, 1.0)
     assert even.effective_sample_size() == pytest.approx(4.0)
+
+
+def test_a_fit_in_blocks_fits_only_the_named_parameters_and_writes_the_others_back(tmp_path):
+    # `pathways calibrate liege --only NAME`: a tiny real fit (one generation of 8 particles).
+    name = "labour_market.openings_scale"
+    result = fitting.calibrate("liege", population=8, max_simulations=8, generations=1, migrants=800, months=12,
+                               seed=3, only=[name])
+    assert [p.name for p in result.parameters] == [name]
+    assert list(result.posterior.columns) == [name, "weight"]
+    previous = (CALIBRATION_DIR / "fitted" / "liege.toml").read_text().splitlines()
+    fitted_path, posterior_path = fitting.write(result, tmp_path)
+    lines = fitted_path.read_text().splitlines()
+    assert "--only labour_market.openings_scale" in lines[0]
+    assert previous[0].removeprefix("# ") in next(line for line in lines if "(held)" in line and line.startswith("#"))
+    body = [line for line in lines if not line.startswith("#")]
+    # Every free parameter is written, in free_parameters.toml's order; the others word for
+    # word as the previous fit gave them, marked (held).
+    assert [line.split(" = ")[0] for line in body] == [p.name for p in free_parameters("liege")]
+    for line in body:
+        if line.startswith(name):
+            low, high = next((p.low, p.high) for p in free_parameters("liege") if p.name == name)
+            assert low <= float(line.split(" = ")[1].split("#")[0]) <= high and "(held)" not in line
+        else:
+            assert line.endswith(" (held)") and line.removesuffix(" (held)") in previous
+    particles = pd.read_csv(posterior_path)
+    for line in body:  # held parameters are constant in the posterior, at their previous value
+        if not line.startswith(name):
+            column = particles[line.split(" = ")[0]]
+            assert (column == float(line.split(" = ")[1].split("#")[0])).all()
+    with pytest.raises(ValueError, match="not a free parameter of liege .allowed: labour_market"):
+        fitting.calibrate("liege", population=8, max_simulations=8, generations=1, migrants=800, months=12,
+                          only=["labour_market.no_such_thing"])

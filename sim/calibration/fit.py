@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,11 @@ class Fit:
     stopped: str = ""
     """Why the run ended before its budget, if it did (the posterior is then the last
     complete generation's)."""
+    held: dict[str, str] = field(default_factory=dict)
+    """Free parameters not fitted (``calibrate(only=...)``): each one's line of the
+    previous fitted file, which its value and interval are kept from."""
+    held_from: str = ""
+    """The previous fitted file's first line: what produced the held values."""
 
     def effective_sample_size(self) -> float:
         """Kish's effective number of particles, 1 / sum(w^2) for normalised weights: far
@@ -138,6 +143,7 @@ def calibrate(
     fitted: list[Target] | None = None,
     progress: Callable[[int, int], None] | None = None,
     dask: str | None = None,
+    only: list[str] | None = None,
 ) -> Fit:
     """Run ABC-SMC until the budget of simulations or generations is spent.
 
@@ -151,9 +157,27 @@ def calibrate(
     exception it raises ends the fit once the generation under way is done. ``dask`` (a
     scheduler's address, or ``"local"`` for a local cluster of ``workers``) runs the
     particles on Dask (pyabc's ``DaskDistributedSampler``) instead of local processes.
+
+    ``only`` fits these free parameters, against every fitted target, and holds the others
+    at the preset's previous fit (which its baseline loads): a fit in blocks, when all
+    parameters at once leave too few particles near the targets to refine.
     """
     code = code_version()  # now, not after a fit that can outlast a commit
     parameters = parameters or free_parameters(preset)
+    held: dict[str, str] = {}
+    held_from = ""
+    if only:
+        names = [p.name for p in parameters]
+        unknown = [name for name in only if name not in names]
+        if unknown:
+            raise ValueError(f"--only: '{unknown[0]}' is not a free parameter of {preset} (allowed: {', '.join(names)})")
+        held_from, previous = _previous_fit(preset)
+        missing = [p.name for p in parameters if p.name not in only and p.name not in previous]
+        if missing:
+            raise ValueError(f"--only: {missing[0]} is not in the previous fit of {preset}, so it cannot be held: "
+                             f"fit it too (--only {missing[0]})")
+        held = {p.name: previous[p.name] for p in parameters if p.name not in only}
+        parameters = [p for p in parameters if p.name in only]
     fitted = [t for t in (targets(preset) if fitted is None else fitted) if t.fit]
     if observed is not None:
         fitted = [Target(**{**t.__dict__, "published": observed[t.id]}) for t in fitted if t.id in observed]
@@ -206,8 +230,20 @@ def calibrate(
     options = (f"--population {population} --budget {max_simulations} --generations {generations} "
                f"--workers {workers} --migrants {migrants} --months {months} --seed {seed}"
                + (f" --history {database.name}" if database is not None else "")
-               + (f" --dask {dask}" if dask else ""))
-    return Fit(preset, parameters, posterior, simulations, wall, generations_run, epsilon, options, code, stopped)
+               + (f" --dask {dask}" if dask else "")
+               + "".join(f" --only {p.name}" for p in parameters if only))
+    return Fit(preset, parameters, posterior, simulations, wall, generations_run, epsilon, options, code, stopped,
+               held, held_from)
+
+
+def _previous_fit(preset: str) -> tuple[str, dict[str, str]]:
+    """The preset's fitted file as it stands: its first line, and each parameter's line."""
+    path = FITTED_DIR / f"{preset}.toml"
+    if not path.is_file():
+        raise ValueError(f"--only needs a previous fit of {preset} to hold the other parameters at ({path} is missing)")
+    lines = path.read_text().splitlines()
+    return lines[0], {line.split("=")[0].strip(): line.removesuffix(" (held)")
+                      for line in lines if line and not line.startswith("#")}
 
 
 class GenerationWatcher:
@@ -269,9 +305,24 @@ def write(fit: Fit, folder: Path = FITTED_DIR, command: str | None = None) -> tu
         if folder == FITTED_DIR else f"# Loaded by the baseline beside this folder: `calibration = \"{folder.name}/"
                                      f"{fitted_path.name}\"`.",
     ]
-    for parameter in fit.parameters:
-        low, high = fit.interval(parameter.name)
-        lines.append(f"{parameter.name} = {fit.mean()[parameter.name]:.6g}  # 90 %: {low:.4g} to {high:.4g}")
+    if fit.held:
+        lines.append(f"# Parameters marked (held) were not fitted here: they keep the previous fit's value and "
+                     f"interval, from: {fit.held_from.removeprefix('# ')}")
+    fitted = {p.name for p in fit.parameters}
+    posterior = fit.posterior.copy()
+    for name in _in_prior_order(fit) if fit.held else [p.name for p in fit.parameters]:
+        if name in fitted:
+            low, high = fit.interval(name)
+            lines.append(f"{name} = {fit.mean()[name]:.6g}  # 90 %: {low:.4g} to {high:.4g}")
+        else:
+            lines.append(f"{fit.held[name]} (held)")
+            posterior[name] = float(fit.held[name].split("=")[1].split("#")[0])
     fitted_path.write_text("\n".join(lines) + "\n")
-    fit.posterior.to_csv(posterior_path, index=False)
+    posterior.to_csv(posterior_path, index=False)
     return fitted_path, posterior_path
+
+
+def _in_prior_order(fit: Fit) -> list[str]:
+    """The fitted and held parameters in the order of free_parameters.toml."""
+    names = {p.name for p in fit.parameters} | set(fit.held)
+    return [p.name for p in free_parameters(fit.preset) if p.name in names]

@@ -65,12 +65,12 @@ def graduate_mismatch(model: "CityModel", education: np.ndarray, rng: np.random.
 
 
 def job_loss(model: "CityModel", rng: np.random.Generator) -> None:
-    """Declared jobs and self-employment end at ``labour_market.job_loss_rate_per_month``
-    (temporary contracts: 23 % of non-EU employees, target T10); undeclared ones at
-    ``undeclared.job_loss_rate_per_month``. SSE places end with their programme or enterprise."""
+    """Declared jobs end at ``labour_market.job_loss_rate_per_month`` (temporary contracts:
+    23 % of non-EU employees, target T10); undeclared ones at
+    ``undeclared.job_loss_rate_per_month``. SSE places end with their programme or
+    enterprise, businesses as ``self_employment.business_closures`` says."""
     rate = np.zeros(N_LABOUR, dtype=np.float32)
     rate[IS_MAINSTREAM_JOB] = model.params.labour_market.job_loss_rate_per_month
-    rate[LabourState.SELF_EMPLOYED] = model.params.labour_market.job_loss_rate_per_month  # businesses fail too
     rate[LabourState.UNDECLARED_WORK] = model.params.undeclared.job_loss_rate_per_month
     leave_job(model, draws.chosen_by_category(rng, rate, model.pop.labour))
 

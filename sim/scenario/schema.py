@@ -250,6 +250,11 @@ class LabourMarket(Section):
     referral_weight_logit: Logit
     discrimination_logit_penalty: Logit
     job_loss_rate_per_month: RatePerMonth
+    self_employment_start_rate_per_month: RatePerMonth
+    """Chance a month that a searcher or employee fluent in the language starts a business
+    (``sim.mechanisms.self_employment``); calibrated on T26 and T26-N."""
+    business_closure_rate_per_month: RatePerMonth
+    """Chance a month that a business closes (``sim.mechanisms.self_employment``)."""
     openings_scale: Annotated[float, Field(ge=0.0, le=100.0)]
     """Multiplies every sector's openings: the city's labour demand relative to the EU average."""
     sectors: Annotated[list[Sector], Field(min_length=1, max_length=50)]

@@ -1,0 +1,69 @@
+"""Self-employment: starting a business of one's own, and closing it (Eurostat lfsa_esgan, T26).
+
+Self-employment is a main route into work for non-EU citizens in several countries: 10.4 %
+of employed non-EU citizens aged 20-64 in the EU were self-employed in 2023, against
+13.5 % of nationals (T26, T26-N). Each month, people who may set up a business and are
+looking for work or in an employee's job start one at
+``labour_market.self_employment_start_rate_per_month`` times their command of the
+language: a business needs customers, suppliers and the administration, all in it
+(an assumption, which gives nationals their higher share at one rate for all).
+Asylum seekers may not register a business; people without papers work undeclared.
+
+A business works in its owner's trade, at the skilled level when the owner's
+qualification is usable here (``labour_market.skilled_eligible``), else as elementary
+work, and earns what the trade pays at that level, on the owner's pay factor (its
+clients pay it: no employer's opening is taken). Businesses close at
+``labour_market.business_closure_rate_per_month``, and the owner looks for work again.
+"""
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim import draws
+from sim.mechanisms import earnings
+from sim.mechanisms.jobs import leave_job, take_job
+from sim.mechanisms.labour_market import skilled_eligible
+from sim.mechanisms.work_authorisation import work_authorised
+from sim.states import JobLevel, LabourState, LegalStatus
+
+if TYPE_CHECKING:
+    from sim.model import CityModel
+
+OWN_BUSINESS = -2
+"""The employer key of one's own business in the pay draws (``earnings.pay_factor``): an
+employer index is 0 or more, and -1 is no employer."""
+SEARCHING = np.int8(LabourState.SEARCHING)
+SELF_EMPLOYED = np.int8(LabourState.SELF_EMPLOYED)
+ASYLUM_SEEKER = np.int8(LegalStatus.ASYLUM_SEEKER)
+_MAY_START = np.zeros(len(LabourState), dtype=bool)
+_MAY_START[[LabourState.SEARCHING, LabourState.JOB_MATCHING_SKILLS, LabourState.JOB_BELOW_SKILLS]] = True
+
+
+def business_starts(model: "CityModel", rng: np.random.Generator) -> None:
+    """Searchers and employees with the right to work, other than asylum seekers, start a
+    business (module docstring)."""
+    pop, lm = model.pop, model.params.labour_market
+    rows = np.flatnonzero(_MAY_START[pop.labour])
+    rows = np.compress(pop.status[rows] != ASYLUM_SEEKER, rows)
+    rows = np.compress(work_authorised(model, rows), rows)
+    rate = lm.self_employment_start_rate_per_month * pop.language[rows]
+    rows = np.compress(draws.happens(rng, rate, rows.size), rows)
+    if rows.size == 0:
+        return
+    skilled = skilled_eligible(model, rows)
+    level = np.where(skilled, JobLevel.SKILLED, JobLevel.ELEMENTARY).astype(np.int8)
+    leave_job(model, rows)  # an employee gives up the job (it is not refilled from a list)
+    take_job(model, rows, np.full(rows.size, -1, dtype=np.int32), level,
+             np.full(rows.size, SELF_EMPLOYED, dtype=np.int8))
+    wage = np.array([[s.elementary_wage_eur_per_month, s.skilled_wage_eur_per_month] for s in model.sectors],
+                    dtype=np.float32)
+    own = np.full(rows.size, OWN_BUSINESS, dtype=np.int64)
+    pop.wage_eur_per_month[rows] = wage[pop.origin_sector[rows], level] * earnings.pay_factor(model, rows, own)
+
+
+def business_closures(model: "CityModel", rng: np.random.Generator) -> None:
+    """Businesses close at ``labour_market.business_closure_rate_per_month``; their owners
+    search again."""
+    rows = np.flatnonzero(model.pop.labour == SELF_EMPLOYED)
+    leave_job(model, rows[draws.chosen(rng, model.params.labour_market.business_closure_rate_per_month, rows.size)])
