@@ -343,6 +343,25 @@ def validate(
 
 
 @app.command()
+def evaluate(
+    programme: Annotated[str, typer.Argument(help="Programme whose evaluation to replicate (calibration/programmes.toml).")],
+    city: Annotated[str | None, typer.Argument(help="City preset to replicate it in (default: where it ran).")] = None,
+    reps: Reps = 4, workers: Workers = 1, seed: RootSeed = 1, migrants: Migrants = None,
+    reports: Annotated[Path | None, typer.Option(help="Folder for the report (default: calibration/reports).")] = None,
+) -> None:
+    """Replicate a real programme's evaluation: its lever, eligibility and cohort in a city,
+    the statistic it published, the same people without the programme beside it; write
+    the report (calibration/reports/evaluate-PROGRAMME-CITY.md)."""
+    from sim.calibration import evaluations
+
+    summary = _guarded(lambda _: evaluations.evaluate(programme, city, reps, seed, migrants, workers), progress=False)
+    path = _guarded(lambda _: evaluations.write_report(summary, *([reports] if reports else [])), progress=False)
+    for line in path.read_text().splitlines()[4:]:
+        console.print(line, markup=False)
+    console.print(f"Wrote {path}")
+
+
+@app.command()
 def replay(
     preset: Annotated[str, typer.Argument(help="Preset to replay: eu27, liege, paris, barcelona or prato.")],
     first: Annotated[int, typer.Option("--from", help="First calendar year (2014 or later).")] = 2014,
