@@ -8,7 +8,7 @@ from dashboards.i18n import _
 from dashboards import settings
 from dashboards.widgets import Plot, Table
 from sim import figures
-from sim.calibration import report
+from sim.calibration import evaluations, report
 from sim.calibration.targets import presets
 from sim.scenario import loader
 
@@ -52,3 +52,18 @@ def Page():
     Plot(report.curve_figure(preset.value, table, curve), "calibration-curve")
     solara.Markdown(_("**Not compared, and why**"))
     Table(table[table["simulated"].isna()][["id", "indicator", "group", "note"]])
+    Programmes()
+
+
+@solara.component
+def Programmes():
+    """The levers against the real programmes' evaluations (``pathways evaluate``), beside the targets."""
+    solara.Markdown(_("### Programmes against their evaluations"))
+    solara.Markdown(_("Each lever replicates a real programme's evaluation in a city: the participants' figure "
+                      "against the published one, and the same people without the programme (`pathways evaluate` "
+                      "writes them; calibration/programmes.toml gives the sources)."))
+    stored = evaluations.read_reports(report.REPORTS_DIR)
+    if stored.empty:
+        solara.Info(_("No programme evaluated yet: run `pathways evaluate PROGRAMME`."))
+        return
+    Table(stored, digits=3)

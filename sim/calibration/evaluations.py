@@ -13,12 +13,14 @@ compared with the participants' value, as the evaluation measured it.
 The observers here read the models month by month and change nothing in them.
 """
 
+import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from sim.calibration.targets import CALIBRATION_DIR
 from sim.model import CityModel
@@ -324,4 +326,18 @@ def write_report(summary: dict[str, Any], folder: Path = CALIBRATION_DIR / "repo
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"evaluate-{s['programme']}-{s['city']}.md"
     path.write_text("\n".join(lines) + "\n")
+    path.with_suffix(".json").write_text(json.dumps(s, indent=1) + "\n")
     return path
+
+
+def read_reports(folder: Path = CALIBRATION_DIR / "reports") -> pd.DataFrame:
+    """The stored evaluations (``write_report``), one row each: published against simulated."""
+    rows = []
+    for path in sorted(folder.glob("evaluate-*.json")):
+        s = json.loads(path.read_text())
+        mean = (lambda stat: None if stat is None else stat["mean"])
+        rows.append({"programme": s["programme"], "city": s["city"], "statistic": s["statistic"],
+                     "months": s["months"], "published": s["published"], "at_least": s["at_least"],
+                     "participants": mean(s["participants"]), "same_people_without": mean(s["same_people_without"]),
+                     "tolerance": s["tolerance"], "hit": s["hit"], "why_missed": s["why_missed"], "source": s["source"]})
+    return pd.DataFrame(rows)

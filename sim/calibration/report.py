@@ -19,9 +19,11 @@ from sim.experiments.api import Settings, run_design
 from sim.scenario import load
 
 REPORTS_DIR = CALIBRATION_DIR / "reports"
-CURVE_POINTS = {"T13": 5, "T14": 7, "T15": 8, "T16": 7, "T16-W": 7}
+CURVE_POINTS = {"T27": 1, "T28": 2, "T29": 3, "T13": 5, "T13-M": 5, "T13-W": 5, "T30": 6, "T30-M": 6, "T30-W": 6,
+                "T14": 7, "T16": 7, "T16-W": 7, "T31-M": 7, "T31-W": 7, "T15": 8, "T32-M": 8, "T32-W": 8}
 """Published points of the refugee curve: target id -> completed years since arrival."""
-CURVE_GROUPS = {"T16": "men", "T16-W": "women"}
+CURVE_GROUPS = {"T16": "men", "T16-W": "women", "T13-M": "men", "T13-W": "women", "T30-M": "men", "T30-W": "women",
+                "T31-M": "men", "T31-W": "women", "T32-M": "men", "T32-W": "women"}
 """Points published for one sex; the others are for everyone."""
 
 
