@@ -197,7 +197,7 @@ def final(model: "CityModel") -> dict[str, Any]:
         "non_eu_citizens": {
             **rates(citizens),
             "employment_rate_by_sex": rate_by(citizens, 2, Sex),
-            "long_term_unemployed_share": _long_term_unemployed_share(model),
+            "long_term_unemployed_share": long_term_unemployed_share(model),
         },
         "employed_20_64": float(cells.sum(axis=(0, 2, 3))[IS_EMPLOYED].sum() / window),
         **by_group(model.counts.groups(window) / window),
@@ -247,12 +247,16 @@ def final(model: "CityModel") -> dict[str, Any]:
     }
 
 
-def _long_term_unemployed_share(model: "CityModel") -> float | None:
-    """Searchers (non-EU citizens with papers, as ``non_eu_citizens``) searching for 12 months
-    or more, over all such searchers (T12)."""
+def long_term_unemployed_share(model: "CityModel", citizens: bool = False) -> float | None:
+    """Searchers searching for 12 months or more, over all searchers (T12): non-EU citizens
+    with papers, as ``non_eu_citizens``, or (``citizens``) the naturalised, who are all the
+    nationals' comparison population."""
     pop = model.pop
-    searching = (pop.labour == LabourState.SEARCHING) & (pop.status != LegalStatus.NATURALISED)
-    searching &= pop.status != LegalStatus.UNDOCUMENTED
+    searching = pop.labour == LabourState.SEARCHING
+    if citizens:
+        searching &= pop.status == LegalStatus.NATURALISED
+    else:
+        searching &= (pop.status != LegalStatus.NATURALISED) & (pop.status != LegalStatus.UNDOCUMENTED)
     long_term = searching & (pop.labour_since_month <= model.month - 12)
     return ratio(np.count_nonzero(long_term), np.count_nonzero(searching))
 

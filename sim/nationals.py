@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from sim import draws
-from sim.indicators import FINAL_WINDOW_MONTHS, rate_by, rates
+from sim.indicators import FINAL_WINDOW_MONTHS, long_term_unemployed_share, rate_by, rates
 from sim.mechanisms import labour_market, outflow, readiness, self_employment
 from sim.model import CityModel
 from sim.month import Mechanism, open_positions
@@ -152,4 +152,5 @@ class NationalsModel(CityModel):
     def indicators(self) -> dict[str, Any]:
         """The nationals' headline rates, averaged over the final 12 months like the migrants'."""
         cells, _ = self.counts.window(min(FINAL_WINDOW_MONTHS, len(self.counts.cells)))
-        return {**rates(cells), "employment_rate_by_sex": rate_by(cells, 2, Sex)}
+        return {**rates(cells), "employment_rate_by_sex": rate_by(cells, 2, Sex),
+                "long_term_unemployed_share": long_term_unemployed_share(self, citizens=True)}

@@ -249,6 +249,9 @@ class LabourMarket(Section):
     graduates, T09), beside the migrants' own barriers."""
     referral_weight_logit: Logit
     discrimination_logit_penalty: Logit
+    search_duration_penalty_logit: Logit
+    """How much less an employer takes a job seeker who has searched eight months or more
+    than one who has just started (``sim.mechanisms.labour_market``); calibrated on T12."""
     job_loss_rate_per_month: RatePerMonth
     self_employment_start_rate_per_month: RatePerMonth
     """Chance a month that a searcher or employee fluent in the language starts a business
