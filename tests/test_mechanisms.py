@@ -5,7 +5,7 @@ correct model fails them with negligible probability and a reversed effect alway
 
 import numpy as np
 
-from sim.mechanisms import inflow, labour_market, language, legal_status, networks, readiness, recognition
+from sim.mechanisms import inflow, labour_market, language, legal_status, networks, readiness, recognition, self_employment
 from sim.mechanisms.work_authorisation import work_authorised
 from sim.states import (
     IS_FORMAL_WORK,
@@ -445,3 +445,53 @@ def test_hiring_pays_individual_wages_and_the_working_poor_are_below_the_line():
     assert poor.any() and np.all(net[poor] < line)
     assert np.all(net[declared] == np.float32(1 - model.params.earnings.employee_deductions_share_of_gross_pay)
                   * pop.wage_eur_per_month[declared])
+
+
+def test_a_long_search_lowers_the_hiring_chance_and_a_job_carries_no_penalty():
+    model = small_model(migrants=20000, labour_market__search_duration_penalty_logit=1.5)
+    rows = _job_seekers(model)
+    fresh, long_searching = _two_groups(model, rows)
+    model.pop.labour_since_month[fresh] = model.month  # just started searching
+    model.pop.labour_since_month[long_searching] = model.month - 30  # beyond the eight months: the full penalty
+    _open_many_positions(model)
+    labour_market.formal_hiring(model, model.rng)
+    a, b = _hire_rate(model, fresh), _hire_rate(model, long_searching)
+    # A logit gap of 1.5 at a base near -2.3: about 9 % against 2 %, many standard errors apart.
+    assert a - b > _difference_bound(a, b, fresh.size, long_searching.size)
+    # The penalty is read from the search only: an employee's months in the job count for nothing.
+    employed = np.flatnonzero(model.pop.labour == LabourState.JOB_BELOW_SKILLS)[:50]
+    model.pop.labour_since_month[employed] = model.month - 30
+    with_penalty = labour_market.acceptance_probability(model, np.random.default_rng(1), employed, JobLevel.ELEMENTARY, 0.0)
+    model.params = model.params.model_copy(update={"labour_market": model.params.labour_market.model_copy(
+        update={"search_duration_penalty_logit": 0.0})})
+    without = labour_market.acceptance_probability(model, np.random.default_rng(1), employed, JobLevel.ELEMENTARY, 0.0)
+    assert employed.size > 0 and np.array_equal(with_penalty, without)
+
+
+def test_businesses_start_with_language_and_the_right_to_work_and_close_at_the_closure_rate():
+    model = small_model(migrants=20000, labour_market__self_employment_start_rate_per_month=0.2,
+                        labour_market__business_closure_rate_per_month=0.3)
+    pop = model.pop
+    rows = _job_seekers(model)
+    rows = rows[pop.status[rows] != LegalStatus.ASYLUM_SEEKER]  # asylum seekers may not register a business
+    fluent, beginners = _two_groups(model, rows)
+    pop.language[fluent], pop.language[beginners] = 1.0, 0.25
+    no_papers = np.flatnonzero(pop.status == LegalStatus.UNDOCUMENTED)
+    asylum = np.flatnonzero(pop.status == LegalStatus.ASYLUM_SEEKER)
+    pop.labour[no_papers] = pop.labour[asylum] = LabourState.SEARCHING
+    owners_before = pop.labour == LabourState.SELF_EMPLOYED
+    self_employment.business_starts(model, model.rng)
+    started = (pop.labour == LabourState.SELF_EMPLOYED) & ~owners_before
+    a, b = np.mean(started[fluent]), np.mean(started[beginners])
+    # Start chance is the rate times language: 20 % against 5 %, far beyond 4 standard errors.
+    assert abs(a - 0.2) < _difference_bound(a, 0.2, fluent.size, 1e9)
+    assert abs(b - 0.05) < _difference_bound(b, 0.05, beginners.size, 1e9)
+    assert no_papers.size and asylum.size and not started[no_papers].any() and not started[asylum].any()
+    # Their business pays its trade's wage at the level their qualification allows, no employer's opening.
+    owners = np.flatnonzero(started)
+    assert (pop.wage_eur_per_month[owners] > 0).all() and (pop.employer[owners] == -1).all()
+    skilled = pop.job_level[owners] == JobLevel.SKILLED
+    assert np.array_equal(skilled, labour_market.skilled_eligible(model, owners))
+    self_employment.business_closures(model, model.rng)
+    closed = np.mean(pop.labour[owners] == LabourState.SEARCHING)
+    assert abs(closed - 0.3) < _difference_bound(closed, 0.3, owners.size, 1e9)
