@@ -348,16 +348,18 @@ def evaluate(
     city: Annotated[str | None, typer.Argument(help="City preset to replicate it in (default: where it ran).")] = None,
     reps: Reps = 4, workers: Workers = 1, seed: RootSeed = 1, migrants: Migrants = None,
     reports: Annotated[Path | None, typer.Option(help="Folder for the report (default: calibration/reports).")] = None,
+    scan: Annotated[bool, typer.Option(
+        help="Also run it at each value of the lever parameter it bounds (calibration/programmes.toml: scan).")] = False,
 ) -> None:
     """Replicate a real programme's evaluation: its lever, eligibility and cohort in a city,
     the statistic it published, the same people without the programme beside it; write
     the report (calibration/reports/evaluate-PROGRAMME-CITY.md)."""
     from sim.calibration import evaluations
 
-    summary = _guarded(lambda _: evaluations.evaluate(programme, city, reps, seed, migrants, workers), progress=False)
+    summary = _guarded(lambda _: evaluations.evaluate(programme, city, reps, seed, migrants, workers, scan), progress=False)
     path = _guarded(lambda _: evaluations.write_report(summary, *([reports] if reports else [])), progress=False)
     for line in path.read_text().splitlines()[4:]:
-        console.print(line, markup=False)
+        console.print(line, markup=False, highlight=False)
     console.print(f"Wrote {path}")
 
 

@@ -103,3 +103,17 @@ def test_the_collectives_public_share_and_founders_regularised_come_from_their_b
     assert founders and counted[0] > 0, "the run founded no collective of people without papers: the check is empty"
     assert total > 0 and share.value()["participants"] == pytest.approx(public / total)
     assert regularised.value() == {"participants": pytest.approx(counted[1] / counted[0]), "cohort": counted[0]}
+
+
+def test_a_scan_reports_the_parameter_values_whose_mean_hits_the_published_figure(tmp_path):
+    duo = evaluations.evaluations()["duo_for_a_job"]  # published 0.72, tolerance 0.10
+    summary = evaluations.summarise(duo, "liege", [{"participants": 0.70, "same_people_without": 0.6, "cohort": 50}])
+    summary |= {"reps": 1, "seed": 1, "migrants": None, "scan": []}
+    for value, share in ((0.1, 0.55), (0.5, 0.70), (0.9, 0.80)):
+        point = evaluations.summarise(duo, "liege", [{"participants": share}])
+        summary["scan"].append({"value": value, "participants": point["participants"], "hit": point["hit"]})
+    text = evaluations.write_report(summary, tmp_path).read_text()
+    assert "Values within the tolerance: 0.5, 0.9 " in text  # 0.55 is 17 points off, 0.80 is 8
+    assert "policies.mentoring.referral_probability" in text and summary["hit"]
+    with pytest.raises(ValueError, match="bounds no lever parameter .those that do: duo_for_a_job"):
+        evaluations.evaluate("migracoop", scan=True)

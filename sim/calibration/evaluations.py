@@ -35,7 +35,7 @@ STATISTICS = ("in_job_or_training", "in_mainstream_work", "public_share_of_incom
               "applications_per_undocumented")
 """What an evaluation can measure (``Observer`` subclasses; the file's header explains each)."""
 KEYS = {"title", "section", "lever", "scenario", "cities", "statistic", "months", "published", "tolerance",
-        "at_least", "source", "design", "overrides", "run_months", "why_missed"}
+        "at_least", "source", "design", "overrides", "run_months", "why_missed", "bounds", "scan"}
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,10 @@ class Evaluation:
     ``published - tolerance`` or more."""
     overrides: tuple[tuple[str, Any], ...] = ()
     why_missed: str | None = None
+    bounds: str | None = None
+    """The lever parameter, an assumption, that this evaluation bounds: ``--scan`` runs the
+    evaluation at each of ``scan`` and reports the values whose mean hits the published figure."""
+    scan: tuple[float, ...] = ()
 
 
 def evaluations() -> dict[str, Evaluation]:
@@ -74,7 +78,7 @@ def evaluations() -> dict[str, Evaluation]:
             raise ValueError(f"programmes.toml [{name}]: unknown key '{sorted(unknown)[0]}' (allowed: {', '.join(sorted(KEYS))})")
         if entry["statistic"] not in STATISTICS:
             raise ValueError(f"programmes.toml [{name}]: statistic '{entry['statistic']}' (allowed: {', '.join(STATISTICS)})")
-        out[name] = Evaluation(name=name, cities=tuple(entry.pop("cities")),
+        out[name] = Evaluation(name=name, cities=tuple(entry.pop("cities")), scan=tuple(entry.pop("scan", ())),
                                overrides=tuple(entry.pop("overrides", {}).items()), **entry)
     return out
 
@@ -249,17 +253,25 @@ def replicate(evaluation: Evaluation, city: str, seed: int, migrants: int | None
     return watch.value()
 
 
-def _replicate_task(task: tuple[str, str, int, int | None]) -> dict[str, float | None]:
-    name, city, seed, migrants = task
-    return replicate(evaluations()[name], city, seed, migrants)
+def _replicate_task(task: tuple[str, str, int, int | None, float | None]) -> dict[str, float | None]:
+    name, city, seed, migrants, value = task
+    chosen = evaluations()[name]
+    if value is not None:
+        chosen = Evaluation(**{**chosen.__dict__, "overrides": (*chosen.overrides, (chosen.bounds, value))})
+    return replicate(chosen, city, seed, migrants)
 
 
 def evaluate(name: str, city: str | None = None, reps: int = 4, seed: int = 1, migrants: int | None = None,
-             workers: int = 1) -> dict[str, Any]:
+             workers: int = 1, scan: bool = False) -> dict[str, Any]:
     """Replicate the named evaluation ``reps`` times (seeds ``seed``, ``seed + 1``...) and
-    compare the mean with the published figure."""
+    compare the mean with the published figure; with ``scan``, also at each value of the
+    parameter the evaluation bounds (the same seeds at each)."""
     chosen, city = evaluation(name, city)
-    tasks = [(name, city, seed + rep, migrants) for rep in range(reps)]
+    if scan and not chosen.scan:
+        raise ValueError(f"--scan: programme '{name}' bounds no lever parameter (those that do: "
+                         f"{', '.join(n for n, e in evaluations().items() if e.scan)})")
+    points: list[float | None] = [None, *(chosen.scan if scan else ())]
+    tasks = [(name, city, seed + rep, migrants, value) for value in points for rep in range(reps)]
     if workers > 1:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -267,7 +279,11 @@ def evaluate(name: str, city: str | None = None, reps: int = 4, seed: int = 1, m
             values = list(pool.map(_replicate_task, tasks))
     else:
         values = [_replicate_task(task) for task in tasks]
-    return summarise(chosen, city, values) | {"reps": reps, "seed": seed, "migrants": migrants}
+    out = summarise(chosen, city, values[:reps]) | {"reps": reps, "seed": seed, "migrants": migrants, "scan": []}
+    for index, value in enumerate(points[1:], start=1):
+        point = summarise(chosen, city, values[index * reps:(index + 1) * reps])
+        out["scan"].append({"value": value, "participants": point["participants"], "hit": point["hit"]})
+    return out
 
 
 def summarise(chosen: Evaluation, city: str, values: list[dict[str, float | None]]) -> dict[str, Any]:
@@ -291,7 +307,7 @@ def summarise(chosen: Evaluation, city: str, values: list[dict[str, float | None
         "programme": chosen.name, "title": chosen.title, "city": city, "statistic": chosen.statistic,
         "months": chosen.months, "published": chosen.published, "tolerance": chosen.tolerance,
         "at_least": chosen.at_least, "source": chosen.source, "design": chosen.design,
-        "participants": participants, "same_people_without": across("same_people_without"),
+        "bounds": chosen.bounds, "participants": participants, "same_people_without": across("same_people_without"),
         "cohort": across("cohort"), "hit": hit, "why_missed": None if hit else chosen.why_missed,
     }
 
@@ -323,6 +339,14 @@ def write_report(summary: dict[str, Any], folder: Path = CALIBRATION_DIR / "repo
         lines.append(f"- **Cohort followed, per replication**: {s['cohort']['mean']:.0f}.")
     lines.append(f"- **Result**: {'hit' if s['hit'] else 'missed'}."
                  + ("" if s["hit"] else f" {s['why_missed'] or 'No reason is known yet.'}"))
+    if s["scan"]:
+        hits = [point["value"] for point in s["scan"] if point["hit"]]
+        lines += ["", f"## {s['bounds']}: the values the evaluation allows", "",
+                  "| value | participants | hit |", "|---|---|---|"]
+        lines += [f"| {point['value']:g} | {pct(point['participants'])} | {'yes' if point['hit'] else 'no'} |"
+                  for point in s["scan"]]
+        lines += ["", f"Values within the tolerance: {', '.join(f'{v:g}' for v in hits) if hits else 'none of those tried'} "
+                      f"(the same seeds at each value)."]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"evaluate-{s['programme']}-{s['city']}.md"
     path.write_text("\n".join(lines) + "\n")
