@@ -4,7 +4,8 @@ Rates follow the Eurostat labour force survey definitions for people aged 20-64
 (lfsa_ergan, lfsa_urgan, lfsa_eoqgan): the employment rate counts any paid work,
 declared or not; the unemployment rate is searchers over the labour force (people in a
 language course or not ready are outside it); the over-qualification rate is the share of
-employed tertiary graduates in elementary or undeclared jobs. End-of-run rates are
+employed tertiary graduates in elementary or undeclared jobs or running an elementary
+business (the LFS classes the self-employed by occupation). End-of-run rates are
 averaged over the final 12 months. A rate with an empty denominator is ``None`` ("no
 data"), never NaN.
 """
@@ -36,19 +37,22 @@ def ratio(numerator: float, denominator: float) -> float | None:
     return float(numerator) / float(denominator) if denominator > 0 else None
 
 
-def rates(cells: np.ndarray) -> dict[str, float | None]:
-    """Headline rates from counts by (status, labour state, sex, education)."""
+def rates(cells: np.ndarray, businesses_below_skills: np.ndarray | None = None) -> dict[str, float | None]:
+    """Headline rates from counts by (status, labour state, sex, education), with the
+    graduates running an elementary business by status (``MonthlyCounts.businesses_below``),
+    who are over-qualified."""
     by_labour = cells.sum(axis=(0, 2, 3))
     employed = by_labour[IS_EMPLOYED].sum()
     searching = by_labour[LabourState.SEARCHING]
     high = cells[:, :, :, Education.HIGH].sum(axis=(0, 2))
+    below = 0 if businesses_below_skills is None else businesses_below_skills.sum()
     return {
         "employment_rate": ratio(employed, by_labour.sum()),
         "formal_employment_rate": ratio(by_labour[IS_FORMAL_WORK].sum(), by_labour.sum()),
         "unemployment_rate": ratio(searching, employed + searching),
         "undeclared_work_share": ratio(by_labour[LabourState.UNDECLARED_WORK], employed),
         "self_employment_share": ratio(by_labour[LabourState.SELF_EMPLOYED], employed),
-        "overqualification_rate": ratio(high[_OVERQUALIFIED].sum(), high[IS_EMPLOYED].sum()),
+        "overqualification_rate": ratio(high[_OVERQUALIFIED].sum() + below, high[IS_EMPLOYED].sum()),
     }
 
 
@@ -110,7 +114,8 @@ def net_income_deciles(model: "CityModel", rows: np.ndarray) -> dict[str, float]
 def non_eu_citizens(cells: np.ndarray) -> np.ndarray:
     """Eurostat's "non-EU citizens" as the labour force survey sees them: not naturalised,
     and with papers, since the survey samples households from registers and censuses that
-    miss most people without them."""
+    miss most people without them. ``cells`` by status first (the counts, or the
+    businesses below skills)."""
     citizens = cells.copy()
     citizens[[LegalStatus.NATURALISED, LegalStatus.UNDOCUMENTED]] = 0
     return citizens
@@ -119,9 +124,11 @@ def non_eu_citizens(cells: np.ndarray) -> np.ndarray:
 def monthly_row(model: "CityModel") -> dict[str, Any]:
     """The month just run, as one row of the monthly series: cheap aggregates only, and the
     month's survey rates of non-EU citizens and nationals (a replay's yearly series)."""
-    month_rates = rates(model.counts.cells[-1])
-    citizens = rates(non_eu_citizens(model.counts.cells[-1]))
-    nationals = rates(model.nationals.counts.cells[-1]) if model.nationals is not None else {}
+    counts = model.counts
+    month_rates = rates(counts.cells[-1], counts.businesses_below_skills[-1])
+    citizens = rates(non_eu_citizens(counts.cells[-1]), non_eu_citizens(counts.businesses_below_skills[-1]))
+    theirs = None if model.nationals is None else model.nationals.counts
+    nationals = {} if theirs is None else rates(theirs.cells[-1], theirs.businesses_below_skills[-1])
     return {
         "month": model.month - 1,
         "migrants": model.pop.count(),
@@ -177,8 +184,10 @@ def final(model: "CityModel") -> dict[str, Any]:
         raise ValueError("no month has been run yet")
     window = min(FINAL_WINDOW_MONTHS, len(model.counts.cells))
     cells, by_years = model.counts.window(window)
-    headline = rates(cells)
+    businesses_below = model.counts.businesses_below(window)
+    headline = rates(cells, businesses_below)
     citizens = non_eu_citizens(cells)
+    citizens_below = non_eu_citizens(businesses_below)
     pop = model.pop
     last = model.month - 1  # the last month run (model.month counts months done)
     working_age = np.flatnonzero(
@@ -195,7 +204,7 @@ def final(model: "CityModel") -> dict[str, Any]:
         **headline,
         "employment_rate_non_eu_citizens": rates(citizens)["employment_rate"],
         "non_eu_citizens": {
-            **rates(citizens),
+            **rates(citizens, citizens_below),
             "employment_rate_by_sex": rate_by(citizens, 2, Sex),
             "long_term_unemployed_share": long_term_unemployed_share(model),
         },

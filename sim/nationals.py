@@ -151,6 +151,7 @@ class NationalsModel(CityModel):
 
     def indicators(self) -> dict[str, Any]:
         """The nationals' headline rates, averaged over the final 12 months like the migrants'."""
-        cells, _ = self.counts.window(min(FINAL_WINDOW_MONTHS, len(self.counts.cells)))
-        return {**rates(cells), "employment_rate_by_sex": rate_by(cells, 2, Sex),
+        window = min(FINAL_WINDOW_MONTHS, len(self.counts.cells))
+        cells, _ = self.counts.window(window)
+        return {**rates(cells, self.counts.businesses_below(window)), "employment_rate_by_sex": rate_by(cells, 2, Sex),
                 "long_term_unemployed_share": long_term_unemployed_share(self, citizens=True)}

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from sim.population import NO_MONTH, Population, blocks, by_code, readable
-from sim.states import EMPLOYED_STATES, N_LABOUR, N_STATUS, Education, LabourState, LegalStatus, Reason, Sex
+from sim.states import EMPLOYED_STATES, N_LABOUR, N_STATUS, Education, JobLevel, LabourState, LegalStatus, Reason, Sex
 
 N_GROUPS = len(Reason) * len(Sex) * len(Education)
 MAX_YEARS_SINCE_ARRIVAL = 10
@@ -24,6 +24,8 @@ _MONTHS_TRACKED = (MAX_YEARS_SINCE_ARRIVAL + 1) * 12
 _FIRST_EMPLOYED, _LAST_EMPLOYED = np.int8(min(EMPLOYED_STATES)), np.int8(max(EMPLOYED_STATES))
 _UNDECLARED = np.int8(LabourState.UNDECLARED_WORK)
 _BELOW_SKILLS = np.int8(LabourState.JOB_BELOW_SKILLS)
+_SELF_EMPLOYED = np.int8(LabourState.SELF_EMPLOYED)
+_HIGH = np.int8(Education.HIGH)
 
 
 GROUP_SEPARATOR = "|"
@@ -158,7 +160,10 @@ def _mixed_radix(code: np.ndarray, *digits: tuple[np.ndarray, int]) -> np.ndarra
 
 class MonthlyCounts:
     """Per month, people aged 20-64 by (status, labour state, sex, education), by years since
-    arrival, and by group (who gains: ``GROUPS``)."""
+    arrival, and by group (who gains: ``GROUPS``); and, by status, the tertiary graduates
+    running an elementary business (``businesses_below_skills``): the LFS classes the
+    self-employed by their occupation, so they are over-qualified as graduates in
+    elementary jobs are."""
 
     SHAPE = (N_STATUS, N_LABOUR, len(Sex), len(Education))
     GROUPS = (len(WorkQuality), 2, N_STATUS, len(Reason), len(Sex), len(Education))
@@ -169,6 +174,7 @@ class MonthlyCounts:
         self.cells: list[np.ndarray] = []
         self.by_years: list[np.ndarray] = []  # (work: none, undeclared, declared; reason, sex, years since arrival 0-10)
         self.by_group: list[np.ndarray] = []
+        self.businesses_below_skills: list[np.ndarray] = []
 
     def record(self, pop: Population, month: int, poverty_pay_by_labour: np.ndarray) -> None:
         """Count the month. ``poverty_pay_by_labour`` is the pay below which a worker in each
@@ -185,6 +191,7 @@ class MonthlyCounts:
         by_month = np.zeros(n_index, dtype=np.int64)
         n_groups = int(np.prod(self.GROUPS))
         by_group = np.zeros(n_groups, dtype=np.int64)
+        businesses_below = np.zeros(N_STATUS, dtype=np.int64)
         for block in blocks(pop.slots):
             birth = pop.birth_month[block]
             working_age = birth <= month - WORKING_AGE_MONTHS[0]
@@ -203,6 +210,11 @@ class MonthlyCounts:
             reason = pop.reason[block].take(rows)
             # Who gains: the job's quality and pay by status, reason, sex, education.
             below = labour == _BELOW_SKILLS
+            business_below = labour == _SELF_EMPLOYED
+            business_below &= education == _HIGH
+            business_below &= pop.job_level[block].take(rows) == np.int8(JobLevel.ELEMENTARY)
+            businesses_below += np.bincount(status[business_below], minlength=N_STATUS)
+            below |= business_below
             off_the_books = labour == _UNDECLARED
             quality = work.astype(np.int16)  # declared work, 1
             quality += below  # declared, below one's skills: 2
@@ -220,6 +232,7 @@ class MonthlyCounts:
             by_month += np.bincount(index, minlength=n_index)
         self.cells.append(cells.reshape(self.SHAPE))
         self.by_group.append(by_group.reshape(self.GROUPS))
+        self.businesses_below_skills.append(businesses_below)
         by_month = by_month.reshape(*groups, _MONTHS_TRACKED + 1)
         years = by_month[..., :_MONTHS_TRACKED].reshape(*groups, MAX_YEARS_SINCE_ARRIVAL + 1, 12)
         self.by_years.append(years.sum(axis=-1))
@@ -227,6 +240,10 @@ class MonthlyCounts:
     def window(self, months: int) -> tuple[np.ndarray, np.ndarray]:
         """Counts summed over the last ``months`` recorded months."""
         return sum(self.cells[-months:]), sum(self.by_years[-months:])
+
+    def businesses_below(self, months: int) -> np.ndarray:
+        """``businesses_below_skills`` summed over the last ``months`` recorded months, by status."""
+        return sum(self.businesses_below_skills[-months:])
 
     def groups(self, months: int) -> np.ndarray:
         """``by_group`` summed over the last ``months`` recorded months."""

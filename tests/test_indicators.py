@@ -43,12 +43,19 @@ def test_rates_follow_lfs_definitions_and_say_no_data_when_empty():
     cells[3, LabourState.UNDECLARED_WORK, 1, 0] = 20
     cells[3, LabourState.SEARCHING, 1, 0] = 20
     cells[3, LabourState.LANGUAGE_COURSE, 1, 0] = 60  # outside the labour force
-    r = rates(cells)
-    assert r["employment_rate"] == 120 / 200
-    assert r["formal_employment_rate"] == 100 / 200
-    assert r["unemployment_rate"] == 20 / 140
-    assert r["undeclared_work_share"] == 20 / 120
-    assert r["overqualification_rate"] == 30 / 100
+    cells[3, LabourState.SELF_EMPLOYED, 0, 2] = 20  # tertiary graduates running a business
+    cells[4, LabourState.SELF_EMPLOYED, 1, 1] = 10  # secondary graduates running one
+    businesses_below = np.zeros(7, dtype=np.int64)
+    businesses_below[3] = 5  # of the 20 graduates, 5 run an elementary business
+    r = rates(cells, businesses_below)
+    assert r["employment_rate"] == 150 / 230
+    assert r["formal_employment_rate"] == 130 / 230
+    assert r["unemployment_rate"] == 20 / 170
+    assert r["undeclared_work_share"] == 20 / 150
+    assert r["self_employment_share"] == 30 / 150
+    # The LFS classes the self-employed by occupation: a graduate's elementary business is
+    # below her skills, as an elementary job is.
+    assert r["overqualification_rate"] == (30 + 5) / 120
 
 
 def test_results_have_the_documented_keys_and_no_nan(liege_run):
@@ -99,13 +106,14 @@ def test_the_groups_add_up_to_the_totals_and_match_a_count_by_hand(liege_run):
     from sim.records import GROUP_SEPARATOR
     from sim.mechanisms import earnings
     from sim.records import WorkQuality
-    from sim.states import IS_EMPLOYED, IS_FORMAL_WORK, Education, LabourState, LegalStatus, Reason, Sex
+    from sim.states import IS_EMPLOYED, IS_FORMAL_WORK, Education, JobLevel, LabourState, LegalStatus, Reason, Sex
 
     results = liege_run.results()
     cells = liege_run.counts.window(12)[0].sum(axis=(0, 2, 3)) / 12
+    businesses_below = liege_run.counts.businesses_below(12).sum() / 12
     for name, total in (("people_in_work_by_group", results["employed_20_64"]),
                         ("people_in_declared_work_by_group", results["declared_employed_20_64"]),
-                        ("people_below_skills_by_group", cells[LabourState.JOB_BELOW_SKILLS])):
+                        ("people_below_skills_by_group", cells[LabourState.JOB_BELOW_SKILLS] + businesses_below)):
         assert math.isclose(sum(results[name].values()), total, rel_tol=1e-9)
     assert math.isclose(sum(results["people_by_group"].values()), cells.sum(), rel_tol=1e-9)
     assert math.isclose(sum(results["working_poor_by_group"].values()) / results["employed_20_64"],
@@ -114,7 +122,11 @@ def test_the_groups_add_up_to_the_totals_and_match_a_count_by_hand(liege_run):
     age = month - pop.birth_month
     rows = np.flatnonzero(pop.alive() & (age >= 20 * 12) & (age < 65 * 12))
     labour = pop.labour[rows]
-    quality = np.select([labour == LabourState.JOB_BELOW_SKILLS, IS_FORMAL_WORK[labour] & IS_EMPLOYED[labour],
+    business_below = (labour == LabourState.SELF_EMPLOYED) & (pop.education[rows] == Education.HIGH)
+    business_below &= pop.job_level[rows] == JobLevel.ELEMENTARY
+    assert business_below.any()  # graduates run elementary businesses in Liège: the count is not empty
+    quality = np.select([(labour == LabourState.JOB_BELOW_SKILLS) | business_below,
+                         IS_FORMAL_WORK[labour] & IS_EMPLOYED[labour],
                          (labour == LabourState.UNDECLARED_WORK) & pop.exploited[rows],
                          labour == LabourState.UNDECLARED_WORK],
                         [WorkQuality.DECLARED_BELOW_SKILLS, WorkQuality.DECLARED, WorkQuality.UNDECLARED_EXPLOITED,
