@@ -24,6 +24,7 @@ import pandas as pd
 
 from sim.calibration.targets import CALIBRATION_DIR
 from sim.model import CityModel
+from sim.provenance import code_version
 from sim.policies.programmes import IN_JOB_OR_TRAINING, IN_MAINSTREAM_WORK
 from sim.scenario import load, with_overrides
 from sim.sse import REVENUE_SOURCES
@@ -279,7 +280,8 @@ def evaluate(name: str, city: str | None = None, reps: int = 4, seed: int = 1, m
             values = list(pool.map(_replicate_task, tasks))
     else:
         values = [_replicate_task(task) for task in tasks]
-    out = summarise(chosen, city, values[:reps]) | {"reps": reps, "seed": seed, "migrants": migrants, "scan": []}
+    out = summarise(chosen, city, values[:reps]) | {"reps": reps, "seed": seed, "migrants": migrants, "scan": [],
+                                                    "code": code_version()}
     for index, value in enumerate(points[1:], start=1):
         point = summarise(chosen, city, values[index * reps:(index + 1) * reps])
         out["scan"].append({"value": value, "participants": point["participants"], "hit": point["hit"]})
@@ -325,7 +327,8 @@ def write_report(summary: dict[str, Any], folder: Path = CALIBRATION_DIR / "repo
         f"# {s['title']}: the evaluation replicated in {s['city']}",
         "",
         f"Produced by `pathways evaluate {s['programme']} {s['city']} --reps {s['reps']} --seed {s['seed']}"
-        + (f" --migrants {s['migrants']}" if s["migrants"] else "") + "`.",
+        + (f" --migrants {s['migrants']}" if s["migrants"] else "") + (" --scan" if s["scan"] else "")
+        + f"` with code {s.get('code', 'unknown')}.",
         "",
         f"- **Published**: {bound}{100 * s['published']:.1f} % ({s['source']}); tolerance {100 * s['tolerance']:.0f} points."
         if s["published"] is not None else f"- **Published**: no outcome figure ({s['source']}).",
