@@ -57,7 +57,8 @@ class Flows:
     leavers: int = 0
     openings_filled: int = 0
     self_employment_starts: int = 0
-    """People who set up alone this month (an ephemeral cohort's members whose trade pays)."""
+    """People who set up alone this month: business starts (``self_employment``) and an
+    ephemeral cohort's members whose trade pays."""
 
 
 class Departures:

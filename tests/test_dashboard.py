@@ -100,6 +100,8 @@ def test_pages_show_their_content(server, context):
     open_page(watched, server, "calibration", "Calibration: the model against published statistics")
     page.locator(".figure-calibration-targets img").wait_for()
     page.locator(".figure-calibration-curve img").wait_for()
+    page.get_by_text("Programmes against their evaluations").wait_for()  # beside the targets
+    page.locator("td", has_text="duo_for_a_job").first.wait_for()  # a stored pathways evaluate report
 
     open_page(watched, server, "replay", "Replay: the years the model was not fitted to")
     page.locator(".figure-replay-series img").wait_for()

@@ -64,7 +64,8 @@ def _check_month(model: CityModel, name: str) -> None:
 def test_every_declared_job_comes_through_an_opening_or_is_paid_by_an_enterprise():
     # Every shipped scenario, 24 months at a small size: each month, each mainstream job that
     # started filled one of an employer's openings (the count of starts equals the count of
-    # openings filled), each self-employment start came from a cohort's end, and each SSE
+    # openings filled), each self-employment start is counted (a business start or a
+    # cohort's end), and each SSE
     # job is in an enterprise alive whose books paid it.
     for name, model in _warmed_up(sorted(available()), seed=1, migrants=1500):
         for _ in range(24):

@@ -60,6 +60,7 @@ def business_starts(model: "CityModel", rng: np.random.Generator) -> None:
                     dtype=np.float32)
     own = np.full(rows.size, OWN_BUSINESS, dtype=np.int64)
     pop.wage_eur_per_month[rows] = wage[pop.origin_sector[rows], level] * earnings.pay_factor(model, rows, own)
+    model.flows.self_employment_starts += rows.size
 
 
 def business_closures(model: "CityModel", rng: np.random.Generator) -> None:
