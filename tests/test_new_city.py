@@ -65,7 +65,8 @@ def test_the_city_unemployment_replaces_the_nationals_and_keeps_the_gap():
     assert plain["C-BE-N-U"] == pytest.approx(0.046) and local["C-BE-N-U"] == pytest.approx(0.092)
     assert local["C-BE-U"] / local["C-BE-N-U"] == pytest.approx(plain["C-BE-U"] / plain["C-BE-N-U"], rel=0.01)
     assert local["C-BE"] == plain["C-BE"]  # employment stays the country's
-    # Employment is fitted, as for the preset cities; unemployment is compared, with the reason.
+    # A new city fits its country's employment; unemployment is compared, with the reason
+    # (the preset cities, with a longer fit, fit it too).
     fitted = {t.id: t.fit for t in be.targets()}
     assert fitted == {"C-BE": True, "C-BE-N": True, "C-BE-W": True, "C-BE-U": False, "C-BE-N-U": False}
     assert all(t.why_missed for t in be.targets() if not t.fit)

@@ -69,21 +69,26 @@ COUNTRY_PARAMETERS = {
 }
 """EU-27 parameters a new city also fits, with the EU-27 fit's prior ranges (free_parameters.toml),
 to its country's non-EU women's and all non-EU citizens' employment: what makes countries differ
-beyond the preset cities' three (labour demand, discrimination, national women's care duties)."""
+beyond the preset cities' own (labour demand, discrimination, women's care duties), unless its
+preset city fits it already."""
 
 
 def priors(code: str) -> tuple[list[FreeParameter], str]:
     """The free parameters of a city of this country, with priors from its preset city's posterior if any."""
     template = city_files.template(code)
-    country_wide = [FreeParameter(p.name, p.low, p.high, f"{COUNTRY_PARAMETERS[p.name]}; the EU-27 fit's range")
-                    for p in free_parameters("eu27") if p.name in COUNTRY_PARAMETERS]
     ranges = free_parameters(template)
+    country_wide = [FreeParameter(p.name, p.low, p.high, f"{COUNTRY_PARAMETERS[p.name]}; the EU-27 fit's range")
+                    for p in free_parameters("eu27")
+                    if p.name in COUNTRY_PARAMETERS and p.name not in {r.name for r in ranges}]
     if code not in city_files.TEMPLATE_CITY:
         return ranges + country_wide, f"the city presets' prior ranges (no preset city in {country(code).name})"
     particles = pd.read_csv(FITTED_DIR / f"{template}-posterior.csv")
     posterior = fitting.Fit(template, ranges, particles, 0, 0.0, 0, 0.0)
     out = []
     for parameter in ranges:
+        if parameter.name not in particles:  # the preset city's last fit did not fit it: its prior
+            out.append(parameter)
+            continue
         low, high = posterior.interval(parameter.name)
         widen = max((high - low) / 2, (parameter.high - parameter.low) / 20)
         out.append(FreeParameter(parameter.name, max(parameter.low, low - widen), min(parameter.high, high + widen),
