@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 OWN_BUSINESS = -2
 """The employer key of one's own business in the pay draws (``earnings.pay_factor``): an
 employer index is 0 or more, and -1 is no employer."""
-SEARCHING = np.int8(LabourState.SEARCHING)
 SELF_EMPLOYED = np.int8(LabourState.SELF_EMPLOYED)
 ASYLUM_SEEKER = np.int8(LegalStatus.ASYLUM_SEEKER)
 _MAY_START = np.zeros(len(LabourState), dtype=bool)
