@@ -11,7 +11,7 @@ import pytest
 
 from sim.calibration import city_files, countries, new_city
 from sim.calibration.city_files import CityError, CityFacts
-from sim.calibration.targets import CALIBRATION_DIR
+from sim.calibration.targets import CALIBRATION_DIR, free_parameters
 from sim.model import CityModel
 from sim.scenario import load
 
@@ -137,10 +137,12 @@ def test_a_new_city_is_written_whole_and_fitted(gent):
         fitted = tomllib.load(handle)
     assert fitted["labour_market"]["openings_scale"] == baseline.labour_market.openings_scale
     assert fitted["labour_market"]["openings_scale"] != load("liege/baseline").labour_market.openings_scale
-    # The preset cities' parameters start from Liège's posterior; the two country-wide ones
-    # take the EU-27 fit's ranges.
+    # The preset city's parameters start from Liège's posterior; a country-wide one Liège
+    # does not fit takes the EU-27 fit's range.
+    liege = {p.name for p in free_parameters("liege")}
     for parameter in made.fit.parameters:
-        assert ("liege's posterior" in parameter.why) == (parameter.name not in new_city.COUNTRY_PARAMETERS)
+        assert ("liege's posterior" in parameter.why) == (parameter.name in liege)
+    assert {p.name for p in made.fit.parameters} - liege <= set(new_city.COUNTRY_PARAMETERS)
     assert {p.name for p in made.fit.parameters} >= set(new_city.COUNTRY_PARAMETERS)
     report = (folder / "fit" / "gent.md").read_text()
     for target in ("C-BE", "C-BE-N", "C-BE-W", "C-BE-U", "C-BE-N-U"):
