@@ -111,9 +111,10 @@ class Observer:
 
 class CohortOutcome(Observer):
     """The share of a lever's entrants (each person's first entry) who were in some states
-    at some month within ``months`` after they entered ("a job, an internship or training within 12 months"),
-    among those still in the city then, in the lever's run; and the same people's share
-    over the same months in the baseline run (``compare``), where they never entered."""
+    at some month within ``months`` after they entered ("a job, an internship or training
+    within 12 months"), among those still in the city then, in the lever's run; and the
+    same people's share over the same months in the baseline run (``compare``), where they
+    never entered."""
 
     def __init__(self, evaluation: Evaluation, states: np.ndarray):
         super().__init__(evaluation)
@@ -160,9 +161,9 @@ class CohortOutcome(Observer):
 
 
 class PublicShareOfIncome(Observer):
-    """The public share (city orders and subsidies) of the income, in their ``months``-th
-    month of life counted by year (``months`` 12: the first year, 36: the third), of the
-    collectives the lever founded."""
+    """The public share (city orders and subsidies) of the income of the collectives the
+    lever founded, in the year of their life that ends at month ``months`` (12: the first
+    year, 36: the third)."""
 
     def __init__(self, evaluation: Evaluation):
         super().__init__(evaluation)
