@@ -76,8 +76,8 @@ def test_the_collectives_public_share_and_founders_regularised_come_from_their_b
     # first year's income is mostly public (grant and subsidy), and the founders' papers are
     # read where they stand. Checked against the enterprises' own books, read by hand.
     base = evaluations.evaluations()["diomcoop_first_year"]
-    # A fifth of Barcelona, with ten times its one collective a year: two a year here.
-    scenario = with_overrides(load("barcelona/start_up_support"), {"policies.start_up_support.new_collectives_per_year": 10})
+    # A fifth of Barcelona, with forty times its one collective a year: eight a year here.
+    scenario = with_overrides(load("barcelona/start_up_support"), {"policies.start_up_support.new_collectives_per_year": 40})
     model = CityModel(scenario, rng=2, migrants=40_000)
     share = evaluations.PublicShareOfIncome(base)
     regularised = evaluations.FoundersRegularised(evaluations.Evaluation(**{**base.__dict__, "months": 6}))
