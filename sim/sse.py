@@ -107,7 +107,6 @@ class SSEEnterprise(mesa.Agent):
         market_demand_eur_per_month: float = 0.0,
         accepts_undocumented: bool = False,
         start_up_supported: bool = False,
-        mature_demand_eur_per_month: float | None = None,
     ):
         super().__init__(model)
         if kind not in KINDS:
@@ -124,9 +123,6 @@ class SSEEnterprise(mesa.Agent):
         """What it pays each authorised worker before any distribution of a surplus."""
         self.market_demand_eur_per_month = market_demand_eur_per_month
         """Its clientele: what the market buys from it a month (EUR, at full delivery)."""
-        self.mature_demand_eur_per_month = (market_demand_eur_per_month if mature_demand_eur_per_month is None
-                                            else mature_demand_eur_per_month)
-        """The clientele it is building towards, when it starts with less (a new collective)."""
         self.founder_dependence = founder_dependence
         """0-1: how much the enterprise rests on its founder (guide §4 on governance)."""
         self.accepts_undocumented = accepts_undocumented

@@ -9,9 +9,7 @@ survival work, documented or not, are helped to formalise (Diomcoop, Mamas de Gr
 Barikama were started by people without permits, §2.10.1). A collective is an SSE
 enterprise like any other: its clientele is what its founders' trade sells, it pays its
 members from its accounts, and those without the right to work are unpaid members (§5)
-until they get it. It starts with no clientele of its own: its market grows evenly, over
-``clientele_build_up_months``, to what its founders produce (Diomcoop lived on public
-money at first: 95 % of its funding, 40 % three years on).
+until they get it.
 """
 
 from typing import TYPE_CHECKING
@@ -41,9 +39,6 @@ def support_new_enterprise(model: "CityModel", enterprise: SSEEnterprise) -> Non
 
 def collectives(model: "CityModel", rng: np.random.Generator) -> None:
     pop, s = model.pop, model.params.policies.start_up_support
-    for enterprise in model.sse_enterprises:
-        if enterprise.founded_as == "collective" and enterprise.alive:
-            _build_clientele(model, enterprise)
     for _ in range(rng.poisson(s.new_collectives_per_year * model.scale / 12)):
         candidates = np.flatnonzero((pop.labour == LabourState.SEARCHING) | (pop.labour == LabourState.UNDECLARED_WORK))
         members = admit(model, rng, candidates, s.collective_size)
@@ -54,18 +49,11 @@ def collectives(model: "CityModel", rng: np.random.Generator) -> None:
             model, "collective", sector, s.collective_size, cash_eur=0.0,
             founder_dependence=float(rng.uniform(0.3, 1.0)),
             pay_eur_per_month=model.params.sse.member_pay_eur_per_month,
-            mature_demand_eur_per_month=float(output_eur_per_month(model, members).sum()), accepts_undocumented=True,
+            market_demand_eur_per_month=float(output_eur_per_month(model, members).sum()), accepts_undocumented=True,
         )
         join_enterprise(model, members, collective, LabourState.SSE_COOP_MEMBER, collective.pay_eur_per_month)
         support_new_enterprise(model, collective)
         model.programme_outcomes.enter(model, "start_up_support", members)
-
-
-def _build_clientele(model: "CityModel", collective: SSEEnterprise) -> None:
-    """A collective's clientele grows evenly from nothing to its founders' output (module docstring)."""
-    months = model.params.policies.start_up_support.clientele_build_up_months
-    progress = min(1.0, (model.month - collective.founded_month + 1) / max(months, 1.0))
-    collective.market_demand_eur_per_month = progress * collective.mature_demand_eur_per_month
 
 
 register(LeverSpec("start_up_support", "programmes", (collectives,), priority=50))

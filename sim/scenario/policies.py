@@ -122,10 +122,6 @@ class StartUpSupport(Lever):
     """Migrant-led collectives helped to formalise each year (Diomcoop, Mamas de Grigny, Barikama)."""
     collective_size: Annotated[int, Field(ge=2, le=100)] = 12
     """Diomcoop had 17 participants."""
-    clientele_build_up_months: Months = 36
-    """Months over which a new collective's clientele grows, evenly from nothing to what its
-    founders produce (assumption, bounded by Diomcoop's funding path: ``pathways evaluate
-    diomcoop_third_year --scan``)."""
 
 
 class ThirdPlace(Lever):
