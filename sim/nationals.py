@@ -6,8 +6,8 @@ model's own rules: care duties and the labour force, openings per 1,000 working-
 people, the hiring rule, job loss, deskilling. They differ only where the guide says
 migrants face barriers of their own (§1.1): nationals are citizens (always authorised
 to work), speak the language, hold domestic qualifications that need no recognition,
-need no time to get ready, start businesses speaking the language, know people in work (``nationals.bridging_ties``), face no
-discrimination, and hold fewer temporary contracts (``nationals.job_loss_factor``,
+need no time to get ready, start businesses speaking the language, know people in work
+(``nationals.bridging_ties``), face no discrimination, and hold fewer temporary contracts (``nationals.job_loss_factor``,
 T10). Their education mix and women's care duties are their own
 (``nationals.education_shares``, ``nationals.care_duties_start_rate_female_per_month``).
 
