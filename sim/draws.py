@@ -6,6 +6,7 @@ numbers across scenarios whatever else differs, because no other draw can shift 
 """
 
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 
@@ -71,12 +72,20 @@ def chosen_by_category(rng: np.random.Generator, probability: np.ndarray, catego
     the highest probability, then each is kept with ``probability[c] / highest``
     (thinning), so every row's chance is exactly its code's probability.
     """
+    return chosen_by_code(rng, probability, category.size, category.__getitem__)
+
+
+def chosen_by_code(rng: np.random.Generator, probability: np.ndarray, size: int,
+                   code_of: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """``chosen_by_category`` for a code computed from several columns: ``code_of(rows)``
+    gives the codes of the candidate rows only, so the code is computed for the few drawn
+    at the highest probability, not for all ``size`` rows."""
     probability = np.clip(probability, 0.0, 1.0)
     highest = float(probability.max(initial=0.0))
     if highest <= 0.0:
         return np.empty(0, dtype=np.int64)
-    rows = chosen(rng, highest, category.size)
-    return np.compress(happens(rng, probability[category[rows]] / highest, rows.size), rows)  # rows[mask], faster
+    rows = chosen(rng, highest, size)
+    return np.compress(happens(rng, probability[code_of(rows)] / highest, rows.size), rows)  # rows[mask], faster
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:

@@ -17,8 +17,9 @@ import numpy as np
 
 from sim import draws
 from sim.mechanisms.inflow import arrive
+from sim.mechanisms.readiness import care_group, care_start_rate_by_group
 from sim.population import NO_MONTH
-from sim.states import Education, LabourState, LegalStatus, Reason, RecognitionState, Sex
+from sim.states import Education, LabourState, LegalStatus, Reason, RecognitionState
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -109,7 +110,7 @@ def _settle_human_capital(model: "CityModel", rows: np.ndarray, elapsed: np.ndar
     # Care duties as a two-state Markov chain started from the arrival state: after m
     # months P(care) = s + (c0 - s) * (1 - start - end)^m, s = start / (start + end).
     c = p.population
-    start = np.where(pop.sex[rows] == Sex.FEMALE, c.care_duties_start_rate_female_per_month, c.care_duties_start_rate_male_per_month)
+    start = care_start_rate_by_group(c)[care_group(pop.sex[rows], pop.reason[rows])].astype(np.float64)
     total = start + c.care_duties_end_rate_per_month
     stationary = np.divide(start, total, out=np.zeros_like(start), where=total > 0)
     p_care = stationary + (pop.care_duties[rows] - stationary) * (1 - total) ** months

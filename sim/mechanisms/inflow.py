@@ -35,7 +35,8 @@ def arrive(model: "CityModel", arrival_month: np.ndarray, rng: np.random.Generat
     age_years = np.clip(rng.normal(pop.age_at_arrival_mean_years, pop.age_at_arrival_sd_years, n), 18.0, 60.0)
     education = rng.choice(3, size=n, p=_shares(pop.education_shares, ("low", "medium", "high")))
     origin_sector = rng.choice(len(model.sectors), size=n, p=[s.origin_occupation_share for s in model.sectors])
-    care_share = np.where(female, pop.care_duties_share_female, pop.care_duties_share_male)
+    care_share = np.where(female, np.where(reason == Reason.ASYLUM, pop.care_duties_share_female_asylum,
+                                           pop.care_duties_share_female), pop.care_duties_share_male)
     speaks = draws.happens(rng, pop.host_language_speakers_share, n)
     language = np.where(
         speaks,

@@ -116,9 +116,19 @@ class Population(Section):
     education_shares: EducationShares
     initial_years_in_country_mean: Annotated[float, Field(ge=0.0, le=40.0)]
     care_duties_share_female: Fraction
+    """Share of women arriving for work, family or study who care for young children or relatives."""
+    care_duties_share_female_asylum: Fraction
+    """Share of women arriving to seek asylum who care for young children: 76 % of refugee
+    women live with children (IAB press release, 25 July 2024, arrivals 2013-2019) and in
+    about two-thirds of refugee families the youngest child is under 6 (BMFSFJ advisory
+    board, 'Familien mit Fluchthintergrund', arrivals 2015-2017): about half."""
     care_duties_share_male: Fraction
     care_duties_start_rate_female_per_month: RatePerMonth
     care_duties_start_rate_male_per_month: RatePerMonth
+    care_duties_start_rate_factor_asylum: Annotated[float, Field(ge=0.0, le=5.0)]
+    """The care-duty start rates of people who arrived seeking asylum, relative to other
+    migrants': refugee families have more young children (76 % of refugee women and 38 % of
+    refugee men live with children, IAB 2024). Fitted on refugees' employment by sex."""
     care_duties_end_rate_per_month: RatePerMonth
     care_duties_job_exit_probability: Fraction
     """Chance that someone in work whose care duties begin gives up the job (guide §2.5.1.2)."""
