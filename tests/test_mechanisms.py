@@ -15,6 +15,7 @@ from sim.states import (
     LegalStatus,
     Reason,
     RecognitionState,
+    Sex,
 )
 from tests.helpers import small_model
 
@@ -375,6 +376,38 @@ def test_care_duties_lower_womens_employment():
     assert min(without_care) > max(with_care)
 
 
+def test_care_duties_start_more_often_after_arriving_to_seek_asylum():
+    # Women free of care, half of them arrived seeking asylum: in one month care begins at
+    # 0.02 for the others and 3 x 0.02 for them (no care ends: end rate 0), about 2 % against
+    # 6 % of 6,000 each, about 11 standard errors apart; 4 s.e. allowed.
+    model = small_model(migrants=20000, population__care_duties_start_rate_female_per_month=0.02,
+                        population__care_duties_start_rate_factor_asylum=3.0,
+                        population__care_duties_end_rate_per_month=0.0)
+    pop = model.pop
+    women = np.flatnonzero(pop.alive() & (pop.sex == Sex.FEMALE))[:12000]
+    asylum, other = women[:6000], women[6000:]
+    pop.care_duties[women] = False
+    pop.reason[asylum], pop.reason[other] = Reason.ASYLUM, Reason.WORK
+    readiness.care_duties(model, model.rng)
+    a, b = pop.care_duties[asylum].mean(), pop.care_duties[other].mean()
+    assert abs(a - 0.06) < 4 * np.sqrt(0.06 * 0.94 / 6000)
+    assert abs(b - 0.02) < 4 * np.sqrt(0.02 * 0.98 / 6000)
+
+
+def test_women_arriving_to_seek_asylum_bring_their_own_share_of_care_duties():
+    # 40,000 newcomers, 30 % seeking asylum (about 3,600 asylum women, 14,000 others at the
+    # default shares): each group's care share within 4 binomial s.e. of its parameter, with
+    # the asylum share set far from the others' (0.8 against 0.2).
+    model = small_model(migrants=500, population__care_duties_share_female_asylum=0.8,
+                        population__care_duties_share_female=0.2)
+    rows = inflow.arrive(model, np.zeros(40000, dtype=np.int32), model.rng)
+    pop = model.pop
+    women = rows[pop.sex[rows] == Sex.FEMALE]
+    for reason, share in ((pop.reason[women] == Reason.ASYLUM, 0.8), (pop.reason[women] != Reason.ASYLUM, 0.2)):
+        group = women[reason]
+        assert abs(pop.care_duties[group].mean() - share) < 4 * np.sqrt(share * (1 - share) / group.size)
+
+
 def test_undocumented_people_emigrate_more_than_long_term_residents():
     model = small_model(migrants=20000)
     pop = model.pop
@@ -396,7 +429,6 @@ def test_undocumented_people_emigrate_more_than_long_term_residents():
 def _pay_factors(overrides, n=20_000):
     """Pay factors of the people of a small model at many employers, under ``overrides``."""
     from sim.mechanisms import earnings
-    from sim.states import Sex
 
     model = small_model(**{key.replace(".", "__"): value for key, value in overrides.items()})
     rows = np.resize(np.flatnonzero(model.pop.alive()), n)
