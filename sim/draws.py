@@ -5,6 +5,7 @@ integer keys (an enterprise's identity, a person's id, a month): they hold commo
 numbers across scenarios whatever else differs, because no other draw can shift them.
 """
 
+import functools
 import zlib
 from collections.abc import Callable
 
@@ -105,10 +106,17 @@ def keyed_uniform(seed: int, name: str, *keys: int | np.ndarray) -> np.ndarray:
     the same seed gets the same draw in every scenario, however many enterprises, people
     or draws come before it. ``name`` separates the uses (``"sse.founder_exit"``...).
     """
-    x = _splitmix64(np.atleast_1d(np.asarray(seed % 2**64, dtype=np.uint64)) ^ np.uint64(zlib.crc32(name.encode())))
+    x = np.atleast_1d(_name_hash(seed % 2**64, name))
     for key in keys:
         x = _splitmix64(x ^ (np.asarray(key, dtype=np.int64).astype(np.uint64)))
     return (x >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+@functools.lru_cache(maxsize=1024)
+def _name_hash(seed: int, name: str) -> np.uint64:
+    """The first step of ``keyed_uniform``, ``_splitmix64(seed ^ crc32(name))``, once per
+    seed and name rather than once per call."""
+    return _splitmix64(np.atleast_1d(np.uint64(seed) ^ np.uint64(zlib.crc32(name.encode()))))[0]
 
 
 def unbiased_round(value: float, uniform: float) -> int:
