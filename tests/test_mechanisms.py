@@ -376,22 +376,25 @@ def test_care_duties_lower_womens_employment():
     assert min(without_care) > max(with_care)
 
 
-def test_care_duties_start_more_often_after_arriving_to_seek_asylum():
-    # Women free of care, half of them arrived seeking asylum: in one month care begins at
-    # 0.02 for the others and 3 x 0.02 for them (no care ends: end rate 0), about 2 % against
-    # 6 % of 6,000 each, about 11 standard errors apart; 4 s.e. allowed.
-    model = small_model(migrants=20000, population__care_duties_start_rate_female_per_month=0.02,
-                        population__care_duties_start_rate_factor_asylum=3.0,
+def test_care_duties_start_more_often_for_women_who_arrived_to_seek_asylum():
+    # People free of care, half of each sex arrived seeking asylum: in one month care begins
+    # at 0.02 for everyone but the asylum women, at 3 x 0.02 for them (no care ends: end rate
+    # 0). About 2 % against 6 % of 5,000 each, about 10 standard errors apart; each group
+    # within 4 s.e. of its rate, so asylum men at the men's rate, not the women's factor.
+    model = small_model(migrants=40000, population__care_duties_start_rate_female_per_month=0.02,
+                        population__care_duties_start_rate_male_per_month=0.02,
+                        population__care_duties_start_rate_female_factor_asylum=3.0,
                         population__care_duties_end_rate_per_month=0.0)
     pop = model.pop
-    women = np.flatnonzero(pop.alive() & (pop.sex == Sex.FEMALE))[:12000]
-    asylum, other = women[:6000], women[6000:]
-    pop.care_duties[women] = False
-    pop.reason[asylum], pop.reason[other] = Reason.ASYLUM, Reason.WORK
+    for sex, asylum_rate in ((Sex.FEMALE, 0.06), (Sex.MALE, 0.02)):
+        people = np.flatnonzero(pop.alive() & (pop.sex == sex))[:10000]
+        pop.care_duties[people] = False
+        pop.reason[people[:5000]], pop.reason[people[5000:]] = Reason.ASYLUM, Reason.WORK
     readiness.care_duties(model, model.rng)
-    a, b = pop.care_duties[asylum].mean(), pop.care_duties[other].mean()
-    assert abs(a - 0.06) < 4 * np.sqrt(0.06 * 0.94 / 6000)
-    assert abs(b - 0.02) < 4 * np.sqrt(0.02 * 0.98 / 6000)
+    for sex, asylum_rate in ((Sex.FEMALE, 0.06), (Sex.MALE, 0.02)):
+        people = np.flatnonzero(pop.alive() & (pop.sex == sex))[:10000]
+        for group, rate in ((people[:5000], asylum_rate), (people[5000:], 0.02)):
+            assert abs(pop.care_duties[group].mean() - rate) < 4 * np.sqrt(rate * (1 - rate) / group.size), (sex, rate)
 
 
 def test_women_arriving_to_seek_asylum_bring_their_own_share_of_care_duties():

@@ -125,10 +125,11 @@ class Population(Section):
     care_duties_share_male: Fraction
     care_duties_start_rate_female_per_month: RatePerMonth
     care_duties_start_rate_male_per_month: RatePerMonth
-    care_duties_start_rate_factor_asylum: Annotated[float, Field(ge=0.0, le=5.0)]
-    """The care-duty start rates of people who arrived seeking asylum, relative to other
-    migrants': refugee families have more young children (76 % of refugee women and 38 % of
-    refugee men live with children, IAB 2024). Fitted on refugees' employment by sex."""
+    care_duties_start_rate_female_factor_asylum: Annotated[float, Field(ge=0.0, le=5.0)]
+    """The care-duty start rate of women who arrived seeking asylum, relative to other
+    migrant women's: refugee families have more young children (76 % of refugee women live
+    with children, IAB 2024), and children under 3 lower refugee women's employment, not
+    men's (IAB Kurzbericht 8/2021). Fitted on refugees' employment by sex."""
     care_duties_end_rate_per_month: RatePerMonth
     care_duties_job_exit_probability: Fraction
     """Chance that someone in work whose care duties begin gives up the job (guide §2.5.1.2)."""
