@@ -52,8 +52,8 @@ def care_start_rate_by_group(p: "Population") -> np.ndarray:
     """Monthly chance that care duties begin, by ``care_group``: the rate of one's sex; for
     women who arrived seeking asylum, times ``care_duties_start_rate_female_factor_asylum``.
     Refugee families have more young children (76 % of refugee women live with children,
-    IAB 2024) and the care falls on the mothers: children under 3 lower refugee women's
-    employment by 11 points (IAB Kurzbericht 8/2021), not men's."""
+    IAB 2024) and children under 3 lower refugee women's employment by 11 points (IAB
+    Kurzbericht 8/2021); that the care falls on the mothers, not the fathers, is an assumption."""
     rate = np.zeros(2 * len(Sex), dtype=np.float32)
     rate[[Sex.FEMALE, 2 + Sex.FEMALE]] = p.care_duties_start_rate_female_per_month
     rate[[Sex.MALE, 2 + Sex.MALE]] = p.care_duties_start_rate_male_per_month

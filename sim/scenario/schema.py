@@ -128,8 +128,9 @@ class Population(Section):
     care_duties_start_rate_female_factor_asylum: Annotated[float, Field(ge=0.0, le=5.0)]
     """The care-duty start rate of women who arrived seeking asylum, relative to other
     migrant women's: refugee families have more young children (76 % of refugee women live
-    with children, IAB 2024), and children under 3 lower refugee women's employment, not
-    men's (IAB Kurzbericht 8/2021). Fitted on refugees' employment by sex."""
+    with children, IAB 2024), and children under 3 lower refugee women's employment (IAB
+    Kurzbericht 8/2021); men's rate is their sex's (an assumption). Fitted on refugees'
+    employment by sex."""
     care_duties_end_rate_per_month: RatePerMonth
     care_duties_job_exit_probability: Fraction
     """Chance that someone in work whose care duties begin gives up the job (guide §2.5.1.2)."""
