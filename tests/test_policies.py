@@ -272,9 +272,13 @@ def test_ephemeral_cohorts_are_women_of_the_stated_size_and_end_as_their_account
     original = lever._conclude
 
     def conclude(model, rng, cohort):
-        decisions.append((cohort, lever.viable(model, cohort), cohort.worker_rows().copy(),
-                          cohort.accounts.last_month["market_sales"]))
+        # Read at the decision: later, a member may start a business of her own, or leave
+        # and her row be reused.
+        viable, members, sold = lever.viable(model, cohort), cohort.worker_rows().copy(), \
+            cohort.accounts.last_month["market_sales"]
         original(model, rng, cohort)
+        alone = members[pop.labour[members] == LabourState.SELF_EMPLOYED]
+        decisions.append((cohort, viable, pop.wage_eur_per_month[alone].copy(), sold))
 
     lever._conclude = conclude
     try:
@@ -290,13 +294,14 @@ def test_ephemeral_cohorts_are_women_of_the_stated_size_and_end_as_their_account
     minimum = model.params.sse.member_pay_eur_per_month
     keep = 1 - model.params.sse.self_employment_contribution_share
     went_alone = 0
-    for cohort, viable, members, sold in decisions:
+    for cohort, viable, alone_wages, sold in decisions:
         assert (cohort.kind == "cooperative") == viable
         if not viable:
-            alone = members[pop.labour[members] == LabourState.SELF_EMPLOYED]
-            assert np.all(pop.wage_eur_per_month[alone] >= minimum)
-            assert pop.wage_eur_per_month[alone].sum() <= keep * sold * (1 + 1e-6)
-            went_alone += alone.size
+            assert np.all(alone_wages >= minimum)
+            assert alone_wages.sum() <= keep * sold * (1 + 1e-6)
+            went_alone += alone_wages.size
+        else:
+            assert alone_wages.size == 0  # a cohort that carries on keeps its members
     assert went_alone > 0  # the rule is exercised
     # Sectors alternate between culinary and textile.
     assert {model.sectors[e.sector].name for e in cohorts} == set(p.sectors)
