@@ -386,7 +386,7 @@ def test_care_duties_start_more_often_for_women_who_arrived_to_seek_asylum():
                         population__care_duties_start_rate_female_factor_asylum=3.0,
                         population__care_duties_end_rate_per_month=0.0)
     pop = model.pop
-    for sex, asylum_rate in ((Sex.FEMALE, 0.06), (Sex.MALE, 0.02)):
+    for sex in (Sex.FEMALE, Sex.MALE):
         people = np.flatnonzero(pop.alive() & (pop.sex == sex))[:10000]
         pop.care_duties[people] = False
         pop.reason[people[:5000]], pop.reason[people[5000:]] = Reason.ASYLUM, Reason.WORK
