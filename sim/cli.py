@@ -504,7 +504,10 @@ def app_command(
             probe.bind((host, port))
     except OSError as exc:
         fail(f"--host/--port: cannot listen on {host}:{port} ({exc.strerror}); choose another --port")
-    env = {**os.environ, "PATHWAYS_DB": url, "PATHWAYS_APP_WORKERS": str(workers)}
+    # Solara's "runs on Solara" banner sits fixed over the page's bottom-right corner, where a
+    # long page's last buttons (the packages' "Scenario file") end up under it.
+    env = {**os.environ, "PATHWAYS_DB": url, "PATHWAYS_APP_WORKERS": str(workers),
+           "SOLARA_THEME_SHOW_BANNER": "False"}
     shown = f"[{host}]" if ":" in host else host
     console.print(f"Dashboard: http://{shown}:{port}/  (results database: {_db_label(db)}; Ctrl-C stops it)")
     command = [sys.executable, "-m", "solara", "run", "dashboards.app", "--host", host, "--port", str(port),
