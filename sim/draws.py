@@ -11,7 +11,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+_GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+_SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31))
 
 
 def duration_months(rng: np.random.Generator, mean_months: float, size: int, shape: float = 2.0) -> np.ndarray:
@@ -91,12 +93,16 @@ def chosen_by_code(rng: np.random.Generator, probability: np.ndarray, size: int,
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
     """SplitMix64's finaliser: a bijective, well-mixed hash of 64-bit integers (Steele,
-    Lea & Flood 2014, the seeding function of Java's SplittableRandom)."""
-    with np.errstate(over="ignore"):
-        x = (x + np.uint64(0x9E3779B97F4A7C15)) & _MASK64
-        x = ((x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & _MASK64
-        x = ((x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & _MASK64
-        return x ^ (x >> np.uint64(31))
+    Lea & Flood 2014, the seeding function of Java's SplittableRandom). ``x`` is an array:
+    NumPy's unsigned array arithmetic wraps modulo 2^64 silently, as the hash needs (a
+    scalar would warn), and the steps after the first work in place on its copy."""
+    x = x + _GOLDEN_GAMMA
+    x ^= x >> _SHIFTS[0]
+    x *= _MIX[0]
+    x ^= x >> _SHIFTS[1]
+    x *= _MIX[1]
+    x ^= x >> _SHIFTS[2]
+    return x
 
 
 def keyed_uniform(seed: int, name: str, *keys: int | np.ndarray) -> np.ndarray:

@@ -131,6 +131,8 @@ class CityModel(mesa.Model):
         self._streams: dict[str, np.random.Generator] = {}
         self.calendar_changes: list[dict[str, Any]] = []
         """Each month the rules in force or the timeline changed a field: month, calendar month, new values."""
+        self._calendar_settings: tuple[Scenario, int, dict[str, Any]] | None = None
+        """The last month's ``calendar_settings``: (scenario, month, settings), read back the month after."""
         self.given_scenario = scenario if isinstance(scenario, Scenario) else load(scenario)
         """The scenario as given; ``params`` is it as it stands this month (``in_month``)."""
         self.params = in_month(self.given_scenario, -1)
@@ -282,7 +284,14 @@ class CityModel(mesa.Model):
 
     def _follow_the_calendar(self) -> None:
         """Switch to the rules and inputs of this calendar month, when they changed."""
-        before, now = (calendar_settings(self.given_scenario, m) for m in (self.month - 1, self.month))
+        scenario = self.given_scenario
+        known = self._calendar_settings
+        if known is not None and known[0] is scenario and known[1] == self.month - 1:
+            before = known[2]
+        else:
+            before = calendar_settings(scenario, self.month - 1)
+        now = calendar_settings(scenario, self.month)
+        self._calendar_settings = (scenario, self.month, now)
         if now == before:
             return
         params = in_month(self.given_scenario, self.month)

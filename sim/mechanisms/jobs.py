@@ -35,6 +35,8 @@ def take_job(
 ) -> None:
     """People start a job at the given employers (indices into ``model.employers``, -1 for
     none); the first declared job starts the first-job clock."""
+    if rows.size == 0:  # most calls in a month (an enterprise with no one to declare): nothing to write
+        return
     pop = model.pop
     first_formal = IS_FORMAL_WORK[state] & (pop.first_formal_job_month[rows] == NO_MONTH)
     first_formal &= work_authorised(model, rows)  # solidarity activity without papers is not declared work
