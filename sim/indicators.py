@@ -127,8 +127,7 @@ def monthly_row(model: "CityModel") -> dict[str, Any]:
     counts = model.counts
     month_rates = rates(counts.cells[-1], counts.businesses_below_skills[-1])
     citizens = rates(non_eu_citizens(counts.cells[-1]), non_eu_citizens(counts.businesses_below_skills[-1]))
-    theirs = None if model.nationals is None else model.nationals.counts
-    nationals = {} if theirs is None else rates(theirs.cells[-1], theirs.businesses_below_skills[-1])
+    nationals = {} if model.nationals is None else model.nationals.month_rates(model.month - 1)
     return {
         "month": model.month - 1,
         "migrants": model.pop.count(),

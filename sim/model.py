@@ -12,7 +12,7 @@ import hashlib
 import json
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -31,6 +31,10 @@ from sim.limits import check_run_size
 from sim.scenario import Scenario, load, with_overrides
 from sim.scenario.schema import get_field
 from sim.states import N_LABOUR, N_STATUS
+
+if TYPE_CHECKING:
+    from sim.nationals import NationalsModel
+
 
 def calendar_settings(scenario: Scenario, month: int) -> dict[str, Any]:
     """The fields set in the calendar month of model month ``month``: by the national rules
@@ -168,7 +172,7 @@ class CityModel(mesa.Model):
         self.programme_outcomes = ProgrammeOutcomes()
         self.municipality = Municipality(self, name=self.params.meta.city)
         self._create_employers()
-        self.nationals: CityModel | None = None
+        self.nationals: "NationalsModel | None" = None
         """The nationals' comparison population (:mod:`sim.nationals`), warmed up with the city."""
         if self.long_warm_up:
             self.populate(self.initial_migrants)
@@ -319,7 +323,9 @@ class CityModel(mesa.Model):
         if not self.started:
             raise RuntimeError("call start() before stepping a model created with start=False")
         self.advance_month()
-        if self.nationals is not None:  # first, so that the month's row has the nationals' rates
+        # First, so that the month's row has the nationals' rates; nationals shared with an
+        # earlier run of the same warm-up and seed (``jobs.run_task``) are ahead already.
+        if self.nationals is not None and self.nationals.month < self.month:
             self.nationals.step()
         self.series.append(indicators.monthly_row(self))
 

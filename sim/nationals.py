@@ -149,6 +149,15 @@ class NationalsModel(CityModel):
     def month_mechanisms(self, with_levers: bool) -> list[Mechanism]:
         return list(NATIONALS_MECHANISMS)
 
+    def month_rates(self, month: int) -> dict[str, float]:
+        """The survey rates (``indicators.rates``) of model month ``month``, which these
+        nationals have run: their last month, or an earlier one when they are ahead of the
+        city that reads them (shared by the runs of a task, ``jobs.run_task``)."""
+        back = self.month - 1 - month
+        if back < 0:
+            raise ValueError(f"the nationals have not run month {month} yet (they are at month {self.month})")
+        return rates(self.counts.cells[-1 - back], self.counts.businesses_below_skills[-1 - back])
+
     def indicators(self) -> dict[str, Any]:
         """The nationals' headline rates, averaged over the final 12 months like the migrants'."""
         window = min(FINAL_WINDOW_MONTHS, len(self.counts.cells))

@@ -101,7 +101,13 @@ def failed_outcomes(jobs: list[Job], exc: BaseException, worker: str = "") -> li
 
 
 def run_task(jobs: list[Job]) -> list[Outcome]:
-    """Warm the city up once, then run each job's scenario from a copy of it."""
+    """Warm the city up once, then run each job's scenario from a copy of it.
+
+    The nationals' comparison population is the same in every scenario of a warm-up and
+    seed (levers are for migrants, ``nationals.nationals_scenario``), so after the first
+    run each later run of as many months reads that run's nationals rather than stepping
+    its own copy through the same months again: the same numbers, a third less work.
+    """
     worker = f"{platform.node()}:{os.getpid()}"
     start = time.perf_counter()
     first = jobs[0]
@@ -112,10 +118,13 @@ def run_task(jobs: list[Job]) -> list[Outcome]:
     frozen = pickle.dumps(base)
     warm_up_share = (time.perf_counter() - start) / len(jobs)
     outcomes = []
+    nationals, nationals_months = None, None  # the nationals of the last run done, and its months
     for job in jobs:
         began = time.perf_counter()
         try:
             model = pickle.loads(frozen)
+            if nationals is not None and nationals_months == job.months:
+                model.nationals = nationals
             model.start(job.params())
             model.run(job.months)
             results = model.results()
@@ -123,6 +132,7 @@ def run_task(jobs: list[Job]) -> list[Outcome]:
             outcomes.append(Outcome(job, "failed", {}, [], time.perf_counter() - began, worker,
                                     f"{type(exc).__name__}: {exc}"))
             continue
+        nationals, nationals_months = model.nationals, job.months
         outcomes.append(Outcome(job, "done", flatten(results), results_series(results),
                                 warm_up_share + time.perf_counter() - began, worker))
     return outcomes
