@@ -21,7 +21,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
 TOPICS = ("asylum_work", "permits", "long_term_residence", "naturalisation", "regularisation", "city_powers")
@@ -75,6 +75,9 @@ class RuleSet(BaseModel):
     checked: dt.date
     """When the texts were last read."""
     rules: list[Rule]
+    _model_settings: dict[tuple[str, int], dict[str, Any]] = PrivateAttr(default_factory=dict)
+    """``model_settings`` already worked out for this rule set, by (start, model month): a
+    run asks for every month's, and every run of a scenario for the same months."""
 
     @model_validator(mode="after")
     def _versions_do_not_overlap(self):
@@ -168,6 +171,13 @@ def model_settings(code: str, start: str, model_month: int) -> dict[str, Any]:
     one-off programme's window is open in every calendar month it touches (a window closing
     on 15 August is open in August: the month runs under the rules of the window's last day),
     from the model month its rule took effect (or month 0 for one already open then)."""
+    known = load(code)._model_settings
+    if (start, model_month) not in known:
+        known[start, model_month] = _model_settings(code, start, model_month)
+    return dict(known[start, model_month])  # the caller's to change
+
+
+def _model_settings(code: str, start: str, model_month: int) -> dict[str, Any]:
     on = month_end(start, model_month)
     first_day = calendar_month(start, model_month)
     for rule in load(code).rules:
