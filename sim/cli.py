@@ -535,12 +535,14 @@ def _guarded(action, progress: bool = True,
     try:
         if not progress:
             return action(None)
+        # Redrawn at each stored run rather than by a refresh thread: a process without other
+        # threads may fork its workers (execute.start_method).
         with Progress(
             TextColumn("runs"), BarColumn(), MofNCompleteColumn(), RateColumn(), TimeRemainingColumn(),
-            console=errors, disable=not errors.is_terminal,
+            console=errors, disable=not errors.is_terminal, auto_refresh=False,
         ) as bar:
             task = bar.add_task("runs", total=None)
-            return action(lambda done, total: bar.update(task, completed=done, total=total))
+            return action(lambda done, total: bar.update(task, completed=done, total=total, refresh=True))
     except (ScenarioError, StoreError, ExecutionError, ValueError, OSError) as exc:
         fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     except KeyboardInterrupt:

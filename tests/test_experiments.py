@@ -94,6 +94,37 @@ def test_one_worker_two_workers_and_dask_give_identical_numbers(tmp_path):
     assert len(baseline) == 3 and baseline.employment_rate.nunique() == 3
 
 
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_workers_started_either_way_give_the_numbers_of_this_process(tmp_path, method):
+    # A command forks its workers, the dashboard's server spawns them (execute.start_method):
+    # both must store what the driver's own process computes. pytest runs threads of its
+    # own, hence Python's warning on the fork asked for here; the workers take no lock.
+    jobs = make_jobs([(n, load(n), {}) for n in PAIR], 2, 5, 6, 1500)
+    stored = []
+    for workers, how in ((1, None), (2, method)):
+        engine = store.connect(f"sqlite:///{tmp_path}/{workers}.db")
+        experiment = store.get_or_create_experiment(engine, "m", "compare", {"x": 1}, "test")
+        report = execute.run(engine, experiment.id, jobs, workers=workers, method=how)
+        assert (report.stored, report.failed) == (4, 0)
+        stored.append(store.load_metrics(engine, experiment.id).drop(columns="run_id"))
+    pd.testing.assert_frame_equal(stored[0], stored[1])
+
+
+def test_a_command_forks_its_workers_and_a_threaded_server_spawns_them():
+    import threading
+
+    assert execute.start_method() == ("fork" if threading.active_count() == 1 else "spawn")
+    done = threading.Event()
+    helper = threading.Thread(target=done.wait)
+    helper.start()
+    try:
+        assert execute.start_method() == "spawn"
+    finally:
+        done.set()
+        helper.join()
+
+
 def test_comparison_statistics_on_known_numbers():
     # Scenario B is A + 0.02 in every replication: the paired difference is exactly 0.02
     # with a zero-width interval, whatever the spread across replications.
@@ -293,7 +324,9 @@ def test_a_killed_worker_process_is_replaced_and_the_experiment_finishes(tmp_pat
         time.sleep(0.5)
         stored = _stored_runs(engine, "worker-killed")
         children = subprocess.run(["pgrep", "-P", str(driver.pid)], capture_output=True, text=True).stdout.split()
-        workers = [pid for pid in children if "spawn_main" in _cmdline(pid)]
+        # The driver's children are its workers (forked: the driver's own command line;
+        # spawned: spawn_main), and with spawn a resource tracker.
+        workers = [pid for pid in children if "resource_tracker" not in _cmdline(pid)]
         if stored >= 2 and workers:
             killed = int(workers[0])
             os.kill(killed, signal.SIGKILL)

@@ -10,6 +10,7 @@ driver) completes only what is missing. Dask is asked never to merge identical c
 
 import contextlib
 import multiprocessing
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -71,16 +72,28 @@ def dask_client(dask: str, workers: int) -> Iterator["distributed.Client"]:  # n
             cluster.close()
 
 
+def start_method() -> str:
+    """How the local pool starts its workers: ``fork`` where the system has it and this
+    process runs no other thread (a command), so that they start with the modules this
+    process has imported instead of importing them again (a second or more each, most of a
+    short experiment); ``spawn`` otherwise: fork copies other threads' locks in whatever
+    state they are (the dashboard's server runs many). The numbers are the same either way."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
 @contextlib.contextmanager
-def executor(workers: int, dask: str | None = None) -> Iterator[Executor | None]:
-    """``None`` means: run in this process (one worker, no Dask)."""
+def executor(workers: int, dask: str | None = None, method: str | None = None) -> Iterator[Executor | None]:
+    """``None`` means: run in this process (one worker, no Dask). ``method`` starts the
+    local pool's workers (``start_method()`` by default)."""
     if dask:
         with dask_client(dask, workers) as client:
             yield client.get_executor(pure=False)
     elif workers <= 1:
         yield None
     else:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method or start_method()))
         try:
             yield pool
         except BaseException:
@@ -90,13 +103,14 @@ def executor(workers: int, dask: str | None = None) -> Iterator[Executor | None]
 
 
 def run(engine: Engine, experiment_id: int, jobs: list[Job], workers: int = 1, dask: str | None = None,
-        progress: Progress | None = None, stop: StopRequested | None = None) -> Report:
+        progress: Progress | None = None, stop: StopRequested | None = None, method: str | None = None) -> Report:
     """Run the jobs not yet stored as done, storing each outcome as it arrives.
 
     A task that raises (rather than returning failed outcomes) has its runs stored as
     failed; dead worker processes are replaced up to ``MAX_POOL_RESTARTS`` times; on
     Ctrl-C the outcomes already returned are stored before the interrupt goes on; when
     ``stop`` answers ``True`` the remaining tasks are dropped and ``Cancelled`` is raised.
+    ``method`` starts a local pool's workers (``start_method``).
     """
     done = store.done_runs(engine, experiment_id)
     todo = [job for job in jobs if (job.label, job.replication) not in done]
@@ -120,7 +134,10 @@ def run(engine: Engine, experiment_id: int, jobs: list[Job], workers: int = 1, d
     pending = tasks(todo)
     restarts = 0
     while pending:
-        with executor(workers, dask) as pool:
+        # No pooled connection may be shared with forked workers (SQLAlchemy's advice for
+        # pools and os.fork): the driver reconnects at its next write.
+        engine.dispose()
+        with executor(workers, dask, method) as pool:
             if pool is None:
                 for task in list(pending):
                     keep(run_task(task))
