@@ -28,3 +28,7 @@ fi
 .venv/bin/python -m pip install --quiet -e ".[test]"
 # The dashboard's front-end files, so that it never needs the internet at run time.
 bash scripts/solara-assets.sh .venv
+# The project's own bytecode, as pip writes it for an installed package: an editable
+# install has none, and where PYTHONDONTWRITEBYTECODE is set every command would compile
+# the modules it imports again (about 0.1 s of `pathways run`).
+.venv/bin/python -m compileall -q sim dashboards >/dev/null
