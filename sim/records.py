@@ -112,8 +112,9 @@ class FirstFormalJob:
 
     def _add(self, table: np.ndarray, pop: Population, rows: np.ndarray, month: int) -> None:
         rows = rows[(pop.arrival_month[rows] >= 0) & (pop.first_formal_job_month[rows] == NO_MONTH)]
-        waited = np.clip(month - pop.arrival_month[rows], 0, self.max_months)
-        np.add.at(table, (group_index(pop, rows), waited), 1)
+        if rows.size:  # most calls of a month (a hire, a departure) have no one arrived in the run
+            waited = _months_waited(month, pop.arrival_month[rows], self.max_months)
+            np.add.at(table, (group_index(pop, rows), waited), 1)
 
     def hired(self, pop: Population, rows: np.ndarray, month: int) -> None:
         """Count first formal jobs; call before ``first_formal_job_month`` is set."""
@@ -127,8 +128,14 @@ class FirstFormalJob:
         waiting = np.zeros_like(self.departed)
         rows = np.flatnonzero(pop.alive())
         rows = rows[(pop.arrival_month[rows] >= 0) & (pop.first_formal_job_month[rows] == NO_MONTH)]
-        np.add.at(waiting, (group_index(pop, rows), np.clip(month - pop.arrival_month[rows], 0, self.max_months)), 1)
+        np.add.at(waiting, (group_index(pop, rows), _months_waited(month, pop.arrival_month[rows], self.max_months)), 1)
         return self.events, self.departed + waiting
+
+
+def _months_waited(month: int, arrival_month: np.ndarray, max_months: int) -> np.ndarray:
+    """Months since arrival, within 0 .. ``max_months``: ``np.clip``'s result without its
+    wrapper, which costs more than the few rows a month's call has."""
+    return np.minimum(np.maximum(month - arrival_month, 0), max_months)
 
 
 def kaplan_meier_curve(events: np.ndarray, censored: np.ndarray) -> np.ndarray:
