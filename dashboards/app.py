@@ -2,9 +2,12 @@
 
 import solara
 
-from dashboards import calibration, compare, explore, new_city, packages, pathways, replay, runs
+from dashboards import calibration, compare, explore, new_city, packages, pathways, replay, runs, settings
 from dashboards.i18n import LanguageSelect, _
+from sim.experiments import execute
 from sim.locales import N_
+
+execute.keep_pool(settings.workers())  # comparisons start on workers that have imported the model already
 
 TITLE = N_("Inclusion pathways: migrants, cities and the social economy")
 

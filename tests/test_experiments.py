@@ -111,6 +111,34 @@ def test_workers_started_either_way_give_the_numbers_of_this_process(tmp_path, m
     pd.testing.assert_frame_equal(stored[0], stored[1])
 
 
+def test_a_kept_pool_serves_each_experiment_and_is_replaced_when_its_workers_die(tmp_path):
+    # The dashboard's server keeps one pool (execute.keep_pool): experiments run on it with
+    # the numbers of this process, and a pool whose worker was killed gives way to a new one.
+    jobs = make_jobs([(n, load(n), {}) for n in PAIR], 2, 9, 6, 1500)
+    execute.keep_pool(2)
+    kept = execute._kept[2]
+    try:
+        stored = []
+        for name, workers in (("alone", 1), ("kept", 2), ("again", 2)):
+            engine = store.connect(f"sqlite:///{tmp_path}/{name}.db")
+            experiment = store.get_or_create_experiment(engine, name, "compare", {"x": 1}, "test")
+            if name == "again":
+                os.kill(next(iter(kept._processes)), signal.SIGKILL)
+                time.sleep(0.5)
+            report = execute.run(engine, experiment.id, jobs, workers=workers)
+            assert (report.stored, report.failed) == (4, 0)
+            stored.append(store.load_metrics(engine, experiment.id).drop(columns="run_id"))
+            if name == "kept":
+                assert execute._kept[2] is kept  # not shut down after the experiment
+        assert execute._kept[2] is not kept
+        pd.testing.assert_frame_equal(stored[0], stored[1])
+        pd.testing.assert_frame_equal(stored[0], stored[2])
+    finally:
+        for pool in execute._kept.values():
+            pool.shutdown(cancel_futures=True)
+        execute._kept.clear()
+
+
 def test_a_command_forks_its_workers_and_a_threaded_server_spawns_them():
     import threading
 

@@ -83,6 +83,32 @@ def start_method() -> str:
     return "spawn"
 
 
+_kept: dict[int, ProcessPoolExecutor] = {}
+"""The pools ``keep_pool`` keeps, by number of workers."""
+
+
+def keep_pool(workers: int) -> None:
+    """Start a pool of ``workers`` processes now and keep it for every experiment of this
+    process that asks for as many: a long-lived process (the dashboard's server) then
+    starts each experiment on workers that have imported the model already, instead of
+    starting new ones (a second or more before the first run). Spawned, as this process
+    runs threads (``start_method``); replaced if its workers die."""
+    if workers > 1 and workers not in _kept:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        for _ in range(workers):  # one call per worker starts them all, each importing this module
+            pool.submit(start_method)
+        _kept[workers] = pool
+
+
+def _replace_if_kept(pool: Executor) -> None:
+    """A kept pool whose workers died is broken for good: a new one takes its place."""
+    for workers, kept in list(_kept.items()):
+        if kept is pool:
+            del _kept[workers]
+            pool.shutdown(wait=False, cancel_futures=True)
+            keep_pool(workers)
+
+
 @contextlib.contextmanager
 def executor(workers: int, dask: str | None = None, method: str | None = None) -> Iterator[Executor | None]:
     """``None`` means: run in this process (one worker, no Dask). ``method`` starts the
@@ -92,6 +118,8 @@ def executor(workers: int, dask: str | None = None, method: str | None = None) -
             yield client.get_executor(pure=False)
     elif workers <= 1:
         yield None
+    elif (kept := _kept.get(workers)) is not None:
+        yield kept  # not shut down: it serves the process's next experiment too
     else:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method or start_method()))
         try:
@@ -144,9 +172,11 @@ def run(engine: Engine, experiment_id: int, jobs: list[Job], workers: int = 1, d
                     pending.remove(task)
                     check_stop()
                 continue
-            futures: dict[Future, list[Job]] = {pool.submit(run_task, task): task for task in pending}
-            waiting = set(futures)
+            futures: dict[Future, list[Job]] = {}
+            waiting: set[Future] = set()
             try:
+                futures = {pool.submit(run_task, task): task for task in pending}  # a kept pool may be broken already
+                waiting = set(futures)
                 while waiting:
                     finished, waiting = wait(waiting, timeout=STOP_POLL_S, return_when=FIRST_COMPLETED)
                     for future in finished:
@@ -161,6 +191,7 @@ def run(engine: Engine, experiment_id: int, jobs: list[Job], workers: int = 1, d
                         pending.remove(task)
                     check_stop()
             except (BrokenProcessPool, *_lost_worker_errors()):
+                _replace_if_kept(pool)
                 restarts += 1
                 if restarts > MAX_POOL_RESTARTS:
                     raise ExecutionError(
@@ -172,6 +203,9 @@ def run(engine: Engine, experiment_id: int, jobs: list[Job], workers: int = 1, d
                     if task in pending and future.done() and not future.cancelled() and future.exception() is None:
                         keep(future.result())
                 raise
+            finally:
+                for future in waiting:  # stopped or failed: a kept pool must not go on with this experiment
+                    future.cancel()
     return report
 
 
