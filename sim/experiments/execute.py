@@ -10,7 +10,9 @@ driver) completes only what is missing. Dask is asked never to merge identical c
 
 import contextlib
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -83,6 +85,23 @@ def start_method() -> str:
     return "spawn"
 
 
+def _pool(workers: int, method: str) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
+                               initializer=_follow_parent, initargs=(os.getpid(),))
+
+
+def _follow_parent(parent: int) -> None:
+    """A worker's first step: end with the process that started it. A server or driver
+    stopped by a signal leaves its workers waiting on a queue that never closes (each
+    holds a writing end of it), and a kept pool's are always waiting."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="follow-parent", daemon=True).start()
+
+
 _kept: dict[int, ProcessPoolExecutor] = {}
 """The pools ``keep_pool`` keeps, by number of workers."""
 
@@ -94,7 +113,7 @@ def keep_pool(workers: int) -> None:
     starting new ones (a second or more before the first run). Spawned, as this process
     runs threads (``start_method``); replaced if its workers die."""
     if workers > 1 and workers not in _kept:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        pool = _pool(workers, "spawn")
         for _ in range(workers):  # one call per worker starts them all, each importing this module
             pool.submit(start_method)
         _kept[workers] = pool
@@ -121,7 +140,7 @@ def executor(workers: int, dask: str | None = None, method: str | None = None) -
     elif (kept := _kept.get(workers)) is not None:
         yield kept  # not shut down: it serves the process's next experiment too
     else:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method or start_method()))
+        pool = _pool(workers, method or start_method())
         try:
             yield pool
         except BaseException:
