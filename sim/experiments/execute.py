@@ -181,9 +181,10 @@ def run(engine: Engine, experiment_id: int, jobs: list[Job], workers: int = 1, d
     pending = tasks(todo)
     restarts = 0
     while pending:
-        # No pooled connection may be shared with forked workers (SQLAlchemy's advice for
-        # pools and os.fork): the driver reconnects at its next write.
-        engine.dispose()
+        if not dask and workers > 1 and workers not in _kept and (method or start_method()) == "fork":
+            # No pooled connection may be shared with forked workers (SQLAlchemy's advice
+            # for pools and os.fork): the driver reconnects at its next write.
+            engine.dispose()
         with executor(workers, dask, method) as pool:
             if pool is None:
                 for task in list(pending):
