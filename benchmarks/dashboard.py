@@ -1,10 +1,12 @@
-"""Dashboard benchmark: a comparison of two Liège scenarios with 20 replications, run from
-the Compare page in a real browser, as a planner would.
+"""Dashboard benchmark: Explore's Reset of Liège, then a comparison of two Liège scenarios
+with 20 replications run from the Compare page, in a real browser, as a planner would.
 
-Prints the seconds from the click to the first progress shown, to the first results on
-screen (partial results appear while runs arrive), and to the finished comparison, with
-the progress readings seen on the way. The server is ``pathways app`` on loopback with
-a fresh SQLite database (nothing cached).
+Prints the seconds from the Reset click to the city built (its people drawn from the
+steady-state snapshot, as cached by earlier runs, and its warm-up), then from the
+comparison's click to the first progress shown, to the first results on screen (partial
+results appear while runs arrive), and to the finished comparison, with the progress
+readings seen on the way. The server is ``pathways app`` on loopback with a fresh SQLite
+database.
 
     python benchmarks/dashboard.py [--reps 20] [--workers 2]
 """
@@ -35,6 +37,11 @@ def main() -> None:
                 browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
                 watched = watch(new_context(browser))
                 page = watched.page
+                open_page(watched, server, "", "Explore one run")
+                start = time.monotonic()
+                page.get_by_role("button", name="Reset").click()
+                page.get_by_text("migrants in the city after the warm-up").wait_for(timeout=60_000)
+                reset_s = time.monotonic() - start
                 open_page(watched, server, "compare", "Compare scenarios")
                 type_into(page, "Replications per scenario", str(args.reps))
                 total = 2 * args.reps
@@ -57,6 +64,7 @@ def main() -> None:
                 browser.close()
         finally:
             server.stop()
+    print(f"Explore page, Reset of liege/baseline: the city built after {reset_s:.1f} s")
     print(f"Compare page, liege/baseline vs liege/one_stop_shop, {args.reps} replications x 120 months, "
           f"{args.workers} workers:")
     print(f"  first progress shown after {progress_at:5.1f} s")
