@@ -161,20 +161,20 @@ def wait_for_slot(current) -> bool:
 def run_plan(plan, current) -> None:
     """Run the planned comparison, showing progress and partial results while ``current()``."""
     name = plan.experiment.name
-    last_partial, shown = time.monotonic(), False
+    last_partial, tried = time.monotonic(), False
     first_replication = len({job.label for job in plan.jobs})  # runs before any pair can be compared
 
     def report(done: int, total: int) -> None:
-        nonlocal last_partial, shown
+        nonlocal last_partial, tried
         if not current():
             return
         progress.set((done, total))
         status.set(_("{done} of {total} runs done").format(done=done, total=total))
-        # The first results as soon as they can be shown, then a refresh every PARTIAL_EVERY_S.
-        if first_replication <= done < total and (not shown or time.monotonic() - last_partial > PARTIAL_EVERY_S):
+        # The first results as soon as they may be shown, then a refresh every PARTIAL_EVERY_S.
+        if first_replication <= done < total and (not tried or time.monotonic() - last_partial > PARTIAL_EVERY_S):
+            tried = True
             try:
                 view.set(open_comparison(plan.engine, name))
-                shown = True
             except Exception:  # noqa: BLE001 (a failed refresh must not fail the runs; the final one reports)
                 pass
             last_partial = time.monotonic()

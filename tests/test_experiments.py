@@ -15,11 +15,12 @@ import pandas as pd
 import pytest
 
 from sim.experiments import execute, store
-from sim.experiments.store import flatten
 from sim.experiments.api import Settings, export, run_compare, run_design
 from sim.experiments.compare import compare
-from sim.experiments.jobs import make_jobs, replication_seeds, results_series, run_task
+from sim.experiments.jobs import make_jobs, replication_seeds, results_series, run_task, tasks
+from sim.experiments.store import flatten
 from sim.model import CityModel
+from sim.nationals import NationalsModel
 from sim.scenario import load
 
 SMALL = dict(replications=3, months=12, migrants=1500)
@@ -33,12 +34,24 @@ def test_replication_seeds_are_distinct_and_reproducible():
     assert replication_seeds(8, 50) != seeds
 
 
-def test_a_run_from_a_shared_warm_up_equals_a_run_of_its_own():
+def test_a_run_from_a_shared_warm_up_equals_a_run_of_its_own(monkeypatch):
     # The task's later runs start from a copy of the first one's warm-up and read its
     # nationals (run_task): every metric and every month's row, the nationals' rates among
     # them, must be those of a run made alone.
     jobs = make_jobs([(n, load(n), {}) for n in [*PAIR, "liege/combined"]], 1, 3, 12, 1500)
+    assert len(tasks(jobs)) == 1
+    months = []  # the reported months the nationals went through
+    advance = CityModel.advance_month
+
+    def counted(model: CityModel) -> None:
+        if isinstance(model, NationalsModel) and model.month >= 0:
+            months.append(model.month)
+        advance(model)
+
+    monkeypatch.setattr(CityModel, "advance_month", counted)
     outcomes = run_task(jobs)
+    assert len(months) == 12  # the first run's nationals only: 36 if each run stepped its own
+    monkeypatch.undo()
     for job, outcome in zip(jobs, outcomes, strict=True):
         direct = CityModel(load(job.label), rng=job.seed, migrants=1500)
         direct.run(12)
@@ -130,6 +143,8 @@ def test_a_kept_pool_serves_each_experiment_and_is_replaced_when_its_workers_die
             stored.append(store.load_metrics(engine, experiment.id).drop(columns="run_id"))
             if name == "kept":
                 assert execute._kept[2] is kept  # not shut down after the experiment
+                ran_on = {int(worker.rsplit(":", 1)[1]) for worker in store.load_runs(engine, experiment.id).worker}
+                assert ran_on <= set(kept._processes)
         assert execute._kept[2] is not kept
         pd.testing.assert_frame_equal(stored[0], stored[1])
         pd.testing.assert_frame_equal(stored[0], stored[2])
@@ -142,19 +157,20 @@ def test_a_kept_pool_serves_each_experiment_and_is_replaced_when_its_workers_die
 def test_a_pools_workers_end_with_the_process_that_started_them():
     # A server stopped by a signal must not leave its kept pool's workers behind (each
     # holds about 0.35 GB, waiting on a queue that never closes): they follow their parent.
-    keeper = subprocess.Popen([sys.executable, "-c", "from sim.experiments import execute; import time; "
-                               "execute.keep_pool(2); time.sleep(120)"])
+    # The keeper says "ready" once each worker has answered (its watch runs from its start).
+    keeper = subprocess.Popen([sys.executable, "-c", "import os, time; from sim.experiments import execute; "
+                               "execute.keep_pool(2); pool = execute._kept[2]; "
+                               "[pool.submit(os.getpid).result() for _ in range(4)]; print('ready', flush=True); "
+                               "time.sleep(300)"], stdout=subprocess.PIPE, text=True)
     try:
-        deadline, workers = time.monotonic() + 60, []
-        while time.monotonic() < deadline and len(workers) < 2:
-            time.sleep(0.2)
-            workers = subprocess.run(["pgrep", "-P", str(keeper.pid), "-f", "spawn_main"], capture_output=True,
-                                     text=True).stdout.split()
+        assert keeper.stdout.readline().strip() == "ready"
+        workers = subprocess.run(["pgrep", "-P", str(keeper.pid), "-f", "spawn_main"], capture_output=True,
+                                 text=True).stdout.split()
         assert len(workers) == 2
     finally:
         keeper.kill()
         keeper.wait()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # a watch looks once a second; a loaded machine may be slow to schedule it
     while time.monotonic() < deadline and any(_running(pid) for pid in workers):
         time.sleep(0.2)
     assert not any(_running(pid) for pid in workers)

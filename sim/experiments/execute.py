@@ -104,6 +104,8 @@ def _follow_parent(parent: int) -> None:
 
 _kept: dict[int, ProcessPoolExecutor] = {}
 """The pools ``keep_pool`` keeps, by number of workers."""
+_kept_lock = threading.Lock()
+"""Two experiments of a server may find their kept pool broken at once: one replaces it."""
 
 
 def keep_pool(workers: int) -> None:
@@ -112,20 +114,23 @@ def keep_pool(workers: int) -> None:
     starts each experiment on workers that have imported the model already, instead of
     starting new ones (a second or more before the first run). Spawned, as this process
     runs threads (``start_method``); replaced if its workers die."""
-    if workers > 1 and workers not in _kept:
-        pool = _pool(workers, "spawn")
-        for _ in range(workers):  # one call per worker starts them all, each importing this module
-            pool.submit(start_method)
-        _kept[workers] = pool
+    with _kept_lock:
+        if workers > 1 and workers not in _kept:
+            pool = _pool(workers, "spawn")
+            for _ in range(workers):  # one call per worker starts them all, each importing this module
+                pool.submit(start_method)
+            _kept[workers] = pool
 
 
 def _replace_if_kept(pool: Executor) -> None:
     """A kept pool whose workers died is broken for good: a new one takes its place."""
-    for workers, kept in list(_kept.items()):
-        if kept is pool:
+    with _kept_lock:
+        replaced = [workers for workers, kept in _kept.items() if kept is pool]
+        for workers in replaced:
             del _kept[workers]
-            pool.shutdown(wait=False, cancel_futures=True)
-            keep_pool(workers)
+    for workers in replaced:
+        pool.shutdown(wait=False, cancel_futures=True)
+        keep_pool(workers)
 
 
 @contextlib.contextmanager
@@ -181,23 +186,33 @@ def run(engine: Engine, experiment_id: int, jobs: list[Job], workers: int = 1, d
     pending = tasks(todo)
     restarts = 0
     while pending:
-        if not dask and workers > 1 and workers not in _kept and (method or start_method()) == "fork":
+        how = method or start_method()
+        if not dask and workers > 1 and workers not in _kept and how == "fork":
             # No pooled connection may be shared with forked workers (SQLAlchemy's advice
             # for pools and os.fork): the driver reconnects at its next write.
             engine.dispose()
-        with executor(workers, dask, method) as pool:
+        with executor(workers, dask, how) as pool:
             if pool is None:
                 for task in list(pending):
                     keep(run_task(task))
                     pending.remove(task)
                     check_stop()
                 continue
+            # A kept pool serves other experiments too (the server's other users): this one
+            # keeps only as many tasks in it as there are workers, so that experiments take
+            # turns and a stopped one leaves little behind. A pool of its own takes them all.
+            in_flight = workers if pool in _kept.values() else len(pending)
+            queued = iter(list(pending))
             futures: dict[Future, list[Job]] = {}
             waiting: set[Future] = set()
             try:
-                futures = {pool.submit(run_task, task): task for task in pending}  # a kept pool may be broken already
-                waiting = set(futures)
-                while waiting:
+                while True:
+                    while len(waiting) < in_flight and (task := next(queued, None)) is not None:
+                        future = pool.submit(run_task, task)  # raises if a kept pool is broken already
+                        futures[future] = task
+                        waiting.add(future)
+                    if not waiting:
+                        break
                     finished, waiting = wait(waiting, timeout=STOP_POLL_S, return_when=FIRST_COMPLETED)
                     for future in finished:
                         task = futures[future]
