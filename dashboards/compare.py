@@ -180,7 +180,7 @@ def run_plan(plan, current) -> None:
             last_partial = time.monotonic()
 
     outcome = execute.run(plan.engine, plan.experiment.id, plan.jobs, settings.workers(), None, report,
-                          stop=lambda: not current())
+                          stop=lambda: not current(), first_apart=True)
     if current():
         view.set(open_comparison(plan.engine, name))
         finished.set(True)

@@ -45,7 +45,7 @@ def ComparisonResults(view: ComparisonView, running: bool = False):
                         "over the run / extra people in work over the final 12 months; 95 % bootstrap interval; "
                         "negative: a net gain for the city)"))
         Table(view.comparison.city_cost_per_job, digits=1)
-    with solara.lab.Tabs(value=tab):
+    with solara.lab.Tabs(value=tab, lazy=True):  # a tab's figures and tables are made when it is opened
         with solara.lab.Tab(_("Over time")):
             Plot(figures.bands_figure(view.bands, SERIES, view.labels, tr), "compare-bands")
             solara.Text(_("Lines: mean over replications; shaded: 90 % of runs."), style={"color": "#555"})

@@ -27,6 +27,28 @@ def _scale(kind: str) -> tuple[float, str]:
     return (100.0, "%") if kind == "pct" else (1.0, N_("EUR") if kind == "eur" else N_("people"))
 
 
+GRID_MARGINS_IN = {"left": 0.85, "right": 0.15, "top": 0.35, "bottom": 0.5, "between_columns": 0.95,
+                   "between_rows": 0.95}
+"""Margins of a grid of axes, in inches: room for a title above each axes, a label and
+tick labels of up to six digits beside and below it (``_grid_in_inches``)."""
+
+
+def _grid_in_inches(fig: Figure, rows: int, columns: int) -> dict[str, float]:
+    """The subplot parameters that leave ``GRID_MARGINS_IN`` around a grid of axes.
+
+    A fixed layout, where the others are constrained: the comparison's bands are drawn
+    again at each partial result while runs arrive, and the constrained layout, which
+    measures every text before drawing, took 0.25 s of the 0.65 s that drawing them took.
+    """
+    m = GRID_MARGINS_IN
+    width, height = fig.get_size_inches()
+    axes_width = (width - m["left"] - m["right"] - m["between_columns"] * (columns - 1)) / columns
+    axes_height = (height - m["top"] - m["bottom"] - m["between_rows"] * (rows - 1)) / rows
+    return {"left": m["left"] / width, "right": 1 - m["right"] / width, "bottom": m["bottom"] / height,
+            "top": 1 - m["top"] / height, "wspace": m["between_columns"] / axes_width,
+            "hspace": m["between_rows"] / axes_height}
+
+
 def bands_figure(bands: dict[str, pd.DataFrame], indicators: Sequence[tuple[str, str, str]],
                  labels: Sequence[str], tr: Translator = ENGLISH) -> Figure:
     """Each indicator over the months, one line per scenario with its 90 % band across replications.
@@ -36,8 +58,8 @@ def bands_figure(bands: dict[str, pd.DataFrame], indicators: Sequence[tuple[str,
     shown = [entry for entry in indicators if entry[0] in bands and not bands[entry[0]].empty]
     columns = 2
     rows = max(1, -(-len(shown) // columns))
-    fig = Figure(figsize=(11, 3.0 * rows), layout="constrained")
-    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    fig = Figure(figsize=(11, 3.0 * rows))
+    axes = fig.subplots(rows, columns, squeeze=False, gridspec_kw=_grid_in_inches(fig, rows, columns)).ravel()
     for ax, (name, title, kind) in zip(axes, shown):
         factor, unit = _scale(kind)
         table = bands[name]

@@ -199,6 +199,32 @@ def test_a_command_forks_its_workers_and_a_threaded_server_spawns_them():
         helper.join()
 
 
+def test_the_first_replication_can_run_apart_for_early_results():
+    # The dashboard shows a comparison once every scenario has a replication: with
+    # first_apart, each run of the first replication is a task, so the workers run them
+    # side by side; later replications keep their shared warm-up. A resumed experiment's
+    # first replication is the first one still to run.
+    jobs = make_jobs([(n, load(n), {}) for n in PAIR], 3, 3, 12, 1500)
+    assert [[(j.label, j.replication) for j in task] for task in tasks(jobs, first_apart=True)] == [
+        [(PAIR[0], 0)], [(PAIR[1], 0)], [(PAIR[0], 1), (PAIR[1], 1)], [(PAIR[0], 2), (PAIR[1], 2)]]
+    assert [len(task) for task in tasks(jobs)] == [2, 2, 2]
+    assert [len(task) for task in tasks(jobs[2:], first_apart=True)] == [1, 1, 2]
+
+
+def test_paired_differences_leave_out_replications_either_lacks():
+    from sim.experiments.compare import paired
+
+    # A has replications 0-3, B 1, 3 and 4 (stored out of order), and A's replication 3 has
+    # no value: only replication 1 is a pair.
+    metrics = pd.DataFrame({"label": ["A", "A", "A", "A", "B", "B", "B"],
+                            "replication": [0, 1, 2, 3, 4, 3, 1],
+                            "x": [1.0, 2.0, 3.0, np.nan, 10.0, 20.0, 7.5]})
+    assert paired(metrics, "x", "B", "A").tolist() == [5.5]
+    assert paired(metrics, "x", "A", "B").tolist() == [-5.5]
+    metrics.loc[3, "x"] = 4.0  # now replication 3 pairs too, in replication order
+    assert paired(metrics, "x", "B", "A").tolist() == [5.5, 16.0]
+
+
 def test_comparison_statistics_on_known_numbers():
     # Scenario B is A + 0.02 in every replication: the paired difference is exactly 0.02
     # with a zero-width interval, whatever the spread across replications.

@@ -155,14 +155,16 @@ def executor(workers: int, dask: str | None = None, method: str | None = None) -
 
 
 def run(engine: Engine, experiment_id: int, jobs: list[Job], workers: int = 1, dask: str | None = None,
-        progress: Progress | None = None, stop: StopRequested | None = None, method: str | None = None) -> Report:
+        progress: Progress | None = None, stop: StopRequested | None = None, method: str | None = None,
+        first_apart: bool = False) -> Report:
     """Run the jobs not yet stored as done, storing each outcome as it arrives.
 
     A task that raises (rather than returning failed outcomes) has its runs stored as
     failed; dead worker processes are replaced up to ``MAX_POOL_RESTARTS`` times; on
     Ctrl-C the outcomes already returned are stored before the interrupt goes on; when
     ``stop`` answers ``True`` the remaining tasks are dropped and ``Cancelled`` is raised.
-    ``method`` starts a local pool's workers (``start_method``).
+    ``method`` starts a local pool's workers (``start_method``); ``first_apart`` runs the
+    first replication's scenarios as tasks of their own (``jobs.tasks``).
     """
     done = store.done_runs(engine, experiment_id)
     todo = [job for job in jobs if (job.label, job.replication) not in done]
@@ -183,7 +185,7 @@ def run(engine: Engine, experiment_id: int, jobs: list[Job], workers: int = 1, d
         if stop is not None and stop():
             raise Cancelled(f"stopped on request; {report.already_done + report.stored} runs are stored")
 
-    pending = tasks(todo)
+    pending = tasks(todo, first_apart)
     restarts = 0
     while pending:
         how = method or start_method()

@@ -88,12 +88,26 @@ MAX_JOBS_PER_TASK = 4
 sweep still spreads over the workers and an interruption loses little."""
 
 
-def tasks(jobs: list[Job]) -> list[list[Job]]:
-    """Group jobs sharing a seed and a warm-up into tasks, keeping the jobs' order."""
+def tasks(jobs: list[Job], first_apart: bool = False) -> list[list[Job]]:
+    """Group jobs sharing a seed and a warm-up into tasks, keeping the jobs' order.
+
+    ``first_apart`` makes each job of the first replication a task of its own, for a
+    caller that shows results while runs arrive (the dashboard): a comparison has nothing
+    to show until every scenario has a replication, which then comes after one run on
+    each worker rather than after all of them on one, for a warm-up and a nationals'
+    population more per scenario, once. The numbers are the same either way.
+    """
     groups: dict[tuple[int, str, int | None], list[Job]] = {}
     for job in jobs:
         groups.setdefault((job.seed, warm_up_key(job.params()), job.migrants), []).append(job)
-    return [group[i:i + MAX_JOBS_PER_TASK] for group in groups.values() for i in range(0, len(group), MAX_JOBS_PER_TASK)]
+    first = min((job.replication for job in jobs), default=None)
+    grouped = []
+    for group in groups.values():
+        if first_apart and group[0].replication == first:
+            grouped.extend([job] for job in group)
+        else:
+            grouped.extend(group[i:i + MAX_JOBS_PER_TASK] for i in range(0, len(group), MAX_JOBS_PER_TASK))
+    return grouped
 
 
 def failed_outcomes(jobs: list[Job], exc: BaseException, worker: str = "") -> list["Outcome"]:
