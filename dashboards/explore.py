@@ -244,7 +244,7 @@ def Page():
     solara.Markdown(_("**{label}**, seed {seed}: month {month} of {horizon}, {count} migrants in the city.").format(
         label=run.label, seed=run.seed, month=run.months_done, horizon=run.horizon_months,
         count=here().number(run.model.pop.count())))
-    with solara.lab.Tabs(value=tab):
+    with solara.lab.Tabs(value=tab, lazy=True):  # only the open tab is made, at each redraw
         with solara.lab.Tab(_("Indicators")):
             if run.months_done:
                 with run.lock:

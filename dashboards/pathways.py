@@ -77,7 +77,7 @@ def Page():
         return
     name, run_seed, model, tracker = result.value
     solara.Markdown(_("**{name}**, seed {seed}, {months} months.").format(name=name, seed=run_seed, months=len(tracker.months)))
-    with solara.lab.Tabs(value=tab):
+    with solara.lab.Tabs(value=tab, lazy=True):  # only the open tab is made, at each redraw
         with solara.lab.Tab(_("Flows")):
             with solara.Row():
                 solara.ToggleButtonsSingle(value=kind, values=list(KINDS))
