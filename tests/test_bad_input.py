@@ -185,6 +185,23 @@ def test_an_unknown_field_is_named_with_the_allowed_ones(tmp_path_factory, data,
     assert "allowed: " in stderr
 
 
+@pytest.mark.parametrize(("override", "names"), [
+    # A section given where a field is expected: its own fields, as dotted names to type.
+    ("labour_market=1", ["'labour_market' is a section, not a field", "labour_market.openings_scale"]),
+    ("policies.mentoring=1", ["'mentoring' is a section", "policies.mentoring.referral_probability"]),
+    # An unknown section or top-level name: the sections there are, not only the top-level fields.
+    ("nothing.here=1", ["no section 'nothing'", "asylum.FIELD", "labour_market.FIELD"]),
+    ("extends=liege/baseline", ["unknown field 'extends'", "policies.FIELD"]),
+    ("asylum.nothing=1", ["unknown field 'nothing'", "recognition_rate"]),
+])
+def test_an_override_of_no_field_names_what_may_be_set(tmp_path, override, names):
+    code, stderr = cli("run", "liege/baseline", "--months", "1", "--migrants", "500", "--set", override,
+                       "--out", str(tmp_path / "r.json"))
+    assert_one_line_error(code, stderr, names[0])
+    assert all(name in stderr for name in names), stderr
+    assert not (tmp_path / "r.json").exists()
+
+
 @SETTINGS
 @given(text=st.text(max_size=300))
 def test_arbitrary_text_never_gives_a_traceback(tmp_path_factory, text):

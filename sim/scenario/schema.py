@@ -456,11 +456,24 @@ def set_field(data: dict[str, Any], dotted: str, value: Any, where: str) -> None
     *parents, leaf = dotted.split(".")
     for key in parents:
         if not isinstance(node.get(key), dict):
-            raise ValueError(f"{where} '{dotted}': no section '{key}'")
+            raise ValueError(f"{where} '{dotted}': no section '{key}' (allowed: {_allowed(node)})")
         node = node[key]
-    if leaf not in node or (isinstance(node[leaf], dict) and not isinstance(value, dict | None)):
-        raise ValueError(f"{where} '{dotted}': unknown field '{leaf}' (allowed: {', '.join(sorted(k for k in node if not isinstance(node[k], dict)))})")
+    if leaf not in node:
+        raise ValueError(f"{where} '{dotted}': unknown field '{leaf}' (allowed: {_allowed(node)})")
+    if isinstance(node[leaf], dict) and not isinstance(value, dict | None):
+        raise ValueError(f"{where} '{dotted}': '{leaf}' is a section, not a field (allowed: "
+                         f"{_allowed(node[leaf], (*parents, leaf))})")
     node[leaf] = value
+
+
+def _allowed(node: dict[str, Any], path: tuple[str, ...] = ()) -> str:
+    """What a dotted name may give at ``node``: its fields, then its sections as
+    ``section.FIELD``, each after ``path`` (the section's own name, when a section was given
+    where a field was expected)."""
+    prefix = "".join(f"{key}." for key in path)
+    fields = sorted(f"{prefix}{key}" for key, value in node.items() if not isinstance(value, dict))
+    sections = sorted(f"{prefix}{key}.FIELD" for key, value in node.items() if isinstance(value, dict))
+    return ", ".join(fields + sections)
 
 
 def get_field(scenario: "Scenario", dotted: str) -> Any:
