@@ -238,6 +238,13 @@ BAD_OPTIONS = [
     (("run", "x" * 300), "cannot be read"), (("compare", "liege/baseline", "liege/mentoring", "--posterior", "../../x"),
                                             "--posterior"),
     (("app", "--port", "70000"), "--port"),
+    # A comparison pairs runs of one city; a posterior holds one city's fitted parameters.
+    (("compare", "liege/baseline", "paris/baseline"), "the scenarios are of liege, paris"),
+    (("compare", "paris/baseline", "paris/mentoring", "--posterior", "liege"), "--posterior liege"),
+    (("optimise", "paris", "--budget-eur-per-year", "1000000", "--objective", "jobs", "--posterior", "liege"),
+     "--posterior liege"),
+    (("discover", "paris", "mentoring", "--condition", "extra_people_in_work > 0", "--posterior", "liege"),
+     "--posterior liege"),
 ]
 
 
@@ -276,7 +283,7 @@ def test_a_comparison_with_a_bad_file_writes_nothing_to_the_database(tmp_path_fa
     assert _rows(database) == before
     # A valid file too large to run is refused as early: nothing written either.
     huge = folder / "huge.toml"
-    huge.write_text('extends = "eu27/baseline"\n[inflow]\nnewcomers_per_month = 1000000.0\n')
+    huge.write_text('extends = "liege/baseline"\n[inflow]\nnewcomers_per_month = 1000000.0\n')
     assert_one_line_error(*cli("compare", "liege/baseline", str(huge), "--db", database_url), "more than the limit")
     assert _rows(database) == before
 

@@ -129,7 +129,7 @@ def test_compare_with_posterior_draws_shares_a_draw_within_each_replication(tmp_
 def test_posterior_draws_follow_the_weights(tmp_path, monkeypatch):
     monkeypatch.setattr(posterior_files, "FITTED_DIR", tmp_path)
     pd.DataFrame({"x.y": [0.0, 1.0], "weight": [0.25, 0.75]}).to_csv(tmp_path / "eu27-posterior.csv", index=False)
-    draws = posterior_files.posterior_draws("eu27", list(range(4000)))
+    draws = posterior_files.posterior_draws("eu27", list(range(4000)), "eu27")
     share = np.mean([d["x.y"] for d in draws])
     assert abs(share - 0.75) < 4 * np.sqrt(0.75 * 0.25 / 4000)
 

@@ -34,9 +34,16 @@ def posterior_hash(preset: str) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
 
 
-def posterior_draws(preset: str, seeds: list[int]) -> list[dict[str, float]]:
+def posterior_draws(preset: str, seeds: list[int], city: str) -> list[dict[str, float]]:
     """One posterior particle per seed (drawn by weight with that seed): for comparisons
-    that carry parameter uncertainty, the same draw for every scenario of a replication."""
+    that carry parameter uncertainty, the same draw for every scenario of a replication.
+
+    A posterior holds the parameters fitted to its own city's figures (``city``, the
+    scenarios' ``meta.city``): another city's would replace them with that city's.
+    """
+    if preset != city:
+        raise ValueError(f"--posterior {preset[:60]}: the scenarios are of {city}, whose fitted parameters a "
+                         f"posterior of {preset[:60]} would replace (allowed: {city})")
     path = posterior_path(preset)
     if not path.is_file():
         raise ValueError(f"--posterior {preset}: no posterior found (run: pathways calibrate {preset})")

@@ -86,10 +86,14 @@ def plan_compare(scenarios: list[str] | dict[str, Scenario], settings: Settings,
         sources.append(base if base in shipped else None)
     if len(params) < 2:
         raise ValueError("compare needs at least two scenarios (the first is the counterfactual)")
+    cities = sorted({scenario.meta.city for _, scenario, _ in params})
+    if len(cities) > 1:
+        raise ValueError(f"compare: the scenarios are of {', '.join(cities)}: compare the scenarios of one city, "
+                         "the first of them the others' counterfactual, their runs paired by seed")
     _check_size(len(params) * settings.replications)
     draws = None
     if settings.posterior:
-        draws = posterior_draws(settings.posterior, replication_seeds(settings.seed, settings.replications))
+        draws = posterior_draws(settings.posterior, replication_seeds(settings.seed, settings.replications), cities[0])
     spec = {**_spec(params, settings), "posterior": settings.posterior,
             "posterior_sha256": posterior_hash(settings.posterior) if settings.posterior else None}
     for entry, source in zip(spec["scenarios"], sources, strict=True):

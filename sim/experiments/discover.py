@@ -140,7 +140,7 @@ def discover(scenario_name: str, condition: str, samples: int = 100, months: int
         raise DiscoveryError(f"discover: {scenario_name} has no lever parameter to sample; give --param or --posterior")
     points = designs.latin_hypercube(factors, samples, seed) if factors else [{} for _ in range(samples)]
     seeds = replication_seeds(seed, samples)
-    draws = posterior_draws(posterior, seeds) if posterior else [{} for _ in range(samples)]
+    draws = posterior_draws(posterior, seeds, city) if posterior else [{} for _ in range(samples)]
     _check_size(2 * samples)
     jobs = []
     for i, (point, draw, run_seed) in enumerate(zip(points, draws, seeds, strict=True)):

@@ -277,7 +277,7 @@ def optimise(city: str, budget_eur_per_year: float, objectives: list[str], trial
     choices, left_out = city_levers(city)
     if not choices:
         raise OptimisationError(f"optimise: {city} has no lever scenario the city controls")
-    draws = posterior_draws(posterior, replication_seeds(seed, replications)) if posterior else None
+    draws = posterior_draws(posterior, replication_seeds(seed, replications), city) if posterior else None
     spec = {"city": city, "budget_eur_per_year": budget_eur_per_year, "objectives": objectives,
             "replications": replications, "months": months, "seed": seed, "migrants": migrants,
             "posterior": posterior, "posterior_sha256": posterior_hash(posterior) if posterior else None,
