@@ -144,3 +144,18 @@ def test_a_run_too_large_for_memory_is_refused_before_it_starts(tmp_path):
     result = CliRunner().invoke(app, ["run", str(path), "--months", "12"])
     assert result.exit_code == 2 and "more than the limit of 20,000,000" in result.output
     assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+def test_a_small_run_of_a_huge_city_is_refused_for_its_snapshot_city_too(tmp_path):
+    # --migrants shrinks the run's own inflow, but a run smaller than the snapshot's city
+    # first warms that city up the long way at the scenario's own inflow: 1,000,000
+    # newcomers a month over 180 months, whatever --migrants says.
+    huge = with_overrides(load("liege/baseline"), {"inflow.newcomers_per_month": 1_000_000.0})
+    assert people_upper_bound(huge, 500, 12) > MAX_PEOPLE
+    result = CliRunner().invoke(app, ["run", "liege/baseline", "--months", "12", "--migrants", "500", "--set",
+                                      "inflow.newcomers_per_month=1000000", "--out", str(tmp_path / "r.json")])
+    assert result.exit_code == 2 and "more than the limit of 20,000,000" in result.output
+    assert "180 warm-up months and 12 months" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "r.json").exists()
+    # A small run of an ordinary city is not refused for it.
+    assert people_upper_bound(load("liege/baseline"), 500, 12) < 1_000_000
