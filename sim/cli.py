@@ -170,7 +170,7 @@ def sweep(
     if design not in ("grid", "lhs"):
         fail(f"--design {design!r}: allowed values are grid, lhs")
     try:
-        factors = [designs.parse_factor(text) for text in param]
+        factors = designs.parse_factors(param)
         chosen = designs.grid(factors) if design == "grid" else designs.latin_hypercube(factors, points, seed)
     except ValueError as exc:
         fail(str(exc))
@@ -200,11 +200,12 @@ def sensitivity(
     from sim.experiments.api import Settings, run_design, typed_points
 
     try:
-        factors = [designs.parse_factor(text) for text in param]
+        factors = designs.parse_factors(param)
         spec = sa.problem(factors, output)
         chosen = sa.sample(spec, method, samples, seed)
     except ValueError as exc:
         fail(str(exc))
+    _guarded(lambda _: sa.check_output(load(scenario), output), progress=False)
     whole = [name for name, value in _guarded(lambda _: typed_points(scenario, chosen[:1]), progress=False)[0].items()
              if isinstance(value, int)]
     if whole:

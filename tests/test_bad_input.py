@@ -238,6 +238,18 @@ BAD_OPTIONS = [
     (("run", "x" * 300), "cannot be read"), (("compare", "liege/baseline", "liege/mentoring", "--posterior", "../../x"),
                                             "--posterior"),
     (("app", "--port", "70000"), "--port"),
+    # Designs refused before any run: a parameter given twice (the second range replaced the
+    # first at every point), a swept size that --migrants overrides, an output no run has,
+    # a Morris screening of one parameter, a grid where the sampler picks the values.
+    (("sweep", "liege/baseline", "--param", "inflow.newcomers_per_month=0:1", "--param",
+      "inflow.newcomers_per_month=0:2"), "given twice"),
+    (("sweep", "liege/baseline", "--param", "population.initial_migrants=0:1000:3", "--migrants", "500"),
+     "--param population.initial_migrants"),
+    (("sensitivity", "liege/baseline", "--output", "nonsense", "--param", "inflow.newcomers_per_month=0:2", "--param",
+      "asylum.recognition_rate=0.05:0.4"), "--output 'nonsense': no such indicator of a run (allowed: months"),
+    (("sensitivity", "liege/baseline", "--param", "inflow.newcomers_per_month=0:2"), "two parameters or more"),
+    (("sensitivity", "liege/baseline", "--param", "inflow.newcomers_per_month=0:2:5", "--param",
+      "asylum.recognition_rate=0.05:0.4"), "its sampler chooses the values"),
     # A comparison pairs runs of one city; a posterior holds one city's fitted parameters.
     (("compare", "liege/baseline", "paris/baseline"), "the scenarios are of liege, paris"),
     (("compare", "paris/baseline", "paris/mentoring", "--posterior", "liege"), "--posterior liege"),

@@ -122,6 +122,9 @@ def run_design(scenario: str, points: list[dict[str, Any]], kind: str, settings:
                progress: execute.Progress | None = None, stop: execute.StopRequested | None = None,
                ) -> tuple[store.Experiment, pd.DataFrame, execute.Report]:
     """Run a scenario at each design point (dotted-name overrides) x replications; per-run metrics back."""
+    if settings.migrants is not None and any("population.initial_migrants" in point for point in points):
+        raise ValueError("--param population.initial_migrants: --migrants sets every run's size, whatever the "
+                         "point's; give one of them, not both")
     base = load(scenario)
     params = [(f"p{i}", _override(base, point), point) for i, point in enumerate(points)]
     _check_size(len(points) * settings.replications)

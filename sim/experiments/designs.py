@@ -48,6 +48,17 @@ def parse_factor(text: str) -> Factor:
     return Factor(name.strip(), parts[0], parts[1], steps)
 
 
+def parse_factors(texts: list[str]) -> list[Factor]:
+    """Each ``--param`` (``parse_factor``), each parameter once: a second range for the
+    same one would replace the first at every point of the design."""
+    factors = [parse_factor(text) for text in texts]
+    names = [f.name for f in factors]
+    twice = next((name for name in names if names.count(name) > 1), None)
+    if twice is not None:
+        raise ValueError(f"--param {twice}: given twice; give each parameter once")
+    return factors
+
+
 def grid(factors: list[Factor]) -> list[dict[str, float]]:
     """Full factorial design over each factor's grid values."""
     return [dict(zip([f.name for f in factors], combo, strict=True))

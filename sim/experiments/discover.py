@@ -135,7 +135,7 @@ def discover(scenario_name: str, condition: str, samples: int = 100, months: int
     scenario = load(scenario_name)
     city = scenario.meta.city
     baseline = load(f"{city}/baseline")
-    factors = [designs.parse_factor(p) for p in parameters] if parameters else assumed_parameters(scenario)
+    factors = designs.parse_factors(parameters) if parameters else assumed_parameters(scenario)
     if not factors and not posterior:
         raise DiscoveryError(f"discover: {scenario_name} has no lever parameter to sample; give --param or --posterior")
     points = designs.latin_hypercube(factors, samples, seed) if factors else [{} for _ in range(samples)]

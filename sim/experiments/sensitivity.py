@@ -15,14 +15,18 @@ import pandas as pd
 from SALib import ProblemSpec
 
 from sim.experiments.designs import Factor
+from sim.experiments.store import flatten
+from sim.model import CityModel
+from sim.scenario import Scenario
 
 METHODS = ("morris", "sobol")
 
 
 def problem(factors: list[Factor], output: str) -> ProblemSpec:
-    flat = [f.name for f in factors if not f.high > f.low]
+    flat = [f.name for f in factors if not f.high > f.low or f.steps is not None or f.values is not None]
     if flat:
-        raise ValueError(f"--param {flat[0]}: sensitivity needs a range low:high with low < high")
+        raise ValueError(f"--param {flat[0]}: sensitivity needs a range low:high with low < high (its sampler "
+                         "chooses the values)")
     return ProblemSpec({
         "names": [f.name for f in factors],
         "bounds": [[f.low, f.high] for f in factors],
@@ -33,6 +37,9 @@ def problem(factors: list[Factor], output: str) -> ProblemSpec:
 def sample(spec: ProblemSpec, method: str, samples: int, seed: int) -> list[dict[str, float]]:
     """Design points as dicts of parameter values."""
     if method == "morris":
+        if len(spec["names"]) < 2:
+            raise ValueError("--param: Morris screening ranks two parameters or more; give another --param, or "
+                             "use a sweep for one")
         spec.sample_morris(samples, seed=seed)
     elif method == "sobol":
         if samples & (samples - 1):
@@ -41,6 +48,18 @@ def sample(spec: ProblemSpec, method: str, samples: int, seed: int) -> list[dict
     else:
         raise ValueError(f"--method {method!r}: allowed values are {', '.join(METHODS)}")
     return [dict(zip(spec["names"], row.tolist(), strict=True)) for row in spec.samples]
+
+
+def check_output(scenario: Scenario, output: str) -> None:
+    """Refuse, before any run, an output that is not one of a run's indicators: those of a
+    month of the scenario at a small size (a few hundred migrants, a fraction of a second)."""
+    model = CityModel(scenario, rng=0, migrants=300)
+    model.run(1)
+    known = flatten(model.results())
+    if output not in known:
+        headline = ", ".join(name for name, value in known.items() if "." not in name and value is not None)
+        raise ValueError(f"--output {output!r}: no such indicator of a run (allowed: {headline}, or a dotted "
+                         "name of the results)")
 
 
 def analyse(spec: ProblemSpec, method: str, metrics: pd.DataFrame, output: str, seed: int) -> pd.DataFrame:
