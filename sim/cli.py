@@ -192,7 +192,8 @@ def sensitivity(
     samples: Annotated[int, typer.Option(min=2, max=100_000, help="Morris trajectories, or Sobol base sample N (a power of 2).")] = 10,
     output: Annotated[str, typer.Option(help="Indicator to analyse.")] = "employment_rate",
     reps: Reps = 3, months: Months = 120, workers: Workers = 1, seed: RootSeed = 1, migrants: Migrants = None,
-    dask: Dask = None, db: DbOption = None, name: Name = None, out: Out = None,
+    dask: Dask = None, db: DbOption = None, name: Name = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for the indices, as indices.csv.")] = None,
 ) -> None:
     """Morris screening or Sobol indices (SALib) of one indicator over parameter ranges."""
     from sim.experiments import designs
