@@ -765,6 +765,9 @@ def rules_command(
     except rules.RulesError as exc:
         fail(str(exc))
     console.print(f"{name}: rules in force on {on} ({len(rows)})", markup=False)
+    if not rows:
+        first = min(rule.in_force_from for rule in rules.load(code).rules)
+        console.print(f"None: the earliest rule encoded here came into force on {first}.", markup=False)
     topic = None
     for row in rows:
         if row["topic"] != topic:

@@ -118,6 +118,11 @@ def test_the_rules_command_prints_the_rules_in_force_with_sources():
     assert "arraigo_presence" in result.stdout and "1155/2024" in result.stdout
     bad = subprocess.run([sys.executable, "-m", "sim", "rules", "XX"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "allowed: BE" in bad.stderr
+    # Before any rule of the set: none, and why.
+    early = subprocess.run([sys.executable, "-m", "sim", "rules", "ES", "--date", "1900-01"],
+                           capture_output=True, text=True, timeout=120)
+    first = min(rule.in_force_from for rule in rules.load("ES").rules)
+    assert early.returncode == 0 and f"the earliest rule encoded here came into force on {first}" in early.stdout
 
 
 def test_docs_rules_md_is_generated_from_the_rule_sets():

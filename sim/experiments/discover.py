@@ -13,6 +13,7 @@ samples where it holds). The parameters the box restricts are those that matter.
 """
 
 import re
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -178,7 +179,9 @@ def _prim_box(x: pd.DataFrame, y: np.ndarray, min_density: float) -> tuple[pd.Da
     """PRIM's box: on its peeling trajectory, the box of greatest coverage among those of at
     least ``min_density`` (else the densest, which the report then gives with its lower
     density); its restricted parameters and limits."""
-    from ema_workbench.analysis import prim
+    with warnings.catch_warnings():  # it warns of optional runners (ipyparallel) and plots (altair) it lacks
+        warnings.simplefilter("ignore", (UserWarning, ImportWarning))
+        from ema_workbench.analysis import prim
 
     columns = ["parameter", "sampled_low", "sampled_high", "box_low", "box_high", "qp_value"]
     if not y.any() or y.all():

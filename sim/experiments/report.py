@@ -92,8 +92,9 @@ def quotable(comparison: Comparison, labels: list[str], months: int, replication
             sentences.append(_("{label}: no finished pair of runs yet.").format(label=label))
             continue
         diff, low, high = (jobs.loc[label, c] for c in ("diff", "diff_low", "diff_high"))
-        interval = _("95 % interval {low} to {high}").format(low=_number(low, "count", True, tr),
-                                                            high=_number(high, "count", True, tr))
+        interval = (_("one pair: no interval") if pd.isna(low) else
+                    _("95 % interval {low} to {high}").format(low=_number(low, "count", True, tr),
+                                                             high=_number(high, "count", True, tr)))
         clear = not pd.isna(low) and (low > 0 or high < 0)
         if clear:
             change = (_("{count} more people in work than {reference}") if diff > 0
