@@ -326,6 +326,7 @@ def validate(
     preset: Annotated[str, typer.Argument(help="Preset to check: eu27, liege, paris, barcelona or prato.")],
     reps: Reps = 10, months: Months = 120, workers: Workers = 1, seed: RootSeed = 1, migrants: Migrants = None,
     db: DbOption = None,
+    reports: Annotated[Path | None, typer.Option(help="Folder for the report (default: calibration/reports).")] = None,
 ) -> None:
     """Re-run a preset with its current parameters and write the fit report
     (calibration/reports/PRESET.md): every target, published against simulated."""
@@ -337,7 +338,7 @@ def validate(
         fail(f"unknown preset '{preset}' (allowed: {', '.join(presets())})")
     settings = Settings(reps, months, seed, migrants, workers, None, db, None)
     validation = _guarded(lambda progress: report.validate(preset, settings, progress))
-    path = _guarded(lambda _: report.write(validation), progress=False)
+    path = _guarded(lambda _: report.write(validation, reports or report.REPORTS_DIR), progress=False)
     measured = validation.table[validation.table.simulated.notna()]
     console.print(_frame_table(measured[["id", "indicator", "group", "published", "simulated", "low", "high", "covered",
                                          "within_tolerance"]], f"Fit of {preset} ({validation.runs} runs)"))

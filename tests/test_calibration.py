@@ -278,3 +278,18 @@ def test_a_fit_in_blocks_fits_only_the_named_parameters_and_writes_the_others_ba
     with pytest.raises(ValueError, match="not a free parameter of liege .allowed: labour_market"):
         fitting.calibrate("liege", population=8, max_simulations=8, generations=1, migrants=800, months=12,
                           only=["labour_market.no_such_thing"])
+
+
+def test_validate_writes_its_report_where_told_and_leaves_the_shipped_one(tmp_path):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    shipped = report.REPORTS_DIR / "eu27.md"
+    before = shipped.read_bytes()
+    result = CliRunner().invoke(app, ["validate", "eu27", "--reps", "2", "--months", "12", "--migrants", "500",
+                                      "--db", f"sqlite:///{tmp_path / 'r.db'}", "--reports", str(tmp_path / "reports")])
+    assert result.exit_code == 0, result.output
+    written = (tmp_path / "reports" / "eu27.md").read_text()
+    assert "2 fresh runs of `eu27/baseline`" in written and (tmp_path / "reports" / "eu27.csv").is_file()
+    assert shipped.read_bytes() == before
