@@ -468,7 +468,7 @@ def experiments(db: DbOption = None) -> None:
     """List the experiments stored in the results database."""
     from sim.experiments import store
 
-    table = _guarded(lambda _: store.experiments(store.connect(db)), progress=False)
+    table = _guarded(lambda _: store.experiments(store.connect(db, existing=True)), progress=False)
     console.print(_frame_table(table, f"Experiments in {_db_label(db)}"))
 
 

@@ -318,3 +318,12 @@ def test_names_that_look_like_sql_are_stored_as_text(tmp_path):
         assert connection.execute("SELECT name FROM experiment").fetchall() == [(hostile,)]
     code, stderr = cli("export", hostile, "--out", str(tmp_path / "out"), "--db", f"sqlite:///{database}")
     assert code == 0, stderr
+
+
+def test_a_mistyped_database_is_refused_by_commands_that_only_read(tmp_path):
+    # experiments and export read what other commands stored: a path that names no file is
+    # a typo, refused in one line, and no empty database (nor its folder) is left behind.
+    for args in (("experiments",), ("export", "some-experiment", "--out", str(tmp_path / "out"))):
+        code, stderr = cli(*args, "--db", f"sqlite:///{tmp_path / 'typo' / 'results.db'}")
+        assert_one_line_error(code, stderr, "no such file")
+    assert not (tmp_path / "typo").exists() and not (tmp_path / "out").exists()

@@ -173,7 +173,7 @@ def _spec(params: list[tuple[str, Scenario, dict[str, Any]]], settings: Settings
 def export(experiment_name: str, folder: Path, db: str | None = None) -> list[Path]:
     """Write an experiment's runs, metrics, monthly series and (for comparisons) its tables
     as CSV and Parquet files in ``folder``; return the files written."""
-    engine = store.connect(db)
+    engine = store.connect(db, existing=True)
     experiment = store.load_experiment(engine, experiment_name)
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -137,10 +137,12 @@ def database_url(url: str | None = None) -> str:
     return url or os.environ.get("PATHWAYS_DB") or DEFAULT_DB
 
 
-def connect(url: str | None = None) -> Engine:
+def connect(url: str | None = None, existing: bool = False) -> Engine:
     """An engine with the tables created. SQLite gets WAL, a busy timeout, foreign keys and
     ``BEGIN IMMEDIATE`` (a deferred transaction that upgrades to writing can fail at once
-    with "database is locked", busy timeout or not)."""
+    with "database is locked", busy timeout or not). ``existing``, for a command that only
+    reads: a SQLite file named by the user (not the default one) that does not exist is
+    refused, not created (a mistyped path would show an empty database, and leave one behind)."""
     url = database_url(url)
     try:
         parsed = make_url(url)
@@ -148,6 +150,9 @@ def connect(url: str | None = None) -> Engine:
         raise StoreError(f"database URL {_safe(url)!r} is not usable: {_first_line(exc)}") from None
     path = parsed.database or ""
     if parsed.get_backend_name() == "sqlite" and path and path != ":memory:" and not path.startswith("file:"):
+        if existing and url != DEFAULT_DB and not Path(path).is_file():
+            raise StoreError(f"database {_safe(url)}: no such file (a command that reads results needs the database "
+                             "that stored them: --db or PATHWAYS_DB)")
         folder = Path(path).parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
