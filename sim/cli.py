@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sim.limits import MAX_MONTHS, check_run_size
-from sim.locales import LOCALES, best_locale, translator
+from sim.locales import LOCALES, N_, best_locale, translator
 from sim.scenario import ScenarioError, available, load, with_overrides
 
 app = typer.Typer(
@@ -798,6 +798,10 @@ def check(scenario: Annotated[str, typer.Argument(help="Scenario name or path.")
     console.print(f"{scenario}: valid ({params.meta.name}); sha256 {content_hash(params)}")
 
 
+SPENDING_ITEMS = {"social_assistance": N_("social assistance")}
+"""The municipal spending items that are not a lever (a lever's item is its name)."""
+
+
 def indicator_table(results: dict[str, Any]) -> Table:
     table = Table(title=_("{scenario}: {months} months, seed {seed}").format(
         scenario=results["scenario"], months=results["months"], seed=results["provenance"]["seed"]))
@@ -834,7 +838,7 @@ def indicator_table(results: dict[str, Any]) -> Table:
         (_("SSE self-financing ratio"), _pct(results["sse_self_financing_ratio"])),
         (_("municipal spending, million EUR"), _num(results["municipal_spending_eur"]["total"] / 1e6, 2)),
         *(
-            (f"  {item.replace('_', ' ')}", _num(amount / 1e6, 2))
+            (f"  {_(SPENDING_ITEMS.get(item, item.replace('_', ' ')))}", _num(amount / 1e6, 2))
             for item, amount in results["municipal_spending_eur"].items()
             if item != "total"
         ),
