@@ -90,13 +90,14 @@ def open_link(search: str) -> None:
     edit_base.set(base)
     edit_overrides.set(changes)
     notes = []
-    for reactive, value, low, high in ((replications, recipe.replications, 2, settings.MAX_REPLICATIONS),
-                                       (months, recipe.months, 12, settings.MAX_MONTHS),
-                                       (seed, recipe.seed, 0, 2**31 - 1)):
+    for reactive, field, value, low, high in (
+            (replications, _("Replications per scenario"), recipe.replications, 2, settings.MAX_REPLICATIONS),
+            (months, _("Months"), recipe.months, 12, settings.MAX_MONTHS),
+            (seed, _("Base seed"), recipe.seed, 0, 2**31 - 1)):
         reactive.set(min(max(value, low), high))
         if not low <= value <= high:
-            notes.append(_("the link asks for {value}, which this page sets between {low} and {high}: run the command "
-                           "below to reproduce it").format(value=value, low=low, high=high))
+            notes.append(_("the link asks for {field} {value}, which this page sets between {low} and {high}: run the "
+                           "command below to reproduce it").format(field=field, value=value, low=low, high=high))
     if len(recipe.edits) > 1:
         notes.append(_("the link edits {count} scenarios and this page edits one: run the command below to reproduce "
                        "it").format(count=len(recipe.edits)))
