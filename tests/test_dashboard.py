@@ -186,6 +186,10 @@ def test_compare_runs_two_chosen_scenarios_and_exports(server, browser, context,
         expect(other.page.locator(".quotable", has_text="liege/mentoring: ")).to_have_text(sentence)
         other.page.get_by_text("2 scenarios x 4 replications: liege/baseline vs liege/mentoring").wait_for()
         screenshot(other, "compare-shared-link")
+        # A link asking for more than the page sets says which control it clamped.
+        assert "months=24" in link
+        other.page.goto(server.url.rstrip("/") + link.replace("months=24", "months=6"), wait_until="networkidle")
+        other.page.get_by_text("the link asks for Months 6, which this page sets between 12 and").wait_for()
         assert other.problems() == []
     finally:
         fresh.close()
