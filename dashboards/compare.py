@@ -53,6 +53,10 @@ def scenario_set() -> tuple[dict, dict]:
     chosen_scenarios = {settings.known(name, options, "scenario"): load(name) for name in chosen.value}
     if uploaded.value is not None:
         label, scenario = uploaded.value
+        if scenario.meta.city != city.value:  # a comparison pairs runs of one city (api.plan_compare)
+            raise ValueError(_("the uploaded scenario is of {theirs} and this page compares scenarios of {city}: "
+                               "choose its city, or upload one of {city}").format(theirs=scenario.meta.city,
+                                                                                   city=city.value))
         chosen_scenarios[label] = scenario
     edits = {}
     if edit_base.value:

@@ -244,14 +244,9 @@ def Page():
     solara.Markdown(_("**{label}**, seed {seed}: month {month} of {horizon}, {count} migrants in the city.").format(
         label=run.label, seed=run.seed, month=run.months_done, horizon=run.horizon_months,
         count=here().number(run.model.pop.count())))
-    with solara.lab.Tabs(value=tab, lazy=True):  # only the open tab is made, at each redraw
+    with solara.lab.Tabs(value=tab, lazy=True):  # only the open tab's components are made, at each redraw
         with solara.lab.Tab(_("Indicators")):
-            if run.months_done:
-                with run.lock:
-                    frame = run.model.monthly_frame()
-                Plot(figures.run_figure(frame, SERIES, run.label, here()), "explore-series")
-            else:
-                solara.Text(_("Step or run the model to see its indicators month by month."))
+            Indicators(run, run.months_done)
         with solara.lab.Tab(_("A migrant")):
             MigrantInspector(run)
         with solara.lab.Tab(_("An SSE enterprise")):
@@ -260,6 +255,17 @@ def Page():
             RulesInForce(run)
         with solara.lab.Tab(_("Reproduce")):
             Reproduce(run, run.months_done)
+
+
+@solara.component
+def Indicators(run: LiveRun, months: int):
+    """The run's indicators month by month, its ``months`` done (an argument, so that a step redraws them)."""
+    if months:
+        with run.lock:
+            frame = run.model.monthly_frame()
+        Plot(figures.run_figure(frame, SERIES, run.label, here()), "explore-series")
+    else:
+        solara.Text(_("Step or run the model to see its indicators month by month."))
 
 
 @solara.component

@@ -77,36 +77,54 @@ def Page():
         return
     name, run_seed, model, tracker = result.value
     solara.Markdown(_("**{name}**, seed {seed}, {months} months.").format(name=name, seed=run_seed, months=len(tracker.months)))
-    with solara.lab.Tabs(value=tab, lazy=True):  # only the open tab is made, at each redraw
+    with solara.lab.Tabs(value=tab, lazy=True):  # only the open tab's component is made, at each redraw
         with solara.lab.Tab(_("Flows")):
-            with solara.Row():
-                solara.ToggleButtonsSingle(value=kind, values=list(KINDS))
-                solara.ToggleButtonsSingle(value=cohort, values=list(COHORTS))
-            first = 12 if cohort.value == "newcomers" else 0  # newcomers have all arrived by month 12
-            years = [m for m in tracker.months if m >= first and (m - first) % 24 == 0] or tracker.months[-1:]
-            if tracker.months[-1] not in years:
-                years.append(tracker.months[-1])
-            people = tracker.cohort(cohort.value)
-            if people.size == 0:
-                solara.Warning(_("Nobody in this cohort."))
-            else:
-                stages = tracker.stages(kind.value, years, people)
-                Plot(figures.alluvial_figure(stages, _("{cohort}, by {kind}").format(cohort=_(COHORTS[cohort.value]),
-                                                                                      kind=_(KINDS[kind.value]))),
-                     "pathways-flows")
+            Flows(tracker)
         with solara.lab.Tab(_("Time to a first declared job")):
-            solara.ToggleButtonsSingle(value=breakdown, values=list(GROUPS))
-            by = GROUPS[settings.known(breakdown.value, list(GROUPS), "breakdown")]
-            Plot(figures.survival_figure(first_job_curves(model, by, len(tracker.months)), breakdown.value),
-                 "pathways-first-job")
+            FirstJob(model, tracker)
         with solara.lab.Tab(_("Employment by years since arrival")):
-            solara.ToggleButtonsSingle(value=reason, values=["asylum", "work", "family", "study", "all"])
-            by_year = model.results()["formal_employment_rate_by_years_since_arrival"][reason.value]
-            simulated = pd.DataFrame({"year": [int(y) for y in by_year],
-                                      "mean": [float("nan") if v is None else v for v in by_year.values()]})
-            published = published_refugee_curve() if reason.value == "asylum" else published_refugee_curve().iloc[0:0]
-            Plot(figures.years_since_arrival_figure(
-                simulated, published, _("declared employment by completed years since arrival: {reason} (final 12 "
-                                        "months of the run)").format(reason=reason.value)), "pathways-years")
-            solara.Text(_("Declared work only, as the survey behind the published points records it. Published points: "
-                        "refugees in Germany (IAB-BAMF-SOEP), the calibration targets T13-T15."), style={"color": "#555"})
+            YearsSinceArrival(model)
+
+
+@solara.component
+def Flows(tracker):
+    """A cohort's stages over the years, as flows between them."""
+    with solara.Row():
+        solara.ToggleButtonsSingle(value=kind, values=list(KINDS))
+        solara.ToggleButtonsSingle(value=cohort, values=list(COHORTS))
+    first = 12 if cohort.value == "newcomers" else 0  # newcomers have all arrived by month 12
+    years = [m for m in tracker.months if m >= first and (m - first) % 24 == 0] or tracker.months[-1:]
+    if tracker.months[-1] not in years:
+        years.append(tracker.months[-1])
+    people = tracker.cohort(cohort.value)
+    if people.size == 0:
+        solara.Warning(_("Nobody in this cohort."))
+    else:
+        stages = tracker.stages(kind.value, years, people)
+        Plot(figures.alluvial_figure(stages, _("{cohort}, by {kind}").format(cohort=_(COHORTS[cohort.value]),
+                                                                              kind=_(KINDS[kind.value]))),
+             "pathways-flows")
+
+
+@solara.component
+def FirstJob(model, tracker):
+    """Time from arrival to a first declared job, by group (Kaplan-Meier)."""
+    solara.ToggleButtonsSingle(value=breakdown, values=list(GROUPS))
+    by = GROUPS[settings.known(breakdown.value, list(GROUPS), "breakdown")]
+    Plot(figures.survival_figure(first_job_curves(model, by, len(tracker.months)), breakdown.value),
+         "pathways-first-job")
+
+
+@solara.component
+def YearsSinceArrival(model):
+    """Declared employment by completed years since arrival, against the published refugee curve."""
+    solara.ToggleButtonsSingle(value=reason, values=["asylum", "work", "family", "study", "all"])
+    by_year = model.results()["formal_employment_rate_by_years_since_arrival"][reason.value]
+    simulated = pd.DataFrame({"year": [int(y) for y in by_year],
+                              "mean": [float("nan") if v is None else v for v in by_year.values()]})
+    published = published_refugee_curve() if reason.value == "asylum" else published_refugee_curve().iloc[0:0]
+    Plot(figures.years_since_arrival_figure(
+        simulated, published, _("declared employment by completed years since arrival: {reason} (final 12 "
+                                "months of the run)").format(reason=reason.value)), "pathways-years")
+    solara.Text(_("Declared work only, as the survey behind the published points records it. Published points: "
+                "refugees in Germany (IAB-BAMF-SOEP), the calibration targets T13-T15."), style={"color": "#555"})

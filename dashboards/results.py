@@ -45,13 +45,13 @@ def ComparisonResults(view: ComparisonView, running: bool = False):
                         "over the run / extra people in work over the final 12 months; 95 % bootstrap interval; "
                         "negative: a net gain for the city)"))
         Table(view.comparison.city_cost_per_job, digits=1)
-    with solara.lab.Tabs(value=tab, lazy=True):  # a tab's figures and tables are made when it is opened
+    with solara.lab.Tabs(value=tab, lazy=True):  # a tab's components (figures, tables) are made when it is opened
         with solara.lab.Tab(_("Over time")):
-            Plot(figures.bands_figure(view.bands, SERIES, view.labels, tr), "compare-bands")
+            Shown(lambda: figures.bands_figure(view.bands, SERIES, view.labels, tr), "compare-bands")
             solara.Text(_("Lines: mean over replications; shaded: 90 % of runs."), style={"color": "#555"})
         with solara.lab.Tab(_("Differences")):
-            Plot(figures.differences_figure(view.comparison.summary, HEADLINE, view.labels, tr),
-                 "compare-differences")
+            Shown(lambda: figures.differences_figure(view.comparison.summary, HEADLINE, view.labels, tr),
+                  "compare-differences")
             Table(summary_table(view, tr).drop(columns=["indicator"]), digits=2)
         with solara.lab.Tab(_("Spending and cost per job")):
             solara.Markdown(_("**Cost per additional person in work** (extra lever spending over the run / extra "
@@ -90,6 +90,12 @@ def ComparisonResults(view: ComparisonView, running: bool = False):
                                     label=_("Download CSV"))
                 solara.FileDownload(lambda: comparison_html(view, tr).encode(), filename=f"{stem}.html",
                                     label=_("Download report (HTML)"))
+
+
+@solara.component
+def Shown(make, name: str):
+    """A figure made when it is shown: in a lazy tab, once the tab is opened (``Plot``)."""
+    Plot(make(), name)
 
 
 @solara.component

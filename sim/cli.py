@@ -594,14 +594,16 @@ def _frame_table(frame: pd.DataFrame, title: str) -> Table:
 
 
 def _cell(value) -> str:
-    """A table's cell: no data for NaN, four significant digits written out (15,520, not
-    1.552e+04), yes or no."""
+    """A table's cell: no data for NaN; numbers of 10,000 and more whole, with separators
+    (15,520, not 1.552e+04), smaller ones to four significant digits; yes or no."""
     if isinstance(value, bool) or type(value).__name__ in ("bool", "bool_"):  # NumPy's too
         return "yes" if value else "no"
     if isinstance(value, float):
         if value != value:
             return "no data"
         return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:,.4g}"
+    if isinstance(value, int) or type(value).__name__.startswith("int"):
+        return f"{value:,}"
     return str(value)
 
 

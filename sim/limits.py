@@ -23,6 +23,8 @@ def people_upper_bound(scenario: Scenario, migrants: int | None, months: int) ->
     initial = scenario.population.initial_migrants
     warm_up = scenario.population.warmup_months
     own = _people(scenario, initial if migrants is None else migrants, warm_up + months)
+    if migrants == 0:  # a city started empty draws nobody from a snapshot
+        return own
     return max(own, _people(scenario, reference_migrants(scenario), warm_up))
 
 
@@ -48,5 +50,6 @@ def check_run_size(scenario: Scenario, migrants: int | None, months: int) -> Non
         raise ScenarioError(
             f"scenario '{scenario.meta.name}': the run could hold up to {bound:,} people (the initial migrants plus "
             f"inflow.newcomers_per_month over {scenario.population.warmup_months} warm-up months{horizon}, and "
-            f"the nationals' comparison population), more than the limit of {MAX_PEOPLE:,}: lower "
+            f"the nationals' comparison population; or the city its steady-state snapshot is taken from, at the "
+            f"scenario's own size), more than the limit of {MAX_PEOPLE:,}: lower "
             "population.initial_migrants, inflow.newcomers_per_month, nationals.comparison_people, --migrants or --months")

@@ -341,6 +341,12 @@ def test_a_pasted_scenario_file_is_validated_before_it_is_used(server, context):
     page.get_by_text("Added: uploaded: Liège <b>plan</b> 2027").wait_for()  # shown as text, not markup
     page.get_by_text("3 scenarios x 20 replications").wait_for()
     screenshot(watched, "compare-uploaded")
+    # A file of another city cannot join a comparison of this one: said at once, and the
+    # comparison cannot be run (it would be refused after clearing the page).
+    area.fill('extends = "paris/baseline"\n[population]\ninitial_migrants = 20000\n')  # a size the page runs
+    page.get_by_role("button", name="Add this scenario").click()
+    page.get_by_text("the uploaded scenario is of paris and this page compares scenarios of liege").wait_for()
+    expect(page.get_by_role("button", name="Run comparison")).to_be_disabled()
     assert watched.problems() == []
 
 

@@ -223,6 +223,28 @@ def test_paired_differences_leave_out_replications_either_lacks():
     assert paired(metrics, "x", "A", "B").tolist() == [-5.5]
     metrics.loc[3, "x"] = 4.0  # now replication 3 pairs too, in replication order
     assert paired(metrics, "x", "B", "A").tolist() == [5.5, 16.0]
+    # Two runs of one replication of a scenario (two experiments' metrics put together)
+    # have no pairing: refused, rather than one of them taken.
+    twice = pd.concat([metrics, metrics.iloc[[4]]], ignore_index=True)
+    with pytest.raises(ValueError, match="a replication appears twice"):
+        paired(twice, "x", "B", "A")
+
+
+def test_the_first_replication_runs_apart_only_with_workers_to_run_it_side_by_side(tmp_path, monkeypatch):
+    split = []
+    real = execute.tasks
+
+    def recorded(jobs, first_apart=False):
+        split.append(first_apart)
+        return real(jobs, first_apart)
+
+    monkeypatch.setattr(execute, "tasks", recorded)
+    jobs = make_jobs([(n, load(n), {}) for n in PAIR], 1, 3, 2, 300)
+    for workers in (1, 2):
+        engine = store.connect(f"sqlite:///{tmp_path / f'w{workers}.db'}")
+        experiment = store.get_or_create_experiment(engine, "split", "compare", {}, "test")
+        assert execute.run(engine, experiment.id, jobs, workers, first_apart=True).stored == 2
+    assert split == [False, True]  # one worker runs them one after the other anyway
 
 
 def test_comparison_statistics_on_known_numbers():

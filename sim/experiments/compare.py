@@ -93,6 +93,9 @@ def paired(metrics: pd.DataFrame, metric: str, label: str, reference: str) -> np
     labels, replications = metrics["label"].to_numpy(), metrics["replication"].to_numpy()
     values = metrics[metric].to_numpy(dtype=float)
     of_label, of_reference = labels == label, labels == reference
+    for rows in (of_label, of_reference):
+        if np.unique(replications[rows]).size != np.count_nonzero(rows):
+            raise ValueError(f"paired {metric}: a replication appears twice for one scenario (one run each)")
     _, at_label, at_reference = np.intersect1d(replications[of_label], replications[of_reference],
                                                return_indices=True)
     ours, theirs = values[of_label][at_label], values[of_reference][at_reference]

@@ -180,7 +180,8 @@ def _prim_box(x: pd.DataFrame, y: np.ndarray, min_density: float) -> tuple[pd.Da
     least ``min_density`` (else the densest, which the report then gives with its lower
     density); its restricted parameters and limits."""
     with warnings.catch_warnings():  # it warns of optional runners (ipyparallel) and plots (altair) it lacks
-        warnings.simplefilter("ignore", (UserWarning, ImportWarning))
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", ImportWarning)
         from ema_workbench.analysis import prim
 
     columns = ["parameter", "sampled_low", "sampled_high", "box_low", "box_high", "qp_value"]

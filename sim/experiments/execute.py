@@ -185,7 +185,7 @@ def run(engine: Engine, experiment_id: int, jobs: list[Job], workers: int = 1, d
         if stop is not None and stop():
             raise Cancelled(f"stopped on request; {report.already_done + report.stored} runs are stored")
 
-    pending = tasks(todo, first_apart)
+    pending = tasks(todo, first_apart and (dask is not None or workers > 1))  # one worker: nothing side by side
     restarts = 0
     while pending:
         how = method or start_method()

@@ -455,14 +455,18 @@ def set_field(data: dict[str, Any], dotted: str, value: Any, where: str) -> None
     node = data
     *parents, leaf = dotted.split(".")
     for key in parents:
+        if isinstance(node.get(key), list):
+            raise ValueError(f"{where} '{dotted}': '{key}' is a list, given whole in a scenario file, not by a "
+                             "dotted name")
         if not isinstance(node.get(key), dict):
             raise ValueError(f"{where} '{dotted}': no section '{key}' (allowed: {_allowed(node)})")
         node = node[key]
     if leaf not in node:
         raise ValueError(f"{where} '{dotted}': unknown field '{leaf}' (allowed: {_allowed(node)})")
     if isinstance(node[leaf], dict) and not isinstance(value, dict | None):
-        raise ValueError(f"{where} '{dotted}': '{leaf}' is a section, not a field (allowed: "
-                         f"{_allowed(node[leaf], (*parents, leaf))})")
+        allowed = _allowed(node[leaf], (*parents, leaf))
+        raise ValueError(f"{where} '{dotted}': '{leaf}' is a section, not a field " + (
+            f"(allowed: {allowed})" if allowed else "(a table of names and values, given in a scenario file)"))
     node[leaf] = value
 
 
