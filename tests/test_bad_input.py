@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from sim.cli import main
+from sim.experiments import store
 from sim.scenario import Scenario, load
 
 def without_nulls(node: Any) -> Any:
@@ -330,6 +331,11 @@ def test_a_mistyped_database_is_refused_by_commands_that_only_read(tmp_path):
         code, stderr = cli(*args, "--db", f"sqlite:///{tmp_path / 'typo' / 'results.db'}")
         assert_one_line_error(code, stderr, "no such file")
     assert not (tmp_path / "typo").exists() and not (tmp_path / "out").exists()
+    # In a database that exists, an experiment it does not hold is named as such.
+    store.connect(f"sqlite:///{tmp_path / 'results.db'}")
+    code, stderr = cli("export", "some-experiment", "--out", str(tmp_path / "out"),
+                       "--db", f"sqlite:///{tmp_path / 'results.db'}")
+    assert_one_line_error(code, stderr, "no experiment named 'some-experiment'")
 
 
 def test_a_sensitivity_output_of_a_results_table_is_taken_whatever_groups_a_small_run_has():
