@@ -143,6 +143,9 @@ def test_a_kept_pool_serves_each_experiment_and_is_replaced_when_its_workers_die
             stored.append(store.load_metrics(engine, experiment.id).drop(columns="run_id"))
             if name == "kept":
                 assert execute._kept[2] is kept  # not shut down after the experiment
+                # Its workers run below the server that draws their results.
+                lower = min(19, os.getpriority(os.PRIO_PROCESS, 0) + execute.KEPT_WORKERS_NICENESS)
+                assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in kept._processes] == [lower, lower]
                 ran_on = {int(worker.rsplit(":", 1)[1]) for worker in store.load_runs(engine, experiment.id).worker}
                 assert ran_on <= set(kept._processes)
         assert execute._kept[2] is not kept
@@ -405,11 +408,18 @@ def test_bad_experiment_input_gets_one_line_and_exit_code_2(tmp_path, args, expe
     assert len(lines) == 1 and expected in lines[0] and "Traceback" not in done.stderr
 
 
-def test_progress_reports_every_run(tmp_path):
-    seen = []
-    run_compare(PAIR, Settings(replications=2, months=6, migrants=1500, db=f"sqlite:///{tmp_path}/p.db"),
-                progress=lambda done, total: seen.append((done, total)))
-    assert seen[0] == (0, 4) and seen[-1] == (4, 4) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_reports_every_run(tmp_path, workers):
+    # The first report (nothing done yet) comes once, whether runs go to this process or to
+    # a pool (there, once the first tasks are submitted); a resumed experiment with nothing
+    # left reports once that everything is done.
+    settings = Settings(replications=2, months=6, migrants=1500, workers=workers, db=f"sqlite:///{tmp_path}/p.db")
+    for expected_first in (0, 4):
+        seen = []
+        run_compare(PAIR, settings, progress=lambda done, total: seen.append((done, total)))
+        assert seen[0] == (expected_first, 4) and seen[-1] == (4, 4)
+        assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+        assert len(seen) == (5 if expected_first == 0 else 1)
 
 
 def test_a_task_that_raises_stores_its_runs_as_failed_and_the_rest_goes_on(tmp_path):
