@@ -16,7 +16,7 @@ contributions, divided by the extra people in work.
 """
 
 import zlib
-from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -60,27 +60,58 @@ LEVELS = (N_("city"), N_("region"), N_("national"), N_("eu"), N_("total"))
 """Levels of government of the split (``public_finances_by_level.LEVEL.*`` metrics), and their total."""
 
 
-@dataclass
 class Comparison:
-    summary: pd.DataFrame
-    """One row per (indicator, scenario): mean, p5, p95, diff, diff_low, diff_high, n_pairs."""
-    cost_per_job: pd.DataFrame
-    """Per scenario after the first: extra people in work, extra lever spending, cost per extra person."""
-    impact: pd.DataFrame
-    """Per scenario after the first: the monetised cost-benefit."""
-    city_cost_per_job: pd.DataFrame = field(default_factory=pd.DataFrame)
-    """Per scenario after the first: the city's own net cost per additional person in work."""
-    impact_by_level: pd.DataFrame = field(default_factory=pd.DataFrame)
-    """Per scenario after the first and level of government: who pays, who gains."""
-    placements: pd.DataFrame = field(default_factory=pd.DataFrame)
-    """Per scenario after the first and lever: gross placements of participants against the
-    net change in people in declared work."""
-    who_gains: pd.DataFrame = field(default_factory=pd.DataFrame)
-    """Per scenario after the first, dimension and group: the change in people in work, in
-    declared work, below their skills, exploited and working poor (``_who_gains``)."""
-    income_deciles: pd.DataFrame = field(default_factory=pd.DataFrame)
-    """Per scenario after the first and decile of net monthly income: the counterfactual's
-    level and the change (``_income_deciles``)."""
+    """The tables of a comparison of ``labels`` (the first is the counterfactual) from
+    per-run metrics, each computed when first read and then kept: while runs arrive the
+    dashboard shows the summary and the city's own cost at each partial result, and the
+    other tables only in a tab that is open. Each table's resamples have their own seed,
+    so the order they are read in changes nothing."""
+
+    def __init__(self, metrics: pd.DataFrame, labels: list[str], indicators: list[str]):
+        self._metrics, self._labels, self._indicators = metrics, list(labels), indicators
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """One row per (indicator, scenario): mean, p5, p95, diff, diff_low, diff_high, n_pairs."""
+        return _summary(self._metrics, self._labels, self._indicators)
+
+    @cached_property
+    def cost_per_job(self) -> pd.DataFrame:
+        """Per scenario after the first: extra people in work, extra lever spending, cost per extra person."""
+        return _cost_per_job(self._metrics, self._labels)
+
+    @cached_property
+    def impact(self) -> pd.DataFrame:
+        """Per scenario after the first: the monetised cost-benefit."""
+        return _impact(self._metrics, self._labels)
+
+    @cached_property
+    def city_cost_per_job(self) -> pd.DataFrame:
+        """Per scenario after the first: the city's own net cost per additional person in work."""
+        return _city_cost_per_job(self._metrics, self._labels)
+
+    @cached_property
+    def impact_by_level(self) -> pd.DataFrame:
+        """Per scenario after the first and level of government: who pays, who gains."""
+        return _impact_by_level(self._metrics, self._labels)
+
+    @cached_property
+    def placements(self) -> pd.DataFrame:
+        """Per scenario after the first and lever: gross placements of participants against
+        the net change in people in declared work."""
+        return _placements(self._metrics, self._labels)
+
+    @cached_property
+    def who_gains(self) -> pd.DataFrame:
+        """Per scenario after the first, dimension and group: the change in people in work,
+        in declared work, below their skills, exploited and working poor (``_who_gains``)."""
+        return _who_gains(self._metrics, self._labels)
+
+    @cached_property
+    def income_deciles(self) -> pd.DataFrame:
+        """Per scenario after the first and decile of net monthly income: the counterfactual's
+        level and the change (``_income_deciles``)."""
+        return _income_deciles(self._metrics, self._labels)
 
 
 def paired(metrics: pd.DataFrame, metric: str, label: str, reference: str) -> np.ndarray:
@@ -119,7 +150,10 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
 
 def compare(metrics: pd.DataFrame, labels: list[str], indicators: list[str] | None = None) -> Comparison:
     """The comparison of ``labels`` (the first is the counterfactual) from per-run metrics."""
-    indicators = indicators or [name for name, _, _ in HEADLINE if name in metrics.columns]
+    return Comparison(metrics, labels, indicators or [name for name, _, _ in HEADLINE if name in metrics.columns])
+
+
+def _summary(metrics: pd.DataFrame, labels: list[str], indicators: list[str]) -> pd.DataFrame:
     reference = labels[0]
     rows = []
     for metric in indicators:
@@ -134,10 +168,7 @@ def compare(metrics: pd.DataFrame, labels: list[str], indicators: list[str] | No
                 row["diff"], row["diff_low"], row["diff_high"] = mean_ci(diffs)
                 row["pairs"] = diffs.size
             rows.append(row)
-    summary = pd.DataFrame(rows)
-    return Comparison(summary, _cost_per_job(metrics, labels), _impact(metrics, labels),
-                      _city_cost_per_job(metrics, labels), _impact_by_level(metrics, labels), _placements(metrics, labels),
-                      _who_gains(metrics, labels), _income_deciles(metrics, labels))
+    return pd.DataFrame(rows)
 
 
 GROUP_DIMENSIONS = (N_("legal status"), N_("reason of arrival"), N_("sex"), N_("education"))
