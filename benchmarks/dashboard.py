@@ -4,9 +4,9 @@ with 20 replications run from the Compare page, in a real browser, as a planner 
 Prints the seconds from the Reset click to the city built (its people drawn from the
 steady-state snapshot, as cached by earlier runs, and its warm-up), then from the
 comparison's click to the first progress shown, to the first results on screen (partial
-results appear while runs arrive), and to the finished comparison, with the progress
-readings seen on the way. The server is ``pathways app`` on loopback with a fresh SQLite
-database.
+results appear while runs arrive; waited for, to the browser's frame), and to the finished
+comparison, with the progress readings seen from the first results on. The server is
+``pathways app`` on loopback with a fresh SQLite database.
 
     python benchmarks/dashboard.py [--reps 20] [--workers 2]
 """

@@ -179,7 +179,9 @@ def run_plan(plan, current) -> None:
         if first_replication <= done < total and (not tried or time.monotonic() - last_partial > PARTIAL_EVERY_S):
             tried = True
             try:
-                view.set(open_comparison(plan.engine, name))
+                partial = open_comparison(plan.engine, name)
+                partial.comparison.summary, partial.comparison.city_cost_per_job  # noqa: B018 (what the page shows first, computed here, where a failure is caught)
+                view.set(partial)
             except Exception:  # noqa: BLE001 (a failed refresh must not fail the runs; the final one reports)
                 pass
             last_partial = time.monotonic()

@@ -3,6 +3,7 @@ a real PostgreSQL), identical numbers on 1 worker, 2 workers and Dask, and resum
 the driver is killed."""
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -302,21 +303,35 @@ def test_a_comparisons_tables_are_made_when_read_and_the_same_in_any_order(tmp_p
     # The dashboard reads the summary and the city's own cost at each partial result and the
     # other tables only in an open tab: the rest must not be computed, and each table (the
     # bootstrap ones included) must not depend on which was read first.
-    from sim.experiments.compare import compare
+    from sim.experiments.compare import Comparison, compare
 
     settings = Settings(replications=3, months=6, migrants=1500, db=f"sqlite:///{tmp_path}/l.db")
     experiment, _, _ = run_compare(PAIR, settings)
     metrics = store.load_metrics(store.connect(settings.db), experiment.id)
-    tables = ["summary", "cost_per_job", "impact", "city_cost_per_job", "impact_by_level", "placements",
-              "who_gains", "income_deciles"]
+    tables = list(Comparison.TABLES)
+    assert tables.index("city_cost_per_job") > tables.index("cost_per_job")  # both bootstrap: read in either order below
     first = compare(metrics, list(PAIR))
     first.summary, first.city_cost_per_job  # noqa: B018 (read, as the first screen does)
     assert set(vars(first)) & set(tables) == {"summary", "city_cost_per_job"}
-    backwards = compare(metrics, list(PAIR))
-    for name in reversed(tables):
-        getattr(backwards, name)
-    for name in tables:
-        pd.testing.assert_frame_equal(getattr(first, name), getattr(backwards, name), check_exact=True)
+    for order in (tables, tables[::-1]):
+        other = compare(metrics, list(PAIR))
+        for name in order:
+            getattr(other, name)
+        for name in tables:
+            pd.testing.assert_frame_equal(getattr(first, name), getattr(other, name), check_exact=True)
+    # The two bootstrap tables, read in either order, on replications that differ (so that
+    # each resample draws): a generator shared between them would change the intervals.
+    rng = np.random.default_rng(3)
+    rows = [{"label": label, "replication": r, "employed_20_64": 1000 + 30 * (label == "B") + rng.normal(0, 10),
+             "lever_spending_eur": 1e6 * (label == "B") + rng.normal(0, 1e4),
+             "city_net_cost_eur": 4e5 * (label == "B") + rng.normal(0, 1e4)} for label in "AB" for r in range(12)]
+    synthetic = pd.DataFrame(rows)
+    cost_first, city_first = compare(synthetic, ["A", "B"]), compare(synthetic, ["A", "B"])
+    cost_first.cost_per_job, city_first.city_cost_per_job  # noqa: B018 (each read first in one of them)
+    for table in ("cost_per_job", "city_cost_per_job"):
+        pd.testing.assert_frame_equal(getattr(cost_first, table), getattr(city_first, table), check_exact=True)
+        low, high = getattr(cost_first, table)[["low", "high"]].to_numpy(dtype=float)[0]
+        assert np.isfinite([low, high]).all() and low < high
 
 
 def test_gross_and_net_show_what_is_not_additional():
@@ -436,8 +451,17 @@ def test_progress_reports_every_run(tmp_path, workers):
     # left reports once that everything is done.
     settings = Settings(replications=2, months=6, migrants=1500, workers=workers, db=f"sqlite:///{tmp_path}/p.db")
     for expected_first in (0, 4):
-        seen = []
-        run_compare(PAIR, settings, progress=lambda done, total: seen.append((done, total)))
+        seen, pool_started = [], []
+        before = set(multiprocessing.active_children())  # another test's processes are not this pool
+
+        def progress(done: int, total: int) -> None:
+            if not seen:
+                pool_started.append(bool(set(multiprocessing.active_children()) - before))
+            seen.append((done, total))
+
+        run_compare(PAIR, settings, progress=progress)
+        # A pool's first report waits for its workers to have tasks, not the reverse.
+        assert pool_started == [workers > 1 and expected_first == 0]
         assert seen[0] == (expected_first, 4) and seen[-1] == (4, 4)
         assert [d for d, _ in seen] == sorted(d for d, _ in seen)
         assert len(seen) == (5 if expected_first == 0 else 1)

@@ -115,7 +115,7 @@ def run_compare(scenarios: list[str] | dict[str, Scenario], settings: Settings,
     metrics = store.load_metrics(plan.engine, plan.experiment.id)
     if metrics.empty:
         raise execute.ExecutionError(f"no run of experiment '{plan.experiment.name}' succeeded (see `pathways export`)")
-    return plan.experiment, compare(metrics, plan.labels), report
+    return plan.experiment, compare(metrics, plan.labels).computed(), report
 
 
 def run_design(scenario: str, points: list[dict[str, Any]], kind: str, settings: Settings, extra_spec: dict[str, Any],

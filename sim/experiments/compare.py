@@ -67,8 +67,18 @@ class Comparison:
     other tables only in a tab that is open. Each table's resamples have their own seed,
     so the order they are read in changes nothing."""
 
+    TABLES = ("summary", "cost_per_job", "impact", "city_cost_per_job", "impact_by_level", "placements",
+              "who_gains", "income_deciles")
+
     def __init__(self, metrics: pd.DataFrame, labels: list[str], indicators: list[str]):
         self._metrics, self._labels, self._indicators = metrics, list(labels), indicators
+
+    def computed(self) -> "Comparison":
+        """This comparison with every table computed now: for a caller that shows them all,
+        so that a failure comes from the call that made it."""
+        for name in self.TABLES:
+            getattr(self, name)
+        return self
 
     @cached_property
     def summary(self) -> pd.DataFrame:
@@ -216,7 +226,7 @@ def _who_gains(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
         parts = [c[len(prefix):].split("|") for c in names]
         # On the columns' arrays, as ``paired``: a group's sum by pandas selection, a hundred
         # of them, took most of the time a comparison's tables took to compute.
-        # One row per run, as pandas sums a row (pairwise): the same sums to the last digit.
+        # One row per run, summed pairwise: pandas' sums within about 1e-12 (relative).
         values = np.ascontiguousarray(np.nan_to_num(metrics[names].to_numpy(dtype=float)))  # a group nobody was in during a run is absent from it
         sums[(kind, N_("all migrants"), "all")] = values.sum(axis=1)
         for position, dimension in enumerate(GROUP_DIMENSIONS):
@@ -231,7 +241,7 @@ def _who_gains(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
         for dimension, group in dict.fromkeys((d, g) for _, d, g in sums):
             row = {"scenario": label, "dimension": dimension, "group": group}
             key = ("people", dimension, group)
-            row["people"] = float(sums[key][of_label].mean()) if key in sums else np.nan
+            row["people"] = float(sums[key][of_label].mean()) if key in sums and of_label.any() else np.nan
             for kind, (_, names) in WHO_GAINS_MEASURES.items():
                 if names is None:
                     continue

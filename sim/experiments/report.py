@@ -49,7 +49,8 @@ class ComparisonView:
 
 
 def open_comparison(engine, name: str) -> ComparisonView:
-    """Read a stored comparison experiment (complete or not) and compute its tables."""
+    """Read a stored comparison experiment (complete or not) and its monthly bands; its
+    tables are computed when first read (``compare.Comparison``)."""
     experiment = store.load_experiment(engine, name)
     if experiment.kind != "compare":
         raise ValueError(f"experiment '{name}' is a {experiment.kind}, not a comparison")
