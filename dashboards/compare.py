@@ -180,7 +180,8 @@ def run_plan(plan, current) -> None:
             tried = True
             try:
                 partial = open_comparison(plan.engine, name)
-                partial.comparison.summary, partial.comparison.city_cost_per_job  # noqa: B018 (what the page shows first, computed here, where a failure is caught)
+                # What the page shows first, computed here, where a failure is caught.
+                partial.comparison.summary, partial.comparison.city_cost_per_job  # noqa: B018
                 view.set(partial)
             except Exception:  # noqa: BLE001 (a failed refresh must not fail the runs; the final one reports)
                 pass

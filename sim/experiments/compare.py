@@ -225,9 +225,10 @@ def _who_gains(metrics: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
             continue
         parts = [c[len(prefix):].split("|") for c in names]
         # On the columns' arrays, as ``paired``: a group's sum by pandas selection, a hundred
-        # of them, took most of the time a comparison's tables took to compute.
-        # One row per run, summed pairwise: pandas' sums within about 1e-12 (relative).
-        values = np.ascontiguousarray(np.nan_to_num(metrics[names].to_numpy(dtype=float)))  # a group nobody was in during a run is absent from it
+        # of them, took most of the time a comparison's tables took to compute. One row per
+        # run, summed pairwise: pandas' sums within about 1e-12 (relative). A group nobody
+        # was in during a run is absent from it: zero.
+        values = np.ascontiguousarray(np.nan_to_num(metrics[names].to_numpy(dtype=float)))
         sums[(kind, N_("all migrants"), "all")] = values.sum(axis=1)
         for position, dimension in enumerate(GROUP_DIMENSIONS):
             for group in sorted({p[position] for p in parts}):

@@ -104,7 +104,7 @@ def _start_worker(parent: int, niceness: int) -> None:
     a queue that never closes (each holds a writing end of it), and a kept pool's are
     always waiting."""
     if niceness and hasattr(os, "nice"):
-        with contextlib.suppress(OSError):  # a priority is a convenience: a system that refuses it runs them as they are
+        with contextlib.suppress(OSError):  # a convenience: where the system refuses, they run as they are
             os.nice(niceness)
 
     def watch() -> None:
