@@ -163,6 +163,15 @@ def wait_for_slot(current) -> bool:
     return True
 
 
+def opened(engine, name: str):
+    """The stored comparison with what the page shows first (the summary, the city's own
+    cost) computed here, in the task, where a failure is caught and reported; the other
+    tables when their tab opens."""
+    stored = open_comparison(engine, name)
+    stored.comparison.summary, stored.comparison.city_cost_per_job  # noqa: B018
+    return stored
+
+
 def run_plan(plan, current) -> None:
     """Run the planned comparison, showing progress and partial results while ``current()``."""
     name = plan.experiment.name
@@ -179,10 +188,7 @@ def run_plan(plan, current) -> None:
         if first_replication <= done < total and (not tried or time.monotonic() - last_partial > PARTIAL_EVERY_S):
             tried = True
             try:
-                partial = open_comparison(plan.engine, name)
-                # What the page shows first, computed here, where a failure is caught.
-                partial.comparison.summary, partial.comparison.city_cost_per_job  # noqa: B018
-                view.set(partial)
+                view.set(opened(plan.engine, name))
             except Exception:  # noqa: BLE001 (a failed refresh must not fail the runs; the final one reports)
                 pass
             last_partial = time.monotonic()
@@ -190,7 +196,7 @@ def run_plan(plan, current) -> None:
     outcome = execute.run(plan.engine, plan.experiment.id, plan.jobs, settings.workers(), None, report,
                           stop=lambda: not current(), first_apart=True)
     if current():
-        view.set(open_comparison(plan.engine, name))
+        view.set(opened(plan.engine, name))
         finished.set(True)
         failed = _("; {failed} failed (see the Runs page)").format(failed=outcome.failed) if outcome.failed else ""
         status.set(_("Done: {runs} runs{failed}, stored as experiment '{name}'.").format(
