@@ -247,6 +247,8 @@ def final(model: "CityModel") -> dict[str, Any]:
         **public_finances.indicators(model),
         "regularisations_total": model.regularisations,
         "regularisation_applications_total": model.regularisation_applications,
+        "regularisation_employer_applications_total": model.regularisation_employer_applications,
+        "regularisation_fees_eur": model.regularisation_fees_eur,
         "regularisation_pending_count": int(np.count_nonzero(model.pop.regularisation_filed_month != np.iinfo(np.int32).min)),
         **_sse(model),
         "programme_outcomes": model.programme_outcomes.summary(model),

@@ -169,6 +169,10 @@ class CityModel(mesa.Model):
         """People regularised through a work regime since month 0."""
         self.regularisation_applications = 0
         """Applications filed under a work regime since month 0."""
+        self.regularisation_employer_applications = 0
+        """Of those, the applications employers filed for their workers."""
+        self.regularisation_fees_eur = 0.0
+        """Fees paid to the State with the applications since month 0, by employers and applicants."""
         self.programme_outcomes = ProgrammeOutcomes()
         self.municipality = Municipality(self, name=self.params.meta.city)
         self._create_employers()
@@ -185,7 +189,9 @@ class CityModel(mesa.Model):
         self.counts = MonthlyCounts()
         self.first_formal_job = FirstFormalJob(max_months=1200)
         self.flows = Flows()
-        self.regularisations = self.regularisation_applications = 0  # a national route runs in the warm-up too
+        # A national route runs in the warm-up too.
+        self.regularisations = self.regularisation_applications = self.regularisation_employer_applications = 0
+        self.regularisation_fees_eur = 0.0
         nationals = self.params.nationals.people(self.scale)
         if nationals > 0:
             # Warmed up here, so that scenarios starting from copies of this city share them.

@@ -67,6 +67,10 @@ COLUMNS: dict[str, Column] = {
     "partner_programme": Column(np.int8, -1, "programme (labour_market.PARTNER_PROGRAMMES) whose partners give priority"),
     "partner_priority_until_month": Column(np.int32, NO_MONTH, "last month of priority on the partner employers' openings"),
     "regularisation_filed_month": Column(np.int32, NO_MONTH, "month a pending regularisation application was filed"),
+    "regularisation_employer": Column(
+        np.int32, -1, "employer (index in model.employers) that filed the pending regularisation application for "
+        "its worker; -1 if the person filed it or none is pending"
+    ),
     "regularisation_refused_month": Column(np.int32, NO_MONTH, "month the last regularisation application was refused"),
     "regularisation_advised": Column(np.bool_, False, "advised by the city's regularisation advice service"),
     "host_months": Column(

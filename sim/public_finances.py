@@ -5,7 +5,9 @@ The municipality's accounts (``Municipality.spending_eur``) hold what was spent,
 (:mod:`sim.scenario.public_finances`) says which level bears each: the city, the region,
 the national state and social security, or EU funds. Taxes and contributions on declared
 earnings (``impact.public_revenue_share_of_formal_earnings``) are split between personal
-income tax and social contributions, and each between the levels that receive them.
+income tax and social contributions, and each between the levels that receive them; the
+fees paid with regularisation applications (``model.regularisation_fees_eur``) go to the
+national State.
 
 For one run, each level's ``net_cost_eur`` is what it paid (lever spending and social
 assistance) minus what it received. The difference between a scenario and its
@@ -32,13 +34,15 @@ ASSISTANCE = "social_assistance"
 
 
 def by_level(finances: PublicFinances, spending_eur: Mapping[str, float], public_revenue_eur: float,
-             refugee_share_of_assistance: float = 0.0) -> dict[str, Any]:
+             refugee_share_of_assistance: float = 0.0, regularisation_fees_eur: float = 0.0) -> dict[str, Any]:
     """Costs and revenue of a run by level of government, EUR.
 
     ``spending_eur``: the municipality's spending by item (``social_assistance`` and one
     item per lever); ``public_revenue_eur``: taxes and contributions on declared earnings;
     ``refugee_share_of_assistance``: the share of social assistance paid to recognised
-    refugees (used when ``finances.refugee_social_assistance_paid_by`` is set).
+    refugees (used when ``finances.refugee_social_assistance_paid_by`` is set);
+    ``regularisation_fees_eur``: the fees employers and applicants paid with regularisation
+    applications, the national State's (it runs the regularisation routes: rules/).
 
     Returns per level ``lever_spending_eur``, ``social_assistance_eur``, ``costs_eur``
     (their sum), ``revenue_eur`` and ``net_cost_eur`` (costs minus revenue); ``total``, the
@@ -64,6 +68,8 @@ def by_level(finances: PublicFinances, spending_eur: Mapping[str, float], public
     revenue_by_item = {
         "income_tax": finances.income_tax_received_by.split(income_tax),
         "social_contributions": finances.social_contributions_received_by.split(float(public_revenue_eur) - income_tax),
+        "regularisation_fees": {level: float(regularisation_fees_eur) if level == "national" else 0.0
+                                for level in LEVELS},
     }
     out: dict[str, Any] = {}
     for level in (*LEVELS, "total"):
@@ -96,5 +102,5 @@ def indicators(model: "CityModel") -> dict[str, Any]:
     earnings = float(sum(row["formal_earnings_eur"] for row in model.series))
     revenue = model.params.impact.public_revenue_share_of_formal_earnings * earnings
     split = by_level(model.params.public_finances, model.municipality.spending_eur, revenue,
-                     refugee_share(model.counts.cells))
+                     refugee_share(model.counts.cells), model.regularisation_fees_eur)
     return {"public_finances_by_level": split, "city_net_cost_eur": split["city"]["net_cost_eur"]}

@@ -40,7 +40,8 @@ class Rule(BaseModel):
     topic: Literal["asylum_work", "permits", "long_term_residence", "naturalisation", "regularisation", "city_powers"]
     parameter: str | None = None
     """The scenario field the rule sets (dotted), or none when the model does not encode it."""
-    value: float | str | None = None
+    value: float | str | list[str] | None = None
+    """A number, a choice or a list of names (sectors), as the field takes it."""
     bound: Literal["exactly", "at_most"] = "exactly"
     """``at_most``: an EU rule capping the member states' values."""
     overrides: list[str] = []
@@ -211,7 +212,10 @@ def _value(rule: Rule) -> str:
     if rule.parameter is None:
         return "not encoded"
     bound = "at most " if rule.bound == "at_most" else ""
-    return f"{rule.parameter} = {bound}{rule.value:g}" if isinstance(rule.value, float) else f"{rule.parameter} = {rule.value}"
+    if isinstance(rule.value, float):
+        return f"{rule.parameter} = {bound}{rule.value:g}"
+    value = ", ".join(rule.value) if isinstance(rule.value, list) else rule.value
+    return f"{rule.parameter} = {value}"
 
 
 def _dates(rule: Rule) -> str:

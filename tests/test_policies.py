@@ -533,6 +533,95 @@ def test_one_off_programme_only_within_its_window():
     assert np.all(during.pop.status[rows] == LegalStatus.TEMPORARY_PERMIT)
 
 
+def test_employers_in_the_named_sectors_declare_their_undocumented_workers_and_the_job_becomes_declared():
+    # Italy 2020, D.L. 34/2020 art. 103 c.1: in the window, an employer in agriculture or
+    # care that employs an undocumented person off the books files for them, if willing to
+    # sign a contract (job_promise_probability 0.5 here, drawn once per pair), and pays
+    # EUR 500. Half the people work off the books in agriculture, half in construction.
+    # Nobody files their own: none of them lost papers lately (comma 2).
+    from sim.agents import employer_table
+    from sim.mechanisms import earnings
+    from sim.public_finances import by_level
+
+    def prepare(model, rows):
+        sector = employer_table(model).sector
+        half = rows.size // 2
+        _working_undeclared(model, rows, 100)
+        model.pop.employer[rows[:half]] = np.flatnonzero(sector == model.sector_index("agriculture"))[0]
+        model.pop.employer[rows[half:]] = np.flatnonzero(sector == model.sector_index("construction"))[0]
+        model.pop.exploited[rows] = True
+        model.pop.status_since_month[rows] = model.pop.arrival_month[rows]  # arrived without papers
+
+    params = {"policies__regularisation__one_off_start_month": 0,
+              "policies__regularisation__one_off_employer_sectors": ["agriculture", "care"],
+              "policies__regularisation__one_off_employer_fee_eur": 500.0,
+              "policies__regularisation__one_off_own_filing_lapsed_within_months": 7.0,
+              "policies__regularisation__job_promise_probability": 0.5}
+    model, rows = _regularise_once("one_off", prepare, **params)
+    pop = model.pop
+    half = rows.size // 2
+    farm, building = rows[:half], rows[half:]
+    assert np.all(pop.status[building] == LegalStatus.UNDOCUMENTED)
+    regularised = farm[pop.status[farm] == LegalStatus.TEMPORARY_PERMIT]
+    # The willingness decides among farm workers: within 4 binomial standard errors of 0.5.
+    assert abs(regularised.size / farm.size - 0.5) < 4 * np.sqrt(0.25 / farm.size)
+    assert model.regularisation_applications == model.regularisation_employer_applications == regularised.size
+    # The same job, now declared and paid as declared; no longer exploited.
+    assert np.all(np.isin(pop.labour[regularised], [LabourState.JOB_MATCHING_SKILLS, LabourState.JOB_BELOW_SKILLS]))
+    assert np.all(pop.employer[regularised] == pop.employer[farm[0]])
+    assert not pop.exploited[regularised].any()
+    employer = pop.employer[regularised]
+    declared_pay = model.sectors[model.sector_index("agriculture")].elementary_wage_eur_per_month
+    expected = np.float32(declared_pay) * earnings.pay_factor(model, regularised, employer)
+    np.testing.assert_allclose(pop.wage_eur_per_month[regularised], expected, rtol=1e-6)
+    assert np.all(pop.regularisation_employer[rows] == -1)  # nothing pending
+    # The fee is the State's revenue, paid by the employers.
+    assert model.regularisation_fees_eur == 500.0 * regularised.size
+    fees = by_level(model.params.public_finances, {}, 0.0, 0.0, model.regularisation_fees_eur)
+    assert fees["national"]["revenue_eur"] == fees["total"]["revenue_eur"] == 500.0 * regularised.size
+
+    # Decided a month later: a worker who left the job meanwhile gets the permit alone.
+    def leave_before_the_decision(model, rows):
+        prepare(model, rows)
+        regularisation_lever.regularisations(model, model.rng)
+        filed = rows[model.pop.regularisation_filed_month[rows] == model.month]
+        model.pop.labour[filed[::2]] = LabourState.SEARCHING
+        model.month += 1
+        leave_before_the_decision.filed = filed
+
+    model, rows = _regularise_once("one_off", leave_before_the_decision, **params)
+    filed = leave_before_the_decision.filed
+    assert filed.size > 0 and np.all(model.pop.status[filed] == LegalStatus.TEMPORARY_PERMIT)
+    assert np.all(model.pop.labour[filed[::2]] == LabourState.SEARCHING)
+    assert np.all(model.pop.labour[filed[1::2]] != LabourState.UNDECLARED_WORK)
+
+
+def test_own_filing_in_italys_window_needs_papers_lapsed_lately_after_declared_work():
+    # Art. 103 c.2: only people whose permit expired after 31 October 2019 (seven months
+    # before the window) may ask themselves, having worked before; they need not work now.
+    # Thirds: lapsed 3 months ago after a declared job; 8 months ago; 3 months ago, never
+    # declared. Everyone eligible applies (rate 1) and pays EUR 130.
+    def prepare(model, rows):
+        pop, third = model.pop, rows.size // 3
+        pop.labour[rows] = LabourState.SEARCHING
+        pop.arrival_month[rows] = model.month - 100
+        pop.status_since_month[rows] = model.month - 3
+        pop.status_since_month[rows[third:2 * third]] = model.month - 8
+        pop.first_formal_job_month[rows] = model.month - 20
+        pop.first_formal_job_month[rows[2 * third:]] = NO_MONTH
+
+    model, rows = _regularise_once("one_off", prepare, months_after=4, policies__regularisation__one_off_start_month=4,
+                                   policies__regularisation__one_off_own_filing_lapsed_within_months=7.0,
+                                   policies__regularisation__application_fee_eur=130.0,
+                                   policies__regularisation__one_off_min_language=0.0)
+    third = rows.size // 3
+    status = model.pop.status
+    assert np.all(status[rows[:third]] == LegalStatus.TEMPORARY_PERMIT)
+    assert np.all(status[rows[third:]] == LegalStatus.UNDOCUMENTED)
+    assert model.regularisation_employer_applications == 0
+    assert model.regularisation_fees_eur == 130.0 * third
+
+
 def test_prato_protocol_regularises_exploited_workers_and_union_contact_raises_denunciation(monkeypatch):
     # Denunciation at 2 % a month, tripled for union-informed workers. Over 24 months of
     # the Liège scenario with union contact points, everyone the protocol regularised must

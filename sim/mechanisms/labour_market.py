@@ -36,7 +36,7 @@ from sim.mechanisms import earnings
 from sim.mechanisms.jobs import leave_job, take_job
 from sim.mechanisms.networks import referral
 from sim.mechanisms.work_authorisation import work_authorised
-from sim.population import NO_MONTH, multiply_where
+from sim.population import NO_MONTH, Population, multiply_where
 from sim.states import IS_MAINSTREAM_JOB, N_LABOUR, Education, JobLevel, LabourState, RecognitionState
 
 if TYPE_CHECKING:
@@ -238,13 +238,18 @@ def _fill_openings(
     if skilled:
         state = np.full(rows.size, LabourState.JOB_MATCHING_SKILLS, dtype=np.int8)
     else:
-        state = np.where(
-            pop.education[rows] == LOW, LabourState.JOB_MATCHING_SKILLS, LabourState.JOB_BELOW_SKILLS
-        ).astype(np.int8)
+        state = elementary_job_state(pop, rows)
     take_job(model, rows, chosen, level, state)
     pop.exploited[rows] = False
     pay_declared(model, rows, chosen)
     return rows
+
+
+def elementary_job_state(pop: Population, rows: np.ndarray) -> np.ndarray:
+    """The labour state of a declared elementary job: matching the skills of people without
+    a qualification, below everyone else's."""
+    return np.where(pop.education[rows] == LOW, LabourState.JOB_MATCHING_SKILLS,
+                    LabourState.JOB_BELOW_SKILLS).astype(np.int8)
 
 
 def pay_declared(model: "CityModel", rows: np.ndarray, employers: np.ndarray) -> None:

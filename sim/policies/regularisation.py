@@ -17,7 +17,14 @@ Approval gives a temporary permit. Conditions:
 - ``arraigo`` (Spain): ``arraigo_presence_months`` of presence and work or training with
   a contract offer (``job_promise``).
 - ``one_off`` (Geneva's Opération Papyrus): during a window, ``one_off_presence_months``
-  of presence, work and a basic language level.
+  of presence, work and a basic language level. Where the law lets employers declare their
+  workers (Italy 2020, D.L. 34/2020 art. 103 c.1), an employer in
+  ``one_off_employer_sectors`` that employs an undocumented person off the books, and is
+  willing to sign them a contract (``job_promise``), files for them at once and pays
+  ``one_off_employer_fee_eur``; approval gives the permit and declares the job. The people
+  who may file their own application can be limited to those whose papers lapsed shortly
+  before the window, after declared work (``one_off_own_filing_lapsed_within_months``,
+  art. 103 c.2: the work then, not now, is the condition).
 - ``prato`` (Prato protocol): exploited workers denounce their situation through the
   municipality, more often when a union has reached them; each denunciation is decided at
   once, outside the queue (the protocol's cases are few); approval gives a permit, ends
@@ -38,13 +45,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import draws
-from sim.mechanisms.jobs import leave_job
+from sim.agents import employer_table
+from sim.mechanisms.jobs import leave_job, take_job
+from sim.mechanisms.labour_market import elementary_job_state, pay_declared
 from sim.mechanisms.legal_status import change_status
 from sim.policies.host_organisations import residence
 from sim.policies.programmes import IN_JOB_OR_TRAINING
 from sim.population import NO_MONTH
 from sim.policies.registry import LeverSpec, register
-from sim.states import LabourState, LegalStatus
+from sim.states import JobLevel, LabourState, LegalStatus
 
 if TYPE_CHECKING:
     from sim.model import CityModel
@@ -96,11 +105,50 @@ def regularisations(model: "CityModel", rng: np.random.Generator) -> None:
         eligible = (presence >= r.arraigo_presence_months) & active & job_promise(model, rows)
     else:  # one_off
         open_window = r.one_off_start_month <= model.month < r.one_off_start_month + r.one_off_window_months
-        eligible = open_window & (presence >= r.one_off_presence_months) & IN_JOB_OR_TRAINING[pop.labour[rows]]
-        eligible &= pop.language[rows] >= r.one_off_min_language
-    free = (pop.regularisation_filed_month[rows] == NO_MONTH)
-    free &= pop.regularisation_refused_month[rows] <= model.month - r.reapply_after_months
-    _file(model, rows[eligible & free])
+        if not open_window:
+            return
+        present = presence >= r.one_off_presence_months
+        free = _free_to_file(model, rows)
+        _employers_declare(model, rows[present & free])
+        free = _free_to_file(model, rows)  # a declared worker has an application pending
+        eligible = present & (pop.language[rows] >= r.one_off_min_language)
+        if r.one_off_own_filing_lapsed_within_months is None:
+            eligible &= IN_JOB_OR_TRAINING[pop.labour[rows]]
+        else:  # papers lapsed lately, after declared work (in any sector: the model keeps no past sector)
+            eligible &= pop.status_since_month[rows] > pop.arrival_month[rows]  # undocumented after holding papers
+            eligible &= pop.status_since_month[rows] >= r.one_off_start_month - r.one_off_own_filing_lapsed_within_months
+            eligible &= pop.first_formal_job_month[rows] != NO_MONTH
+        _file(model, rows[eligible & free])
+        return
+    _file(model, rows[eligible & _free_to_file(model, rows)])
+
+
+def _free_to_file(model: "CityModel", rows: np.ndarray) -> np.ndarray:
+    """Who may apply: no application pending, none refused in the last ``reapply_after_months``."""
+    pop = model.pop
+    free = pop.regularisation_filed_month[rows] == NO_MONTH
+    free &= pop.regularisation_refused_month[rows] <= model.month - model.params.policies.regularisation.reapply_after_months
+    return free
+
+
+def _employers_declare(model: "CityModel", rows: np.ndarray) -> None:
+    """Employers in ``one_off_employer_sectors`` declare the undocumented people among ``rows``
+    they employ off the books, if willing to sign them a contract (``job_promise``): they file
+    at once, the window being short and the choice theirs, and pay ``one_off_employer_fee_eur``
+    to the State (D.L. 34/2020 art. 103 c.1, c.7)."""
+    r = model.params.policies.regularisation
+    if not r.one_off_employer_sectors:
+        return
+    pop = model.pop
+    rows = rows[(pop.labour[rows] == LabourState.UNDECLARED_WORK) & (pop.employer[rows] >= 0)]
+    sectors = [model.sector_index(name) for name in r.one_off_employer_sectors]
+    rows = rows[np.isin(employer_table(model).sector[pop.employer[rows]], sectors)]
+    declared = rows[job_promise(model, rows)]
+    pop.regularisation_filed_month[declared] = model.month
+    pop.regularisation_employer[declared] = pop.employer[declared]
+    model.regularisation_applications += declared.size
+    model.regularisation_employer_applications += declared.size
+    model.regularisation_fees_eur += declared.size * r.one_off_employer_fee_eur
 
 
 def application_rate_per_month(model: "CityModel", rows: np.ndarray) -> np.ndarray:
@@ -119,6 +167,7 @@ def _file(model: "CityModel", eligible: np.ndarray) -> None:
     applying = eligible[uniform < application_rate_per_month(model, eligible)]
     pop.regularisation_filed_month[applying] = model.month
     model.regularisation_applications += applying.size
+    model.regularisation_fees_eur += applying.size * model.params.policies.regularisation.application_fee_eur
 
 
 def decide_applications(model: "CityModel", rng: np.random.Generator) -> None:
@@ -132,6 +181,7 @@ def decide_applications(model: "CityModel", rng: np.random.Generator) -> None:
     pending = np.flatnonzero(pop.regularisation_filed_month != NO_MONTH)
     lapsed = pending[pop.status[pending] != LegalStatus.UNDOCUMENTED]  # papers another way
     pop.regularisation_filed_month[lapsed] = NO_MONTH
+    pop.regularisation_employer[lapsed] = -1
     pending = pending[pop.status[pending] == LegalStatus.UNDOCUMENTED]
     ready = pending[pop.regularisation_filed_month[pending] <= model.month - r.min_processing_months]
     ready = ready[np.argsort(pop.regularisation_filed_month[ready], kind="stable")]
@@ -139,7 +189,23 @@ def decide_applications(model: "CityModel", rng: np.random.Generator) -> None:
     pop.regularisation_filed_month[decided] = NO_MONTH
     approved = draws.happens(rng, r.approval_probability, decided.size)
     pop.regularisation_refused_month[decided[~approved]] = model.month
+    declaring = pop.regularisation_employer[decided[approved]]
+    pop.regularisation_employer[decided] = -1
     regularise(model, decided[approved])
+    _declare_jobs(model, decided[approved], declaring)
+
+
+def _declare_jobs(model: "CityModel", rows: np.ndarray, declaring: np.ndarray) -> None:
+    """Regularised people whose employer declared them, and who still work off the books
+    there, now hold that job declared (art. 103 c.1): no opening is filled, the job was
+    there; pay is the declared wage. Those who left the job keep the permit alone."""
+    pop = model.pop
+    still = (declaring >= 0) & (pop.employer[rows] == declaring)
+    still &= pop.labour[rows] == LabourState.UNDECLARED_WORK
+    rows, employers = rows[still], declaring[still]
+    take_job(model, rows, employers, JobLevel.ELEMENTARY, elementary_job_state(pop, rows))
+    pop.exploited[rows] = False
+    pay_declared(model, rows, employers)
 
 
 def regularise(model: "CityModel", rows: np.ndarray) -> None:

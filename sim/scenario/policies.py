@@ -171,7 +171,9 @@ class Regularisation(Section):
     - ``arraigo`` (Spain): presence (T22: 2.8 years irregular on average) + a job contract
       or training.
     - ``one_off`` (Geneva's Opération Papyrus: nearly 3,000 regularised in under two years):
-      a window with presence, work and language conditions.
+      a window with presence, work and language conditions; where the law lets employers
+      declare their workers (Italy 2020, D.L. 34/2020 art. 103 c.1), the employers in
+      ``one_off_employer_sectors`` file for them.
     - ``prato`` (Italy, Prato protocol): exploited workers denounce through the municipality
       with union support and get a route to status.
     """
@@ -209,6 +211,18 @@ class Regularisation(Section):
     one_off_window_months: Months = 24
     one_off_presence_months: Months = 60
     one_off_min_language: Fraction = 0.33
+    one_off_employer_sectors: Annotated[list[str], Field(max_length=10)] = []
+    """Sectors whose employers may declare an undocumented worker they employ off the books
+    during the window, filing and paying for the application themselves (D.L. 34/2020 art.
+    103 c.1: agriculture, and domestic and personal-care work); none: only people file."""
+    one_off_employer_fee_eur: Eur = 0.0
+    """What the employer pays the State with each declaration (art. 103 c.7: EUR 500 a worker)."""
+    one_off_own_filing_lapsed_within_months: Months | None = None
+    """Who may file their own application in the window: None, anyone who meets its conditions
+    (Papyrus); a number, only those whose papers lapsed at most this many months before it
+    opened (art. 103 c.2: a permit expired after 31 October 2019, seven months before 1 June 2020)."""
+    application_fee_eur: Eur = 0.0
+    """What a person filing their own application pays the State (art. 103 c.2: EUR 130)."""
     prato_denunciation_rate_per_month: RatePerMonth = 0.02
     prato_union_multiplier: Annotated[float, Field(ge=1.0, le=20.0)] = 3.0
     prato_employer_sanction_probability: Fraction = 0.01

@@ -441,6 +441,7 @@ class Scenario(Section):
             "policies.integrated_training.sector": [p.integrated_training.sector],
             "policies.sse_transitional_jobs.sector": [p.sse_transitional_jobs.sector],
             "policies.ephemeral_cooperatives.sectors": list(p.ephemeral_cooperatives.sectors),
+            "policies.regularisation.one_off_employer_sectors": list(p.regularisation.one_off_employer_sectors),
         }
         for field, sectors in used.items():
             for sector in sectors:
