@@ -182,7 +182,7 @@ def final(model: "CityModel") -> dict[str, Any]:
     if not model.counts.cells:
         raise ValueError("no month has been run yet")
     window = min(FINAL_WINDOW_MONTHS, len(model.counts.cells))
-    cells, by_years = model.counts.window(window)
+    cells, by_years = model.counts.window(window), model.counts.years_since_arrival(window)
     businesses_below = model.counts.businesses_below(window)
     headline = rates(cells, businesses_below)
     citizens = non_eu_citizens(cells)

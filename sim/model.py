@@ -120,6 +120,9 @@ class CityModel(mesa.Model):
             city stops at ``-population.short_warmup_months``, where runs start from it.
     """
 
+    COUNTS_BY_ARRIVAL_AND_GROUP = True
+    """Whether the monthly counts go by years since arrival and by group (``MonthlyCounts``)."""
+
     def __init__(
         self,
         scenario: Scenario | str | Path = "eu27/baseline",
@@ -160,7 +163,7 @@ class CityModel(mesa.Model):
         self.first_formal_job = FirstFormalJob(max_months=1200)
         self.departures = Departures()
         """Each leaver's last record (``migrant`` answers for people who have left)."""
-        self.counts = MonthlyCounts()
+        self.counts = MonthlyCounts(self.COUNTS_BY_ARRIVAL_AND_GROUP)
         self.census = np.zeros((N_STATUS, N_LABOUR), dtype=np.int64)
         """Everyone by (legal status, labour state), taken at the end of each month."""
         self.employers: list[Employer] = []
@@ -186,7 +189,7 @@ class CityModel(mesa.Model):
         """One row of cheap aggregates per reported month (``indicators.monthly_row``)."""
         while self.month < warm_up_until:
             self.advance_month()
-        self.counts = MonthlyCounts()
+        self.counts = MonthlyCounts(self.COUNTS_BY_ARRIVAL_AND_GROUP)
         self.first_formal_job = FirstFormalJob(max_months=1200)
         self.flows = Flows()
         # A national route runs in the warm-up too.

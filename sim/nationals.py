@@ -125,6 +125,8 @@ class NationalsModel(CityModel):
         long_warm_up, warm_up_until: as for :class:`~sim.model.CityModel`.
     """
 
+    COUNTS_BY_ARRIVAL_AND_GROUP = False  # nobody arrives; the who-gains groups are the migrants'
+
     def __init__(self, scenario: Scenario, rng: int, people: int, long_warm_up: bool = False, warm_up_until: int = 0):
         self.migrants_scenario = scenario
         """The migrants' scenario, which ``nationals_scenario`` derives this one from."""
@@ -161,6 +163,6 @@ class NationalsModel(CityModel):
     def indicators(self) -> dict[str, Any]:
         """The nationals' headline rates, averaged over the final 12 months like the migrants'."""
         window = min(FINAL_WINDOW_MONTHS, len(self.counts.cells))
-        cells, _ = self.counts.window(window)
+        cells = self.counts.window(window)
         return {**rates(cells, self.counts.businesses_below(window)), "employment_rate_by_sex": rate_by(cells, 2, Sex),
                 "long_term_unemployed_share": long_term_unemployed_share(self, citizens=True)}

@@ -43,7 +43,7 @@ def test_a_plugin_lever_runs_and_lifts_care_duties(childcare):
         for seed in (1, 2, 3, 4):
             model = CityModel(params, rng=seed, migrants=3000)
             model.run(24)
-            women = model.counts.window(12)[0][:, :, Sex.FEMALE, :].sum(axis=(0, 2))
+            women = model.counts.window(12)[:, :, Sex.FEMALE, :].sum(axis=(0, 2))
             inactive[label].append(women[LabourState.INACTIVE] / women.sum())
             employed[label].append(model.results()["employment_rate_by_sex"]["female"])
             if label == "with":

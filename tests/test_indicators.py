@@ -109,7 +109,7 @@ def test_the_groups_add_up_to_the_totals_and_match_a_count_by_hand(liege_run):
     from sim.states import IS_EMPLOYED, IS_FORMAL_WORK, Education, JobLevel, LabourState, LegalStatus, Reason, Sex
 
     results = liege_run.results()
-    cells = liege_run.counts.window(12)[0].sum(axis=(0, 2, 3)) / 12
+    cells = liege_run.counts.window(12).sum(axis=(0, 2, 3)) / 12
     businesses_below = liege_run.counts.businesses_below(12).sum() / 12
     for name, total in (("people_in_work_by_group", results["employed_20_64"]),
                         ("people_in_declared_work_by_group", results["declared_employed_20_64"]),
