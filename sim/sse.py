@@ -18,7 +18,9 @@ The month of an enterprise, from its accounts (``sse_economy``):
    than a worker's lets the workers it does not need go, last hired first; one whose
    demand exceeds its output first hires: positions up to its capacity and what its cash can pay for three months,
    filled through the hiring rule from the city's job seekers whose output pays their
-   wage (disadvantaged ones only when reserved contracts are on, to keep them).
+   wage (disadvantaged ones only when reserved contracts are on, to keep them). A
+   collective building its clientele keeps instead the paid members its sales, subsidy
+   and cash can carry, and its unpaid members.
 3. Output serves the clientele first, then the orders; orders beyond what it can deliver
    are not placed (the city buys from ordinary suppliers).
 4. It pays its workers (authorised ones only: guide §5, a collective cannot pay members
@@ -123,6 +125,9 @@ class SSEEnterprise(mesa.Agent):
         """What it pays each authorised worker before any distribution of a surplus."""
         self.market_demand_eur_per_month = market_demand_eur_per_month
         """Its clientele: what the market buys from it a month (EUR, at full delivery)."""
+        self.clientele_potential_eur_per_month = market_demand_eur_per_month
+        """What its clientele will buy once built: a new collective's grows to it
+        (``start_up_support.build_clientele``)."""
         self.founder_dependence = founder_dependence
         """0-1: how much the enterprise rests on its founder (guide §4 on governance)."""
         self.accepts_undocumented = accepts_undocumented
@@ -248,6 +253,8 @@ def sse_economy(model: "CityModel", rng: np.random.Generator) -> None:
             demand = enterprise.market_demand_eur_per_month + offered
             if demand > output:
                 _hire_to_meet_demand(model, rng, enterprise, rows, demand - output)
+            elif enterprise.kind == "collective":
+                _shrink_to_what_it_can_pay(model, enterprise, rows, demand)
             else:
                 _shrink_to_demand(model, enterprise, rows, output - demand)
             rows = enterprise.worker_rows()
@@ -313,6 +320,29 @@ def _shrink_to_demand(model: "CityModel", enterprise: SSEEnterprise, rows: np.nd
     if leaving <= 0:
         return
     newest = rows[np.argsort(model.pop.labour_since_month[rows], kind="stable")[::-1][:leaving]]
+    leave_enterprise(model, newest)
+
+
+def _shrink_to_what_it_can_pay(model: "CityModel", enterprise: SSEEnterprise, rows: np.ndarray,
+                               demand_eur: float) -> None:
+    """A collective keeps the members it can pay while it builds its clientele: its paid
+    members leave, last hired first, only while the month's shortfall (their pay and the
+    fixed costs, less the start-up subsidy's share, beyond what it sells and is given) is
+    more than its cash carries for ``HIRING_CASH_COVER_MONTHS`` (the cover it asks of a
+    hire); members without papers, unpaid, cost nothing and stay (guide §5, Diomcoop)."""
+    sse = model.params.sse
+    pay = enterprise.pay_eur_per_month
+    paid = rows[work_authorised(model, rows)]
+    if pay <= 0 or paid.size == 0:
+        return
+    fixed = 0.0 if enterprise.in_third_place else sse.fixed_costs_eur_per_month
+    unsubsidised = 1.0 - public_share_of_costs(model, enterprise)
+    income = demand_eur + sse.donations_eur_per_month + max(enterprise.cash_eur, 0.0) / HIRING_CASH_COVER_MONTHS
+    affordable = int((income / unsubsidised - fixed) // pay) if unsubsidised > 0 else paid.size
+    leaving = min(paid.size - max(affordable, 0), rows.size - 1)
+    if leaving <= 0:
+        return
+    newest = paid[np.argsort(model.pop.labour_since_month[paid], kind="stable")[::-1][:leaving]]
     leave_enterprise(model, newest)
 
 

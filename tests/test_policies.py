@@ -369,6 +369,54 @@ def test_start_up_subsidy_follows_the_diomcoop_schedule():
     assert shares[2] == pytest.approx(0.20) and shares[3] == 0.0
 
 
+def test_a_collective_builds_its_clientele_and_keeps_the_members_it_can_pay():
+    # Diomcoop: a new collective's clientele grows in equal steps to what its founders
+    # produced, over clientele_months (12 here). While the subsidy pays 95 % of costs it
+    # keeps its paid members though they produce far more than it sells; without the
+    # subsidy and without cash, its paid members go, newest first, down to what it sells,
+    # while its unpaid members (no papers) stay.
+    from sim import sse
+    from sim.policies import start_up_support
+
+    def founded(support: bool):
+        model = small_model(migrants=3000, **_enabled("start_up_support", clientele_months=12.0))
+        collective = SSEEnterprise(model, "collective", 0, 20, 0.0, 0.5, pay_eur_per_month=1300.0,
+                                   market_demand_eur_per_month=12_000.0, start_up_supported=support)
+        searching = np.flatnonzero(model.pop.labour == LabourState.SEARCHING)
+        paid = searching[model.pop.status[searching] == LegalStatus.REFUGEE][:8]
+        unpaid = np.flatnonzero(model.pop.status == LegalStatus.UNDOCUMENTED)[:4]
+        from sim.mechanisms.jobs import join_enterprise
+        join_enterprise(model, np.concatenate([paid, unpaid]), collective, LabourState.SSE_COOP_MEMBER, 1300.0)
+        model.pop.labour_since_month[paid] = model.month - np.arange(paid.size)  # paid[0] the newest
+        return model, collective, paid, unpaid
+
+    model, collective, paid, unpaid = founded(support=True)
+    demand = []
+    for months in range(14):
+        start_up_support.build_clientele(model, collective)
+        demand.append(collective.market_demand_eur_per_month)
+        model.month += 1
+    assert demand[0] == pytest.approx(1_000.0) and demand[5] == pytest.approx(6_000.0)
+    assert demand[11] == demand[13] == pytest.approx(12_000.0)
+
+    model, collective, paid, unpaid = founded(support=True)
+    start_up_support.build_clientele(model, collective)  # 1,000 EUR of sales a month, 8 paid members
+    sse._shrink_to_what_it_can_pay(model, collective, collective.worker_rows(), collective.market_demand_eur_per_month)
+    assert collective.worker_rows().size == 12
+
+    model, collective, paid, unpaid = founded(support=False)
+    start_up_support.build_clientele(model, collective)
+    sse._shrink_to_what_it_can_pay(model, collective, collective.worker_rows(), collective.market_demand_eur_per_month)
+    # 1,000 EUR sold and 300 given pay no member once the fixed 3,000 are paid: every paid
+    # member goes, the unpaid stay.
+    assert set(collective.worker_rows()) == set(unpaid)
+    # 6,000 EUR sold and 300 given pay the fixed 3,000 and two members (2,600), not three:
+    # the two longest there stay.
+    model, collective, paid, unpaid = founded(support=False)
+    sse._shrink_to_what_it_can_pay(model, collective, collective.worker_rows(), 6_000.0)
+    assert set(collective.worker_rows()) == {paid[-1], paid[-2], *unpaid}
+
+
 # --- mentoring -------------------------------------------------------------------------
 
 
