@@ -32,5 +32,12 @@ def Page():
                              for name, value in errors.items())))
     Plot(replay.figure(preset.value, table), "replay-series")
     Table(table[["label", "year", "published", "simulated", "low", "high", "error"]], digits=3)
+    refugees = replay.read_refugees(preset.value)
+    if len(refugees):
+        solara.Markdown(_("**Refugees' declared employment, where the surveys looked**: each published point of the "
+                          "refugee curve read at the end of its survey's year, on the arrivals the replay has seen; "
+                          "{hits} of {points} within their tolerance.").format(hits=int(refugees.hit.sum()),
+                                                                              points=len(refugees)))
+        Table(refugees, digits=3)
     solara.Markdown(_("**Inputs, year by year** (calibration/replay/README.md gives their sources)"))
     Table(inputs, digits=3)

@@ -377,7 +377,8 @@ def replay(
     """Replay a preset year by year from its country's published inputs (newcomers by
     reason, recognition, labour demand), without refitting, and write the report
     (calibration/reports/replay-PRESET.md): non-EU citizens' employment and unemployment,
-    simulated against published, with the mean absolute error."""
+    simulated against published, with the mean absolute error, and the refugee curve's
+    published points at their surveys' years."""
     from sim.calibration import replay as history
     from sim.experiments.api import Settings
 
@@ -391,6 +392,9 @@ def replay(
     errors_ = history.mean_absolute_errors(result.table)
     console.print("Mean absolute error: " + "; ".join(f"{history.COMPARED[name][2]} {100 * value:.1f} points"
                                                       for name, value in errors_.items()))
+    if len(result.refugees):
+        console.print(f"Refugee curve where the surveys looked: {int(result.refugees.hit.sum())} of "
+                      f"{len(result.refugees)} points within their tolerance")
     console.print(f"Wrote {path}")
 
 

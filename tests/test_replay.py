@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.calibration import replay
@@ -72,3 +73,42 @@ def test_bad_replay_requests_get_one_line_errors():
     for args, named in ((["replay", "atlantis"], "allowed: eu27"), (["replay", "liege", "--from", "2010"], "2014 to 2024")):
         done = subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, timeout=300, cwd=ROOT)
         assert done.returncode == 2 and named in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_replay_stopped_early_is_the_same_runs_up_to_then(tmp_path):
+    # The refugee curve's points are read from runs that stop at their survey's year: with
+    # the same seeds and inputs they must be the full runs up to then, month for month.
+    from sim.experiments import store
+    from sim.experiments.api import Settings
+
+    base = load("eu27/baseline")
+    years = range(2014, 2017)
+    inputs, _ = replay.yearly_inputs("eu27", base, years, {year: base.labour_market.openings_scale for year in years})
+    settings = Settings(2, 12, 5, 1500, 1, None, f"sqlite:///{tmp_path / 'r.db'}", None)
+    series = {}
+    for last in (2015, 2016):
+        experiment, metrics, _ = replay._run("eu27", inputs, 2014, last, settings)
+        assert len(metrics) == 2
+        frame = store.load_series(store.connect(settings.db), experiment.id, names=list(replay.COMPARED))
+        series[last] = frame.sort_values(["name", "replication", "month"]).reset_index(drop=True)
+    assert series[2015].month.max() == 23 and series[2016].month.max() == 35
+    early = series[2016][series[2016].month <= 23].reset_index(drop=True)
+    assert early[["name", "replication", "month", "value"]].equals(series[2015][["name", "replication", "month", "value"]])
+
+
+def test_the_refugee_curve_is_read_where_the_surveys_looked(tmp_path):
+    # 2014-2016 holds the surveys of 2016 (T27-T29: the arrivals of 2015, 2014 and 2013
+    # a year, two and three after they came), and no other point.
+    assert [t.id for t in replay.cohort_targets("eu27", 2014, 2016)] == ["T27", "T28", "T29"]
+    assert replay.cohort_targets("liege", 2014, 2024) == []
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    done = subprocess.run([sys.executable, "-m", "sim", "replay", "eu27", "--from", "2014", "--to", "2016", "--reps", "2",
+                           "--migrants", "2000", "--db", db, "--reports", str(tmp_path)],
+                          capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "Refugee curve where the surveys looked:" in done.stdout
+    refugees = pd.read_csv(tmp_path / "replay-eu27-refugees.csv")
+    assert list(refugees.target) == ["T27", "T28", "T29"] and set(refugees.year) == {2016}
+    assert refugees.simulated.between(0, 1).all() and (refugees.low <= refugees.simulated).all()
+    assert ((refugees.error - (refugees.simulated - refugees.published)).abs() < 1e-12).all()
+    assert "## Refugees' declared employment, where the surveys looked" in (tmp_path / "replay-eu27.md").read_text()

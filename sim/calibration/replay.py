@@ -20,6 +20,13 @@ The national rules (``[law]``) follow their dates, so Italy's 2020 regularisatio
 opens in 2020 and France's OACAS route in 2019. Non-EU citizens' employment and
 unemployment rates are then compared with the published ones, year by year, with the mean
 absolute error (``write``), as ``sim.calibration.report`` does for the fit.
+
+The refugee curve's published points (``calibration/targets.csv``: the IAB-BAMF-SOEP
+surveys) each describe the arrivals of given years observed in a given year: the 2015
+arrivals in 2016, a year after they came. The fit can only read them in its 2023
+cross-section, on the arrivals of 2022 and before, who came through another year's
+procedures and labour market; the replay reads each where its survey did, at the end of
+its year (``refugee_points``), on the arrivals it has seen.
 """
 
 import csv
@@ -32,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from sim import figures
-from sim.calibration.targets import CALIBRATION_DIR, FIT_YEAR
+from sim.calibration.targets import CALIBRATION_DIR, FIT_YEAR, Target, targets
 from sim.experiments import store
 from sim.experiments.api import Settings, run_design
 from sim.scenario import Scenario, load, with_overrides
@@ -73,6 +80,9 @@ class Replay:
     the published figures they come from."""
     table: pd.DataFrame
     """Per year and compared series: published, simulated mean and 90 % interval, error."""
+    refugees: pd.DataFrame
+    """Per published point of the refugee curve observed within the replay's years: the
+    same, read at the end of its survey's year (``refugee_points``)."""
     runs: int
     settings: Settings
     notes: list[str]
@@ -226,15 +236,52 @@ def replay(preset: str, first_year: int, last_year: int, settings: Settings, pro
     demand = labour_demand(preset, base, years, settings.seed, notes=demand_notes)
     inputs, notes = yearly_inputs(preset, base, years, demand)
     notes += _notes(demand_notes)
-    point = {"law.start": f"{first_year}-01", "timeline": timeline(inputs)}
-    months = 12 * len(years)
-    run_settings = Settings(settings.replications, months, settings.seed, settings.migrants, settings.workers,
-                            settings.dask, settings.db, settings.name)
-    experiment, metrics, _ = run_design(f"{preset}/baseline", [point], "replay", run_settings,
-                                        {"preset": preset, "years": [first_year, last_year]}, progress)
+    experiment, metrics, run_settings = _run(preset, inputs, first_year, last_year, settings, progress)
     series = store.load_series(store.connect(settings.db), experiment.id, names=list(COMPARED))
     table = compare(preset, series, first_year)
-    return Replay(preset, first_year, last_year, inputs, table, len(metrics), run_settings, notes)
+    refugees = refugee_points(preset, inputs, first_year, last_year, settings, metrics)
+    return Replay(preset, first_year, last_year, inputs, table, refugees, len(metrics), run_settings, notes)
+
+
+def _run(preset: str, inputs: pd.DataFrame, first_year: int, last_year: int, settings: Settings, progress=None):
+    """The preset's runs from January ``first_year`` to December ``last_year`` under those
+    years' inputs: the experiment, its metrics and the settings it ran with."""
+    point = {"law.start": f"{first_year}-01", "timeline": timeline(inputs[inputs.year <= last_year])}
+    name = settings.name if settings.name is None or last_year == int(inputs.year.max()) else f"{settings.name}-{last_year}"
+    run_settings = Settings(settings.replications, 12 * (last_year - first_year + 1), settings.seed, settings.migrants,
+                            settings.workers, settings.dask, settings.db, name)
+    experiment, metrics, _ = run_design(f"{preset}/baseline", [point], "replay", run_settings,
+                                        {"preset": preset, "years": [first_year, last_year]}, progress)
+    return experiment, metrics, run_settings
+
+
+def cohort_targets(preset: str, first_year: int, last_year: int) -> list[Target]:
+    """The preset's published points of the refugee curve observed within the years."""
+    return [t for t in targets(preset) if t.metric and "by_years_since_arrival" in t.metric
+            and first_year <= int(t.year) <= last_year]
+
+
+def refugee_points(preset: str, inputs: pd.DataFrame, first_year: int, last_year: int, settings: Settings,
+                   metrics: pd.DataFrame) -> pd.DataFrame:
+    """Each point of ``cohort_targets`` against the replay at the end of its survey's year.
+
+    A year before ``last_year`` is read from runs that stop there: the same seeds and the
+    same inputs up to then, so the same runs as ``metrics``' up to that year (common random
+    numbers), ended where the survey looked. ``metrics``: the full runs' results.
+    """
+    rows = []
+    by_year: dict[int, pd.DataFrame] = {last_year: metrics}
+    for target in cohort_targets(preset, first_year, last_year):
+        year = int(target.year)
+        if year not in by_year:
+            by_year[year] = _run(preset, inputs, first_year, year, settings)[1]
+        values = by_year[year][target.metric].to_numpy(dtype=float)
+        error = values.mean() - target.published
+        rows.append({"target": target.id, "group": target.group, "year": year, "published": target.published,
+                     "simulated": values.mean(), "low": np.percentile(values, 5), "high": np.percentile(values, 95),
+                     "error": error, "tolerance": target.tolerance, "hit": bool(abs(error) <= target.tolerance)})
+    return pd.DataFrame(rows, columns=["target", "group", "year", "published", "simulated", "low", "high", "error",
+                                       "tolerance", "hit"])
 
 
 def compare(preset: str, series: pd.DataFrame, first_year: int) -> pd.DataFrame:
@@ -286,6 +333,16 @@ def read(preset: str, folder: Path = REPORTS_DIR) -> tuple[pd.DataFrame, pd.Data
     return pd.read_csv(path), pd.read_csv(folder / f"replay-{preset}-inputs.csv")
 
 
+def read_refugees(preset: str, folder: Path = REPORTS_DIR) -> pd.DataFrame:
+    """A written replay's refugee-curve points (``refugee_points``); empty if it has none."""
+    _geo(preset)
+    path = folder / f"replay-{preset}-refugees.csv"
+    if not path.exists():
+        return pd.DataFrame(columns=["target", "group", "year", "published", "simulated", "low", "high", "error",
+                                     "tolerance", "hit"])
+    return pd.read_csv(path)
+
+
 def write(replay_: Replay, folder: Path = REPORTS_DIR) -> Path:
     """``replay-PRESET.md`` with its CSV tables and figure; returns the report's path."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -293,6 +350,11 @@ def write(replay_: Replay, folder: Path = REPORTS_DIR) -> Path:
     (folder / f"{stem}.png").write_bytes(figures.png(figure(replay_.preset, replay_.table)))
     replay_.table.to_csv(folder / f"{stem}.csv", index=False)
     replay_.inputs.to_csv(folder / f"{stem}-inputs.csv", index=False)
+    refugees_csv = folder / f"{stem}-refugees.csv"
+    if len(replay_.refugees):
+        replay_.refugees.to_csv(refugees_csv, index=False)
+    else:
+        refugees_csv.unlink(missing_ok=True)
     s = replay_.settings
     errors = mean_absolute_errors(replay_.table)
     lines = [
@@ -319,6 +381,7 @@ def write(replay_: Replay, folder: Path = REPORTS_DIR) -> Path:
             lines.append(f"| {row.year} | {published_} | {100 * row.simulated:.1f} % [{100 * row.low:.1f} %, "
                          f"{100 * row.high:.1f} %] | {error} |")
         lines.append("")
+    lines += _refugee_section(replay_)
     lines += ["## Inputs", "",
               "Each year's inputs, scaled from the preset's own 2023 values by the published series' ratio to "
               f"{FIT_YEAR} (sources: calibration/replay/README.md).", "",
@@ -334,6 +397,27 @@ def write(replay_: Replay, folder: Path = REPORTS_DIR) -> Path:
     path = folder / f"{stem}.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def _refugee_section(replay_: Replay) -> list[str]:
+    """The refugee curve's points read at their survey's year (``refugee_points``)."""
+    if not len(replay_.refugees):
+        return []
+    hits = int(replay_.refugees.hit.sum())
+    lines = ["## Refugees' declared employment, where the surveys looked", "",
+             "Each published point of the refugee curve (calibration/targets.csv) describes the arrivals of given "
+             "years, observed in a given year. The fit report reads them in its "
+             f"{FIT_YEAR} cross-section, on later arrivals; here each is read at the end of its survey's year, "
+             "from runs identical to these up to then (same seeds and inputs), on the arrivals seeking asylum the "
+             f"replay has seen (those before {replay_.first_year} come from the warm-up). Not fitted here: "
+             f"{hits} of {len(replay_.refugees)} within their tolerance.", "",
+             "| target | group | survey year | published | simulated [90 %] | error | tolerance | hit |",
+             "|---|---|---|---|---|---|---|---|"]
+    for row in replay_.refugees.itertuples(index=False):
+        lines.append(f"| {row.target} | {row.group} | {row.year} | {100 * row.published:.1f} % | "
+                     f"{100 * row.simulated:.1f} % [{100 * row.low:.1f} %, {100 * row.high:.1f} %] | "
+                     f"{100 * row.error:+.1f} pts | {100 * row.tolerance:.0f} pts | {'yes' if row.hit else '**no**'} |")
+    return lines + [""]
 
 
 def _misses(replay_: Replay) -> list[str]:
