@@ -106,6 +106,8 @@ def test_pages_show_their_content(server, context):
     open_page(watched, server, "replay", "Replay: the years the model was not fitted to")
     page.locator(".figure-replay-series img").wait_for()
     page.get_by_text("Mean absolute error").wait_for()
+    page.get_by_text("where the surveys looked").wait_for()  # eu27's refugee curve at its surveys' years
+    page.locator("td", has_text="T27").first.wait_for()
 
     open_page(watched, server, "pathways", "Pathways through the city")
     type_into(page, "Months", "24")
