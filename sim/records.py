@@ -212,6 +212,12 @@ class MonthlyCounts:
             status, education = pop.status[block].take(rows), pop.education[block].take(rows)
             cell = _mixed_radix(status.astype(np.int16), (labour, N_LABOUR), (sex, len(Sex)), (education, len(Education)))
             cells += np.bincount(cell, minlength=n_cells)
+            business_below = labour == _SELF_EMPLOYED
+            business_below &= education == _HIGH
+            business_below &= pop.job_level[block].take(rows) == np.int8(JobLevel.ELEMENTARY)
+            businesses_below += np.bincount(status[business_below], minlength=N_STATUS)
+            if not self.by_arrival_and_group:
+                continue
             # By months since arrival (cheaper than dividing everyone's by 12), then summed into years.
             work = labour >= _FIRST_EMPLOYED
             work &= labour <= _LAST_EMPLOYED
@@ -221,12 +227,6 @@ class MonthlyCounts:
             reason = pop.reason[block].take(rows)
             # Who gains: the job's quality and pay by status, reason, sex, education.
             below = labour == _BELOW_SKILLS
-            business_below = labour == _SELF_EMPLOYED
-            business_below &= education == _HIGH
-            business_below &= pop.job_level[block].take(rows) == np.int8(JobLevel.ELEMENTARY)
-            businesses_below += np.bincount(status[business_below], minlength=N_STATUS)
-            if not self.by_arrival_and_group:
-                continue
             below |= business_below
             off_the_books = labour == _UNDECLARED
             quality = work.astype(np.int16)  # declared work, 1
@@ -258,7 +258,13 @@ class MonthlyCounts:
 
     def years_since_arrival(self, months: int) -> np.ndarray:
         """``by_years`` summed over the last ``months`` recorded months."""
+        self._kept("by years since arrival")
         return sum(self.by_years[-months:])
+
+    def _kept(self, what: str) -> None:
+        if not self.by_arrival_and_group:
+            raise ValueError(f"these monthly counts were kept without the counts {what} (by_arrival_and_group=False: "
+                             "the nationals' comparison population)")
 
     def businesses_below(self, months: int) -> np.ndarray:
         """``businesses_below_skills`` summed over the last ``months`` recorded months, by status."""
@@ -266,4 +272,5 @@ class MonthlyCounts:
 
     def groups(self, months: int) -> np.ndarray:
         """``by_group`` summed over the last ``months`` recorded months."""
+        self._kept("by group")
         return sum(self.by_group[-months:])

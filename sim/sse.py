@@ -19,8 +19,9 @@ The month of an enterprise, from its accounts (``sse_economy``):
    demand exceeds its output first hires: positions up to its capacity and what its cash can pay for three months,
    filled through the hiring rule from the city's job seekers whose output pays their
    wage (disadvantaged ones only when reserved contracts are on, to keep them). A
-   collective building its clientele keeps instead the paid members its sales, subsidy
-   and cash can carry, and its unpaid members.
+   collective building its clientele (``building_clientele``) does not let its spare
+   workers go: it keeps the paid members its sales, subsidy and money can carry, and its
+   unpaid members.
 3. Output serves the clientele first, then the orders; orders beyond what it can deliver
    are not placed (the city buys from ordinary suppliers).
 4. It pays its workers (authorised ones only: guide §5, a collective cannot pay members
@@ -253,7 +254,7 @@ def sse_economy(model: "CityModel", rng: np.random.Generator) -> None:
             demand = enterprise.market_demand_eur_per_month + offered
             if demand > output:
                 _hire_to_meet_demand(model, rng, enterprise, rows, demand - output)
-            elif enterprise.kind == "collective":
+            elif building_clientele(model, enterprise):
                 _shrink_to_what_it_can_pay(model, enterprise, rows, demand)
             else:
                 _shrink_to_demand(model, enterprise, rows, output - demand)
@@ -323,13 +324,20 @@ def _shrink_to_demand(model: "CityModel", enterprise: SSEEnterprise, rows: np.nd
     leave_enterprise(model, newest)
 
 
+def building_clientele(model: "CityModel", enterprise: SSEEnterprise) -> bool:
+    """A collective in its first ``start_up_support.clientele_months``, building its clientele."""
+    months = model.params.policies.start_up_support.clientele_months
+    return enterprise.kind == "collective" and model.month - enterprise.founded_month < months
+
+
 def _shrink_to_what_it_can_pay(model: "CityModel", enterprise: SSEEnterprise, rows: np.ndarray,
                                demand_eur: float) -> None:
     """A collective keeps the members it can pay while it builds its clientele: its paid
     members leave, last hired first, only while the month's shortfall (their pay and the
     fixed costs, less the start-up subsidy's share, beyond what it sells and is given) is
-    more than its cash carries for ``HIRING_CASH_COVER_MONTHS`` (the cover it asks of a
-    hire); members without papers, unpaid, cost nothing and stay (guide §5, Diomcoop)."""
+    more than its money carries for ``HIRING_CASH_COVER_MONTHS`` (the cover it asks of a
+    hire): its cash and what it has received this month, a launch grant included; members
+    without papers, unpaid, cost nothing and stay (guide §5, Diomcoop)."""
     sse = model.params.sse
     pay = enterprise.pay_eur_per_month
     paid = rows[work_authorised(model, rows)]
@@ -337,7 +345,8 @@ def _shrink_to_what_it_can_pay(model: "CityModel", enterprise: SSEEnterprise, ro
         return
     fixed = 0.0 if enterprise.in_third_place else sse.fixed_costs_eur_per_month
     unsubsidised = 1.0 - public_share_of_costs(model, enterprise)
-    income = demand_eur + sse.donations_eur_per_month + max(enterprise.cash_eur, 0.0) / HIRING_CASH_COVER_MONTHS
+    money = max(enterprise.cash_eur + sum(enterprise.accounts.month.values()), 0.0)
+    income = demand_eur + sse.donations_eur_per_month + money / HIRING_CASH_COVER_MONTHS
     affordable = int((income / unsubsidised - fixed) // pay) if unsubsidised > 0 else paid.size
     leaving = min(paid.size - max(affordable, 0), rows.size - 1)
     if leaving <= 0:

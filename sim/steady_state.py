@@ -172,6 +172,9 @@ def populate(model: "CityModel", n: int) -> None:
     drawn = balanced_draw(rng, available, wanted)
     rows = model.pop.add(drawn.size, **{name: people[name][drawn] for name in PERSON_COLUMNS})
     employ_at_run_employers(model, rows, people["employer_sector"][drawn], rng)
+    # A snapshot's employer means nothing in the run (``employ_at_run_employers``): an
+    # application an employer filed in the warm-up, if any, stands as the person's own.
+    model.pop.regularisation_employer[rows] = -1
 
 
 def employ_at_run_employers(model: "CityModel", rows: np.ndarray, sector: np.ndarray, rng: np.random.Generator) -> None:

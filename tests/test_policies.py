@@ -417,6 +417,27 @@ def test_a_collective_builds_its_clientele_and_keeps_the_members_it_can_pay():
     assert set(collective.worker_rows()) == {paid[-1], paid[-2], *unpaid}
 
 
+def test_a_new_collective_keeps_its_paid_founders_in_its_founding_month():
+    # The launch grant (EUR 25,000) is booked in the founding month and reaches the cash when
+    # the month's accounts close: the collective must count it when it decides whom it can
+    # pay, and keep every founder that month, with the defaults and the month's order
+    # (books open, the lever founds collectives, then the SSE economy runs).
+    from sim import sse
+    from sim.policies import start_up_support
+
+    model = small_model("barcelona/start_up_support", migrants=6000, policies__start_up_support__new_collectives_per_year=100.0)
+    rng = np.random.default_rng(4)
+    sse.open_books(model, rng)
+    while not any(e.founded_as == "collective" for e in model.sse_enterprises):
+        start_up_support.collectives(model, rng)
+    founded = [e for e in model.sse_enterprises if e.founded_as == "collective"]
+    members = {e.index: set(e.worker_rows()) for e in founded}
+    assert any(e.accounts.month["subsidies"] == 25_000.0 for e in founded)
+    sse.sse_economy(model, rng)
+    for enterprise in founded:
+        assert set(enterprise.worker_rows()) == members[enterprise.index]
+
+
 # --- mentoring -------------------------------------------------------------------------
 
 
@@ -628,46 +649,58 @@ def test_employers_in_the_named_sectors_declare_their_undocumented_workers_and_t
     fees = by_level(model.params.public_finances, {}, 0.0, 0.0, model.regularisation_fees_eur)
     assert fees["national"]["revenue_eur"] == fees["total"]["revenue_eur"] == 500.0 * regularised.size
 
-    # Decided a month later: a worker who left the job meanwhile gets the permit alone.
-    def leave_before_the_decision(model, rows):
+    # Decided a month later: of those filed for, a third left the job (the permit alone), a
+    # third moved to another farm off the books (the permit, still undeclared there: the
+    # new employer declared nothing), a third stayed (the declared job at the same farm).
+    def change_before_the_decision(model, rows):
         prepare(model, rows)
         regularisation_lever.regularisations(model, model.rng)
         filed = rows[model.pop.regularisation_filed_month[rows] == model.month]
-        model.pop.labour[filed[::2]] = LabourState.SEARCHING
+        farms = np.flatnonzero(employer_table(model).sector == model.sector_index("agriculture"))
+        model.pop.labour[filed[0::3]] = LabourState.SEARCHING
+        model.pop.employer[filed[0::3]] = -1
+        model.pop.employer[filed[1::3]] = farms[1]
         model.month += 1
-        leave_before_the_decision.filed = filed
+        change_before_the_decision.filed = filed
 
-    model, rows = _regularise_once("one_off", leave_before_the_decision, **params)
-    filed = leave_before_the_decision.filed
-    assert filed.size > 0 and np.all(model.pop.status[filed] == LegalStatus.TEMPORARY_PERMIT)
-    assert np.all(model.pop.labour[filed[::2]] == LabourState.SEARCHING)
-    assert np.all(model.pop.labour[filed[1::2]] != LabourState.UNDECLARED_WORK)
+    model, rows = _regularise_once("one_off", change_before_the_decision, **params)
+    pop, filed = model.pop, change_before_the_decision.filed
+    left, moved, stayed = filed[0::3], filed[1::3], filed[2::3]
+    assert stayed.size > 0 and np.all(pop.status[filed] == LegalStatus.TEMPORARY_PERMIT)
+    assert np.all(pop.labour[left] == LabourState.SEARCHING)
+    assert np.all(pop.labour[moved] == LabourState.UNDECLARED_WORK) and pop.exploited[moved].all()
+    assert np.all(np.isin(pop.labour[stayed], [LabourState.JOB_MATCHING_SKILLS, LabourState.JOB_BELOW_SKILLS]))
+    first_farm = np.flatnonzero(employer_table(model).sector == model.sector_index("agriculture"))[0]
+    assert np.all(pop.employer[stayed] == first_farm) and not pop.exploited[stayed].any()
+    expected = np.float32(declared_pay) * earnings.pay_factor(model, stayed, pop.employer[stayed])
+    np.testing.assert_allclose(pop.wage_eur_per_month[stayed], expected, rtol=1e-6)
 
 
 def test_own_filing_in_italys_window_needs_papers_lapsed_lately_after_declared_work():
     # Art. 103 c.2: only people whose permit expired after 31 October 2019 (seven months
     # before the window) may ask themselves, having worked before; they need not work now.
-    # Thirds: lapsed 3 months ago after a declared job; 8 months ago; 3 months ago, never
-    # declared. Everyone eligible applies (rate 1) and pays EUR 130.
+    # Quarters: papers lapsed 3 months before the window after a declared job; exactly 7
+    # months before; 8 months before; 3 months before, never declared. Everyone eligible
+    # applies (rate 1) and pays EUR 130.
     def prepare(model, rows):
-        pop, third = model.pop, rows.size // 3
+        pop, quarter = model.pop, rows.size // 4
         pop.labour[rows] = LabourState.SEARCHING
         pop.arrival_month[rows] = model.month - 100
         pop.status_since_month[rows] = model.month - 3
-        pop.status_since_month[rows[third:2 * third]] = model.month - 8
+        pop.status_since_month[rows[quarter:2 * quarter]] = model.month - 7
+        pop.status_since_month[rows[2 * quarter:3 * quarter]] = model.month - 8
         pop.first_formal_job_month[rows] = model.month - 20
-        pop.first_formal_job_month[rows[2 * third:]] = NO_MONTH
+        pop.first_formal_job_month[rows[3 * quarter:]] = NO_MONTH
 
     model, rows = _regularise_once("one_off", prepare, months_after=4, policies__regularisation__one_off_start_month=4,
                                    policies__regularisation__one_off_own_filing_lapsed_within_months=7.0,
                                    policies__regularisation__application_fee_eur=130.0,
                                    policies__regularisation__one_off_min_language=0.0)
-    third = rows.size // 3
+    quarter = rows.size // 4
     status = model.pop.status
-    assert np.all(status[rows[:third]] == LegalStatus.TEMPORARY_PERMIT)
-    assert np.all(status[rows[third:]] == LegalStatus.UNDOCUMENTED)
-    assert model.regularisation_employer_applications == 0
-    assert model.regularisation_fees_eur == 130.0 * third
+    assert np.all(status[rows[:2 * quarter]] == LegalStatus.TEMPORARY_PERMIT)
+    assert np.all(status[rows[2 * quarter:]] == LegalStatus.UNDOCUMENTED)
+    assert model.regularisation_fees_eur == 130.0 * 2 * quarter
 
 
 def test_prato_protocol_regularises_exploited_workers_and_union_contact_raises_denunciation(monkeypatch):

@@ -98,17 +98,24 @@ def test_a_replay_stopped_early_is_the_same_runs_up_to_then(tmp_path):
 
 def test_the_refugee_curve_is_read_where_the_surveys_looked(tmp_path):
     # 2014-2016 holds the surveys of 2016 (T27-T29: the arrivals of 2015, 2014 and 2013
-    # a year, two and three after they came), and no other point.
+    # a year, two and three after they came), and no other point; 2014-2018 adds those of
+    # 2018 (T13, T13-M, T13-W). A replay to 2018 reads 2016's points from runs stopped
+    # there: they must be what a replay to 2016 reads at its end.
     assert [t.id for t in replay.cohort_targets("eu27", 2014, 2016)] == ["T27", "T28", "T29"]
     assert replay.cohort_targets("liege", 2014, 2024) == []
-    db = f"sqlite:///{tmp_path / 'r.db'}"
-    done = subprocess.run([sys.executable, "-m", "sim", "replay", "eu27", "--from", "2014", "--to", "2016", "--reps", "2",
-                           "--migrants", "2000", "--db", db, "--reports", str(tmp_path)],
-                          capture_output=True, text=True, timeout=900, cwd=ROOT)
-    assert done.returncode == 0, done.stderr
-    assert "Refugee curve where the surveys looked:" in done.stdout
-    refugees = pd.read_csv(tmp_path / "replay-eu27-refugees.csv")
-    assert list(refugees.target) == ["T27", "T28", "T29"] and set(refugees.year) == {2016}
-    assert refugees.simulated.between(0, 1).all() and (refugees.low <= refugees.simulated).all()
-    assert ((refugees.error - (refugees.simulated - refugees.published)).abs() < 1e-12).all()
-    assert "## Refugees' declared employment, where the surveys looked" in (tmp_path / "replay-eu27.md").read_text()
+    read = {}
+    for last in (2016, 2018):
+        folder = tmp_path / str(last)
+        done = subprocess.run([sys.executable, "-m", "sim", "replay", "eu27", "--from", "2014", "--to", str(last),
+                               "--reps", "2", "--migrants", "2000", "--db", f"sqlite:///{folder / 'r.db'}",
+                               "--reports", str(folder)],
+                              capture_output=True, text=True, timeout=900, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+        assert "Refugee curve where the surveys looked:" in done.stdout
+        assert "## Refugees' declared employment, where the surveys looked" in (folder / "replay-eu27.md").read_text()
+        read[last] = replay.read_refugees("eu27", folder).set_index("target")
+    assert list(read[2016].index) == ["T27", "T28", "T29"] and set(read[2016].year) == {2016}
+    assert set(read[2018].index) == {"T27", "T28", "T29", "T13", "T13-M", "T13-W"}
+    pd.testing.assert_frame_equal(read[2018].loc[["T27", "T28", "T29"]], read[2016])
+    assert (read[2018].loc[["T13", "T13-M", "T13-W"], "year"] == 2018).all()
+    assert read[2018].simulated.between(0, 1).all()

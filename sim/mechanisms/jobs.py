@@ -68,9 +68,13 @@ def join_enterprise(
 
 def declare_members(model: "CityModel", rows: np.ndarray) -> None:
     """Unpaid members of a collective who now have the right to work become paid,
-    declared members (after a regularisation, or an asylum seeker's waiting period)."""
+    declared members (after a regularisation, or an asylum seeker's waiting period). They
+    keep the month they joined as their state's start: it is their seniority in the
+    collective (the last to join leave first), not a new job."""
+    joined = model.pop.labour_since_month[rows]
     take_job(model, rows, np.full(rows.size, -1, dtype=np.int32), JobLevel.ELEMENTARY,
              np.full(rows.size, LabourState.SSE_COOP_MEMBER, dtype=np.int8))
+    model.pop.labour_since_month[rows] = joined
 
 
 def leave_enterprise(model: "CityModel", rows: np.ndarray) -> None:

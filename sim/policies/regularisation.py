@@ -175,8 +175,9 @@ def decide_applications(model: "CityModel", rng: np.random.Generator) -> None:
 
     Part of every month, whatever the regime in force: applications filed in a one-off
     window are decided after it closes (Italy's 2020 window closed after two and a half
-    months; its applications took years, rules/IT.toml), under the capacity and approval
-    rate of the month they are decided in."""
+    months; its applications took years, rules/IT.toml), with the capacity of the month
+    they are decided in and the approval rate of the programme they were filed under
+    (``approval_when_filed``)."""
     pop, r = model.pop, model.params.policies.regularisation
     pending = np.flatnonzero(pop.regularisation_filed_month != NO_MONTH)
     lapsed = pending[pop.status[pending] != LegalStatus.UNDOCUMENTED]  # papers another way
@@ -186,13 +187,31 @@ def decide_applications(model: "CityModel", rng: np.random.Generator) -> None:
     ready = pending[pop.regularisation_filed_month[pending] <= model.month - r.min_processing_months]
     ready = ready[np.argsort(pop.regularisation_filed_month[ready], kind="stable")]
     decided = ready[: model.scaled(r.decisions_per_month, "regularisation.decisions")]
+    approved = draws.happens(rng, approval_when_filed(model, pop.regularisation_filed_month[decided]), decided.size)
     pop.regularisation_filed_month[decided] = NO_MONTH
-    approved = draws.happens(rng, r.approval_probability, decided.size)
     pop.regularisation_refused_month[decided[~approved]] = model.month
     declaring = pop.regularisation_employer[decided[approved]]
     pop.regularisation_employer[decided] = -1
     regularise(model, decided[approved])
     _declare_jobs(model, decided[approved], declaring)
+
+
+def approval_when_filed(model: "CityModel", filed_month: np.ndarray) -> np.ndarray:
+    """Each application's chance of approval: the ``approval_probability`` in force the month
+    it was filed. An application is decided under the programme it was filed under: Italy's
+    2020 applications, decided for years after the window closed, at the share of them
+    approved (rules/IT.toml regularisation_2020_approval), not at a later route's."""
+    from sim.model import calendar_settings  # the model imports the levers: read the calendar at call time
+
+    scenario = model.given_scenario
+    own = scenario.policies.regularisation.approval_probability
+    chance = np.full(filed_month.size, model.params.policies.regularisation.approval_probability)
+    if scenario.law.start is None:
+        return chance
+    for month in np.unique(filed_month):
+        settings = calendar_settings(scenario, int(month))
+        chance[filed_month == month] = settings.get("policies.regularisation.approval_probability", own)
+    return chance
 
 
 def _declare_jobs(model: "CityModel", rows: np.ndarray, declaring: np.ndarray) -> None:
