@@ -126,9 +126,9 @@ class StartUpSupport(Lever):
     """A new collective's clientele grows from nothing to what its founders' trade sells over
     this long (street vendors' customers are not a business's; the city's market contacts,
     Barcelona Activa for Diomcoop, §2.10.2, help build it). Bounded by Diomcoop's funding
-    path: of 36 to 240 months, only 120 and 180 give both its first year's 95 % public
-    share and its third year's 40 % within tolerance (``pathways evaluate
-    diomcoop_first_year barcelona --scan``, ``diomcoop_third_year``); the faster of the two."""
+    path: of 36 to 240 months, 90 and more give both its first year's 95 % public share and
+    its third year's 40 % within tolerance, 60 or fewer miss the third (``pathways evaluate
+    diomcoop_first_year barcelona --scan``, ``diomcoop_third_year``); 120, inside the range."""
 
 
 class ThirdPlace(Lever):
