@@ -210,6 +210,21 @@ def test_italy_s_2020_window_files_in_the_window_and_decides_after_it_closes():
     assert model.regularisations > 0
 
 
+def test_italy_s_2020_applications_are_decided_at_the_window_s_approval_rate():
+    # rules/IT.toml regularisation_2020_approval: 68 % of the 2020 applications decided were
+    # approved, a rule in force only during the window; the applications are decided for
+    # years after it, and must keep that rate, not take the later route's.
+    from sim.policies.regularisation import approval_when_filed
+
+    model = CityModel(with_overrides(load("prato/baseline"), {"law.start": "2020-04"}), rng=2, migrants=3000)
+    model.run(12)  # to March 2021: the window has closed
+    assert model.params.policies.regularisation.approval_probability != 0.68
+    filed = np.array([2, 3, 4, 9])  # June, July, August 2020; January 2021
+    chance = approval_when_filed(model, filed)
+    assert list(chance[:3]) == [0.68] * 3
+    assert chance[3] == model.params.policies.regularisation.approval_probability
+
+
 def test_provenance_keeps_the_reform_so_that_the_run_can_be_replayed():
     # The scenario as given, not as it stood in the last month: its assumed reform and its
     # rules, which re-validated give the same month 0.
