@@ -116,7 +116,8 @@ def regularisations(model: "CityModel", rng: np.random.Generator) -> None:
             eligible &= IN_JOB_OR_TRAINING[pop.labour[rows]]
         else:  # papers lapsed lately, after declared work (in any sector: the model keeps no past sector)
             eligible &= pop.status_since_month[rows] > pop.arrival_month[rows]  # undocumented after holding papers
-            eligible &= pop.status_since_month[rows] >= r.one_off_start_month - r.one_off_own_filing_lapsed_within_months
+            lapsed_since = r.one_off_start_month - r.one_off_own_filing_lapsed_within_months
+            eligible &= pop.status_since_month[rows] >= lapsed_since
             eligible &= pop.first_formal_job_month[rows] != NO_MONTH
         _file(model, rows[eligible & free])
         return
@@ -126,8 +127,9 @@ def regularisations(model: "CityModel", rng: np.random.Generator) -> None:
 def _free_to_file(model: "CityModel", rows: np.ndarray) -> np.ndarray:
     """Who may apply: no application pending, none refused in the last ``reapply_after_months``."""
     pop = model.pop
+    wait = model.params.policies.regularisation.reapply_after_months
     free = pop.regularisation_filed_month[rows] == NO_MONTH
-    free &= pop.regularisation_refused_month[rows] <= model.month - model.params.policies.regularisation.reapply_after_months
+    free &= pop.regularisation_refused_month[rows] <= model.month - wait
     return free
 
 

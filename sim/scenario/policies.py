@@ -229,7 +229,8 @@ class Regularisation(Section):
     (Papyrus); a number, only those whose papers lapsed at most this many months before it
     opened (art. 103 c.2: a permit expired after 31 October 2019, seven months before 1 June 2020)."""
     application_fee_eur: Eur = 0.0
-    """What a person filing their own application pays the State (art. 103 c.2: EUR 130)."""
+    """What a person filing their own application pays the State (art. 103 c.7: EUR 130 for a
+    comma 2 request)."""
     prato_denunciation_rate_per_month: RatePerMonth = 0.02
     prato_union_multiplier: Annotated[float, Field(ge=1.0, le=20.0)] = 3.0
     prato_employer_sanction_probability: Fraction = 0.01
