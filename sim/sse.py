@@ -320,8 +320,7 @@ def _shrink_to_demand(model: "CityModel", enterprise: SSEEnterprise, rows: np.nd
     leaving = min(surplus, rows.size - 1)
     if leaving <= 0:
         return
-    newest = rows[np.argsort(model.pop.labour_since_month[rows], kind="stable")[::-1][:leaving]]
-    leave_enterprise(model, newest)
+    _let_newest_go(model, rows, leaving)
 
 
 def building_clientele(model: "CityModel", enterprise: SSEEnterprise) -> bool:
@@ -351,7 +350,12 @@ def _shrink_to_what_it_can_pay(model: "CityModel", enterprise: SSEEnterprise, ro
     leaving = min(paid.size - max(affordable, 0), rows.size - 1)
     if leaving <= 0:
         return
-    newest = paid[np.argsort(model.pop.labour_since_month[paid], kind="stable")[::-1][:leaving]]
+    _let_newest_go(model, paid, leaving)
+
+
+def _let_newest_go(model: "CityModel", rows: np.ndarray, leaving: int) -> None:
+    """The ``leaving`` workers among ``rows`` who joined last leave the enterprise."""
+    newest = rows[np.argsort(model.pop.labour_since_month[rows], kind="stable")[::-1][:leaving]]
     leave_enterprise(model, newest)
 
 
