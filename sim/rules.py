@@ -171,7 +171,7 @@ def model_settings(code: str, start: str, model_month: int) -> dict[str, Any]:
     """``settings`` for a model month, with what the model counts in its own months: a
     one-off programme's window is open in every calendar month it touches (a window closing
     on 15 August is open in August: the month runs under the rules of the window's last day),
-    from the model month its rule took effect (or month 0 for one already open then)."""
+    from the model month its rule took effect, before month 0 for a run that starts inside it."""
     known = load(code)._model_settings
     if (start, model_month) not in known:
         known[start, model_month] = _model_settings(code, start, model_month)
@@ -191,10 +191,10 @@ def _model_settings(code: str, start: str, model_month: int) -> dict[str, Any]:
                     and r.value == "one_off")
         first = month(start)
         opened = (rule.in_force_from.year - first.year) * 12 + rule.in_force_from.month - first.month
-        values["policies.regularisation.one_off_start_month"] = max(opened, 0)
+        values["policies.regularisation.one_off_start_month"] = opened
         if rule.in_force_until is not None:
             closed = (rule.in_force_until.year - first.year) * 12 + rule.in_force_until.month - first.month
-            values["policies.regularisation.one_off_window_months"] = float(max(closed - max(opened, 0) + 1, 1))
+            values["policies.regularisation.one_off_window_months"] = float(closed - opened + 1)
     return values
 
 

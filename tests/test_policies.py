@@ -676,23 +676,27 @@ def test_employers_in_the_named_sectors_declare_their_undocumented_workers_and_t
     np.testing.assert_allclose(pop.wage_eur_per_month[stayed], expected, rtol=1e-6)
 
 
-def test_own_filing_in_italys_window_needs_papers_lapsed_lately_after_declared_work():
+@pytest.mark.parametrize("opened, months_after", [(4, 4), (-1, 0)], ids=["opened in the run", "opened before it"])
+def test_own_filing_in_italys_window_needs_papers_lapsed_lately_after_declared_work(opened, months_after):
     # Art. 103 c.2: only people whose permit expired after 31 October 2019 (seven months
     # before the window) may ask themselves, having worked before; they need not work now.
     # Quarters: papers lapsed 3 months before the window after a declared job; exactly 7
     # months before; 8 months before; 3 months before, never declared. Everyone eligible
-    # applies (rate 1) and pays EUR 130.
+    # applies (rate 1) and pays EUR 130. A run that starts a month into the window (law.start
+    # 2020-07) files from month 0, and counts the seven months from June, when it opened.
     def prepare(model, rows):
         pop, quarter = model.pop, rows.size // 4
         pop.labour[rows] = LabourState.SEARCHING
         pop.arrival_month[rows] = model.month - 100
-        pop.status_since_month[rows] = model.month - 3
-        pop.status_since_month[rows[quarter:2 * quarter]] = model.month - 7
-        pop.status_since_month[rows[2 * quarter:3 * quarter]] = model.month - 8
+        pop.status_since_month[rows] = opened - 3
+        pop.status_since_month[rows[quarter:2 * quarter]] = opened - 7
+        pop.status_since_month[rows[2 * quarter:3 * quarter]] = opened - 8
         pop.first_formal_job_month[rows] = model.month - 20
         pop.first_formal_job_month[rows[3 * quarter:]] = NO_MONTH
 
-    model, rows = _regularise_once("one_off", prepare, months_after=4, policies__regularisation__one_off_start_month=4,
+    model, rows = _regularise_once("one_off", prepare, months_after=months_after,
+                                   policies__regularisation__one_off_start_month=opened,
+                                   policies__regularisation__one_off_window_months=3.0,
                                    policies__regularisation__one_off_own_filing_lapsed_within_months=7.0,
                                    policies__regularisation__application_fee_eur=130.0,
                                    policies__regularisation__one_off_min_language=0.0)
@@ -701,6 +705,19 @@ def test_own_filing_in_italys_window_needs_papers_lapsed_lately_after_declared_w
     assert np.all(status[rows[:2 * quarter]] == LegalStatus.TEMPORARY_PERMIT)
     assert np.all(status[rows[2 * quarter:]] == LegalStatus.UNDOCUMENTED)
     assert model.regularisation_fees_eur == 130.0 * 2 * quarter
+
+
+def test_a_window_open_before_the_run_takes_no_filing_in_the_warm_up():
+    # Italy's window from June 2020, a run from July: the window opened at month -1, yet
+    # the warm-up's month -1 is no calendar month, and nobody files in it.
+    def prepare(model, rows):
+        model.pop.labour[rows] = LabourState.SEARCHING
+
+    model, rows = _regularise_once("one_off", prepare, months_after=-1,
+                                   policies__regularisation__one_off_start_month=-1,
+                                   policies__regularisation__one_off_presence_months=1.0,
+                                   policies__regularisation__one_off_min_language=0.0)
+    assert rows.size > 100 and np.all(model.pop.regularisation_filed_month[rows] == NO_MONTH)
 
 
 def test_prato_protocol_regularises_exploited_workers_and_union_contact_raises_denunciation(monkeypatch):

@@ -98,6 +98,11 @@ def test_a_one_off_window_opens_in_the_month_its_rule_takes_effect():
     assert values["policies.regularisation.one_off_start_month"] == 13  # February 2017
     assert values["policies.regularisation.one_off_window_months"] == 23  # to December 2018
     assert rules.model_settings("CH-GE", "2016-01", 36)["policies.regularisation.regime"] == "none"
+    # Italy's emersione, 1 June to 15 August 2020, in a run from July: it opened a month
+    # before month 0 and closes in August, month 1 (three months: June, July, August).
+    values = rules.model_settings("IT", "2020-07", 0)
+    assert values["policies.regularisation.one_off_start_month"] == -1
+    assert values["policies.regularisation.one_off_window_months"] == 3
 
 
 def test_bad_law_sections_get_one_line_errors():

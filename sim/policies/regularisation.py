@@ -104,7 +104,8 @@ def regularisations(model: "CityModel", rng: np.random.Generator) -> None:
         active = IN_JOB_OR_TRAINING[pop.labour[rows]] | (pop.labour[rows] == LabourState.SOLIDARITY_ACTIVITY)
         eligible = (presence >= r.arraigo_presence_months) & active & job_promise(model, rows)
     else:  # one_off
-        open_window = r.one_off_start_month <= model.month < r.one_off_start_month + r.one_off_window_months
+        # A window that opened before the run (``one_off_start_month`` < 0) takes filings from month 0.
+        open_window = max(r.one_off_start_month, 0) <= model.month < r.one_off_start_month + r.one_off_window_months
         if not open_window:
             return
         present = presence >= r.one_off_presence_months

@@ -214,7 +214,11 @@ class Regularisation(Section):
     about a third of entrants stay the three years)."""
     job_promise_probability: Fraction = 0.3
     arraigo_presence_months: Months = 36
-    one_off_start_month: Annotated[int, Field(ge=0, le=1200)] = 12
+    one_off_start_month: Annotated[int, Field(ge=-1200, le=1200)] = 12
+    """The model month the window opens. Before month 0 (negative) for a run that starts
+    inside a window already open (national rules, ``law.start``): people file from month 0,
+    never in the warm-up, and the own-filing cut-off and the window's end count from the
+    month it really opened."""
     one_off_window_months: Months = 24
     one_off_presence_months: Months = 60
     one_off_min_language: Fraction = 0.33
