@@ -119,3 +119,17 @@ def test_the_refugee_curve_is_read_where_the_surveys_looked(tmp_path):
     pd.testing.assert_frame_equal(read[2018].loc[["T27", "T28", "T29"]], read[2016])
     assert (read[2018].loc[["T13", "T13-M", "T13-W"], "year"] == 2018).all()
     assert read[2018].simulated.between(0, 1).all()
+
+
+def test_a_replay_counts_its_runs_stopped_early_in_its_progress(tmp_path):
+    # 2014-2018 runs twice: to 2018, then to 2016 for the surveys of 2016 (T27-T29). The
+    # progress counts both sets as one: 2 replications each, 4 runs in all, never backwards.
+    from sim.experiments.api import Settings
+
+    assert replay.survey_years_before("eu27", 2014, 2018) == [2016]
+    calls = []
+    settings = Settings(2, 12, 5, 1500, 1, None, f"sqlite:///{tmp_path / 'r.db'}", None)
+    replay.replay("eu27", 2014, 2018, settings, progress=lambda done, total: calls.append((done, total)))
+    assert {total for _, total in calls} == {4}
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and done[-1] == 4 and 2 in done

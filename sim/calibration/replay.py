@@ -236,10 +236,12 @@ def replay(preset: str, first_year: int, last_year: int, settings: Settings, pro
     demand = labour_demand(preset, base, years, settings.seed, notes=demand_notes)
     inputs, notes = yearly_inputs(preset, base, years, demand)
     notes += _notes(demand_notes)
-    experiment, metrics, run_settings = _run(preset, inputs, first_year, last_year, settings, progress)
+    batches = 1 + len(survey_years_before(preset, first_year, last_year))
+    experiment, metrics, run_settings = _run(preset, inputs, first_year, last_year, settings,
+                                             _batch_progress(progress, 0, batches))
     series = store.load_series(store.connect(settings.db), experiment.id, names=list(COMPARED))
     table = compare(preset, series, first_year)
-    refugees = refugee_points(preset, inputs, first_year, last_year, settings, metrics)
+    refugees = refugee_points(preset, inputs, first_year, last_year, settings, metrics, progress)
     return Replay(preset, first_year, last_year, inputs, table, refugees, len(metrics), run_settings, notes)
 
 
@@ -255,26 +257,42 @@ def _run(preset: str, inputs: pd.DataFrame, first_year: int, last_year: int, set
     return experiment, metrics, run_settings
 
 
+def _batch_progress(progress, batch: int, batches: int):
+    """``progress`` for the ``batch``-th of ``batches`` equal sets of runs: one count over all of them."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(batch * total + done, batches * total)
+
+
 def cohort_targets(preset: str, first_year: int, last_year: int) -> list[Target]:
     """The preset's published points of the refugee curve observed within the years."""
     return [t for t in targets(preset) if t.metric and "by_years_since_arrival" in t.metric
             and first_year <= int(t.year) <= last_year]
 
 
+def survey_years_before(preset: str, first_year: int, last_year: int) -> list[int]:
+    """The years before ``last_year`` in which ``cohort_targets`` were observed: each needs
+    runs of its own that stop there (``refugee_points``)."""
+    return sorted({int(t.year) for t in cohort_targets(preset, first_year, last_year)} - {last_year})
+
+
 def refugee_points(preset: str, inputs: pd.DataFrame, first_year: int, last_year: int, settings: Settings,
-                   metrics: pd.DataFrame) -> pd.DataFrame:
+                   metrics: pd.DataFrame, progress=None) -> pd.DataFrame:
     """Each point of ``cohort_targets`` against the replay at the end of its survey's year.
 
     A year before ``last_year`` is read from runs that stop there: the same seeds and the
     same inputs up to then, so the same runs as ``metrics``' up to that year (common random
-    numbers), ended where the survey looked. ``metrics``: the full runs' results.
+    numbers), ended where the survey looked. ``metrics``: the full runs' results;
+    ``progress`` counts the full runs and these as one set (the full runs first).
     """
     rows = []
+    before = survey_years_before(preset, first_year, last_year)
     by_year: dict[int, pd.DataFrame] = {last_year: metrics}
+    for batch, year in enumerate(before, start=1):
+        batch_progress = _batch_progress(progress, batch, 1 + len(before))
+        by_year[year] = _run(preset, inputs, first_year, year, settings, batch_progress)[1]
     for target in cohort_targets(preset, first_year, last_year):
         year = int(target.year)
-        if year not in by_year:
-            by_year[year] = _run(preset, inputs, first_year, year, settings)[1]
         values = by_year[year][target.metric].to_numpy(dtype=float)
         error = values.mean() - target.published
         rows.append({"target": target.id, "group": target.group, "year": year, "published": target.published,
