@@ -164,6 +164,9 @@ class CityModel(mesa.Model):
         self.departures = Departures()
         """Each leaver's last record (``migrant`` answers for people who have left)."""
         self.counts = MonthlyCounts(self.COUNTS_BY_ARRIVAL_AND_GROUP)
+        """The reported months' counts (the warm-up's are not taken: nothing reads them)."""
+        self._counts_in_detail_from = 0
+        """The month from which the counts go by years since arrival and by group (``run``)."""
         self.census = np.zeros((N_STATUS, N_LABOUR), dtype=np.int64)
         """Everyone by (legal status, labour state), taken at the end of each month."""
         self.employers: list[Employer] = []
@@ -189,7 +192,6 @@ class CityModel(mesa.Model):
         """One row of cheap aggregates per reported month (``indicators.monthly_row``)."""
         while self.month < warm_up_until:
             self.advance_month()
-        self.counts = MonthlyCounts(self.COUNTS_BY_ARRIVAL_AND_GROUP)
         self.first_formal_job = FirstFormalJob(max_months=1200)
         self.flows = Flows()
         # A national route runs in the warm-up too.
@@ -281,7 +283,7 @@ class CityModel(mesa.Model):
                 )
 
     def advance_month(self) -> None:
-        """Run every mechanism once, each with its own random stream, then record the month's counts.
+        """Run every mechanism once, each with its own random stream, then record a reported month's counts.
 
         Own streams (``random_stream``), handed to each mechanism, are what makes common random
         numbers work across scenarios: a lever's draws do not shift the draws of the mechanisms
@@ -292,7 +294,9 @@ class CityModel(mesa.Model):
             self._follow_the_calendar()
         for mechanism in self.mechanisms:
             mechanism(self, self.random_stream(mechanism))
-        self.counts.record(self.pop, self.month, earnings.poverty_pay_by_labour(self.params))
+        if self.month >= 0:
+            self.counts.record(self.pop, self.month, earnings.poverty_pay_by_labour(self.params),
+                               in_detail=self.month >= self._counts_in_detail_from)
         self.month += 1
 
     def _follow_the_calendar(self) -> None:
@@ -339,6 +343,10 @@ class CityModel(mesa.Model):
         self.series.append(indicators.monthly_row(self))
 
     def run(self, months: int) -> None:
+        """``months`` of the reported run. The counts by years since arrival and by group,
+        which only the final window's indicators read (``indicators.final``), are taken in
+        its last ``FINAL_WINDOW_MONTHS`` only; ``step`` alone takes them every month."""
+        self._counts_in_detail_from = self.month + months - indicators.FINAL_WINDOW_MONTHS
         for _ in range(months):
             self.step()
 

@@ -253,3 +253,25 @@ def test_employers_as_arrays():
     twin.employers[0].openings[:] = 99
     assert table.openings[0, 0] != 99  # the copy has its own table
     assert employer_table(pickle.loads(pickle.dumps(twin))).openings[0, 0] == 99
+
+
+def test_a_run_counts_by_arrival_and_group_over_its_final_window_only():
+    # ``CityModel.run`` counts by years since arrival and by group in its last 12 months
+    # only; stepping month by month counts them every month. The results must be the same
+    # bit for bit, and asking the run for more months than it counted must say so.
+    whole, stepped = small_model(migrants=1500), small_model(migrants=1500)
+    whole.run(20)
+    for _ in range(20):
+        stepped.step()
+    assert whole.results() == stepped.results()
+    assert len(whole.counts.by_group) == 12 and len(stepped.counts.by_group) == 20
+    assert whole.counts.months_in_detail == 12
+    with pytest.raises(ValueError, match="cover the last 12 months, not 13"):
+        whole.counts.groups(13)
+    # A second run counts its own final window; the first's last months stay counted.
+    whole.run(5)
+    for _ in range(5):
+        stepped.step()
+    assert whole.counts.months_in_detail == 17
+    assert _same_bits(whole.counts.groups(17), stepped.counts.groups(17))
+    assert whole.results() == stepped.results()
