@@ -41,13 +41,18 @@ _MAY_START[[LabourState.SEARCHING, LabourState.JOB_MATCHING_SKILLS, LabourState.
 
 def business_starts(model: "CityModel", rng: np.random.Generator) -> None:
     """Searchers and employees with the right to work, other than asylum seekers, start a
-    business (module docstring)."""
+    business (module docstring).
+
+    Drawn as ``draws.chosen_by_code`` draws: candidates among all rows at the rate of a full
+    command of the language, each kept with their command of it, then those who may start
+    one. Each row's chance is its rate, the draws cost as many as there are candidates
+    (about 0.3 % of rows), and a lever that changes who may start shifts no one else's draw.
+    """
     pop, lm = model.pop, model.params.labour_market
-    rows = np.flatnonzero(_MAY_START[pop.labour])
-    rows = np.compress(pop.status[rows] != ASYLUM_SEEKER, rows)
+    rows = draws.chosen(rng, lm.self_employment_start_rate_per_month, pop.slots)
+    rows = np.compress(draws.happens(rng, pop.language[rows], rows.size), rows)
+    rows = np.compress(_MAY_START[pop.labour[rows]] & (pop.status[rows] != ASYLUM_SEEKER), rows)
     rows = np.compress(work_authorised(model, rows), rows)
-    rate = lm.self_employment_start_rate_per_month * pop.language[rows]
-    rows = np.compress(draws.happens(rng, rate, rows.size), rows)
     if rows.size == 0:
         return
     skilled = skilled_eligible(model, rows)
