@@ -71,7 +71,7 @@ def add_nationals(model: "NationalsModel", birth_month: np.ndarray, rng: np.rand
     """Nationals born in the given months, with their barriers as they stand at their age."""
     p, n = model.params, birth_month.size
     female = draws.happens(rng, 0.5, n)
-    education = rng.choice(3, size=n, p=[getattr(p.population.education_shares, e) for e in ("low", "medium", "high")])
+    education = draws.categorical(rng, [getattr(p.population.education_shares, e) for e in ("low", "medium", "high")], n)
     start = np.where(female, p.population.care_duties_start_rate_female_per_month,
                      p.population.care_duties_start_rate_male_per_month)
     care = draws.happens(rng, start / np.maximum(start + p.population.care_duties_end_rate_per_month, 1e-12), n)
@@ -86,7 +86,7 @@ def add_nationals(model: "NationalsModel", birth_month: np.ndarray, rng: np.rand
         sex=female.astype(np.int8),
         care_duties=care,
         education=education,
-        origin_sector=rng.choice(len(model.sectors), size=n, p=[s.origin_occupation_share for s in model.sectors]),
+        origin_sector=draws.categorical(rng, [s.origin_occupation_share for s in model.sectors], n),
         birth_month=birth_month,
         arrival_month=birth_month,
         recognition=np.where(education >= Education.MEDIUM, RecognitionState.RECOGNISED, RecognitionState.NOT_APPLIED),

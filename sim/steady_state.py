@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import draws
 from sim.agents import employer_table
 from sim.mechanisms.jobs import leave_job
 from sim.mechanisms.labour_market import pay_declared, pay_undeclared
@@ -201,7 +202,7 @@ def employ_at_run_employers(model: "CityModel", rows: np.ndarray, sector: np.nda
                 leave_job(model, workers)
                 continue
             size = table.size_share[employers]
-            chosen = rng.choice(employers, size=workers.size, p=size / size.sum())
+            chosen = employers[draws.categorical(rng, size / size.sum(), workers.size)]
             pop.employer[workers] = chosen
             if off_the_books:
                 pay_undeclared(model, workers, chosen)

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from sim import draws
 from sim.agents import employer_table, open_all_positions
 from sim.mechanisms import readiness, welfare
 from sim.population import BLOCK_ROWS, COLUMNS, Population, by_code, in_table, multiply_where
@@ -275,3 +276,15 @@ def test_a_run_counts_by_arrival_and_group_over_its_final_window_only():
     assert whole.counts.months_in_detail == 17
     assert _same_bits(whole.counts.groups(17), stepped.counts.groups(17))
     assert whole.results() == stepped.results()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_categorical_is_numpy_s_choice_with_probabilities(seed):
+    # The same indices from the same stream, and the stream left where choice leaves it.
+    rng = np.random.default_rng(seed)
+    weights = rng.random(int(rng.integers(1, 10))) + 0.01
+    for p in (weights / weights.sum(), list(weights / weights.sum())):
+        for size in (0, 1, 37, 5000):
+            ours, numpy_s = np.random.default_rng([seed, size]), np.random.default_rng([seed, size])
+            assert _same_bits(draws.categorical(ours, p, size), numpy_s.choice(len(weights), size=size, p=p))
+            assert ours.random() == numpy_s.random()

@@ -30,11 +30,11 @@ def arrive(model: "CityModel", arrival_month: np.ndarray, rng: np.random.Generat
     """Create people who arrived in the given months; return their rows in the population."""
     p, n = model.params, arrival_month.size
     pop = p.population
-    reason = rng.choice(len(Reason), size=n, p=_shares(p.inflow.reason_shares, ("work", "family", "study", "asylum")))
+    reason = draws.categorical(rng, _shares(p.inflow.reason_shares, ("work", "family", "study", "asylum")), n)
     female = draws.happens(rng, np.where(reason == Reason.ASYLUM, pop.share_female_asylum, pop.share_female), n)
     age_years = np.clip(rng.normal(pop.age_at_arrival_mean_years, pop.age_at_arrival_sd_years, n), 18.0, 60.0)
-    education = rng.choice(3, size=n, p=_shares(pop.education_shares, ("low", "medium", "high")))
-    origin_sector = rng.choice(len(model.sectors), size=n, p=[s.origin_occupation_share for s in model.sectors])
+    education = draws.categorical(rng, _shares(pop.education_shares, ("low", "medium", "high")), n)
+    origin_sector = draws.categorical(rng, [s.origin_occupation_share for s in model.sectors], n)
     care_share = np.where(female, np.where(reason == Reason.ASYLUM, pop.care_duties_share_female_asylum,
                                            pop.care_duties_share_female), pop.care_duties_share_male)
     speaks = draws.happens(rng, pop.host_language_speakers_share, n)

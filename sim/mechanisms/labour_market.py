@@ -128,7 +128,7 @@ def formal_hiring(model: "CityModel", rng: np.random.Generator) -> None:
     with_priority = pop.partner_priority_until_month[elementary] >= model.month
     graduates, elementary = elementary[with_priority], elementary[~with_priority]
     weights = np.array([s.elementary_application_weight for s in model.sectors], dtype=float)
-    sector_of = rng.choice(len(weights), size=elementary.size, p=weights / weights.sum())
+    sector_of = draws.categorical(rng, weights / weights.sum(), elementary.size)
     if model.params.policies.mentoring.enabled:
         # A mentor from the applicant's own trade opens doors there (guide §2.8.1).
         mentee = pop.mentored_until_month[elementary] >= model.month
@@ -326,7 +326,7 @@ def undeclared_hiring(model: "CityModel", rng: np.random.Generator) -> None:
     sector = table.sector[undeclared_employers]
     application_weight = np.array([s.elementary_application_weight for s in model.sectors])
     weight = application_weight[sector] * table.size_share[undeclared_employers]
-    pick = rng.choice(undeclared_employers.size, size=rows.size, p=weight / weight.sum())
+    pick = draws.categorical(rng, weight / weight.sum(), rows.size)
     index = undeclared_employers[pick]
     state = np.full(rows.size, LabourState.UNDECLARED_WORK, dtype=np.int8)
     take_job(model, rows, index, JobLevel.ELEMENTARY, state)
