@@ -129,6 +129,15 @@ def keyed_uniform(seed: int, name: str, *keys: int | np.ndarray) -> np.ndarray:
     return (x >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
 
+def keyed_uniforms(seed: int, names: tuple[str, ...], *keys: int | np.ndarray) -> np.ndarray:
+    """``keyed_uniform`` for several names over the same keys, one row per name: the same
+    numbers, in one pass over the keys (a person's pay and hours at an employer)."""
+    x = np.array([_name_hash(seed % 2**64, name) for name in names], dtype=np.uint64)[:, None]
+    for key in keys:
+        x = _splitmix64(x ^ (np.asarray(key, dtype=np.int64).astype(np.uint64)))
+    return (x >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
 @functools.lru_cache(maxsize=1024)
 def _name_hash(seed: int, name: str) -> np.uint64:
     """The first step of ``keyed_uniform``, ``_splitmix64(seed ^ crc32(name))``, once per

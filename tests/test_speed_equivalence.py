@@ -288,3 +288,14 @@ def test_categorical_is_numpy_s_choice_with_probabilities(seed):
             ours, numpy_s = np.random.default_rng([seed, size]), np.random.default_rng([seed, size])
             assert _same_bits(draws.categorical(ours, p, size), numpy_s.choice(len(weights), size=size, p=p))
             assert ours.random() == numpy_s.random()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_keyed_uniforms_are_keyed_uniform_name_by_name(seed):
+    rng = np.random.default_rng(seed)
+    people = rng.integers(0, 10**9, int(rng.integers(0, 200)))
+    for employers in (rng.integers(-2, 50, people.size), -2):  # an array of employers, or one key for all
+        rows = draws.keyed_uniforms(seed, ("earnings.pay", "earnings.part_time"), people, employers)
+        assert rows.shape == (2, people.size)
+        for row, name in zip(rows, ("earnings.pay", "earnings.part_time"), strict=True):
+            assert _same_bits(row, draws.keyed_uniform(seed, name, people, employers))

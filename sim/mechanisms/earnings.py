@@ -38,10 +38,10 @@ def pay_factor(model: "CityModel", rows: np.ndarray, employers: np.ndarray) -> n
     p, pop = model.params.earnings, model.pop
     person = pop.person_id[rows]
     spread = p.pay_dispersion_log
-    pay = draws.keyed_uniform(model._seed, "earnings.pay", person, employers)
+    pay, hours = draws.keyed_uniforms(model._seed, ("earnings.pay", "earnings.part_time"), person, employers)
     factor = np.exp(spread * ndtri(np.clip(pay, 1e-12, 1.0 - 1e-12)) - spread**2 / 2)  # mean 1
     part_time_share = np.where(pop.sex[rows] == np.int8(Sex.FEMALE), p.part_time_share_female, p.part_time_share_male)
-    part_time = draws.keyed_uniform(model._seed, "earnings.part_time", person, employers) < part_time_share
+    part_time = hours < part_time_share
     return (factor * np.where(part_time, p.part_time_hours_share, 1.0)).astype(np.float32)
 
 
