@@ -709,15 +709,19 @@ def test_own_filing_in_italys_window_needs_papers_lapsed_lately_after_declared_w
 
 def test_a_window_open_before_the_run_takes_no_filing_in_the_warm_up():
     # Italy's window from June 2020, a run from July: the window opened at month -1, yet
-    # the warm-up's month -1 is no calendar month, and nobody files in it.
+    # the warm-up's month -1 is no calendar month, and nobody files in it; at month 0
+    # the same people, working off the books, file and are regularised at once.
     def prepare(model, rows):
-        model.pop.labour[rows] = LabourState.SEARCHING
+        model.pop.labour[rows] = LabourState.UNDECLARED_WORK
 
-    model, rows = _regularise_once("one_off", prepare, months_after=-1,
-                                   policies__regularisation__one_off_start_month=-1,
-                                   policies__regularisation__one_off_presence_months=1.0,
-                                   policies__regularisation__one_off_min_language=0.0)
-    assert rows.size > 100 and np.all(model.pop.regularisation_filed_month[rows] == NO_MONTH)
+    window = {"policies__regularisation__one_off_start_month": -1,
+              "policies__regularisation__one_off_presence_months": 1.0,
+              "policies__regularisation__one_off_min_language": 0.0}
+    warm_up, rows = _regularise_once("one_off", prepare, months_after=-1, **window)
+    assert rows.size > 100 and np.all(warm_up.pop.regularisation_filed_month[rows] == NO_MONTH)
+    assert np.all(warm_up.pop.status[rows] == LegalStatus.UNDOCUMENTED)
+    month_0, rows = _regularise_once("one_off", prepare, months_after=0, **window)
+    assert np.all(month_0.pop.status[rows] == LegalStatus.TEMPORARY_PERMIT)
 
 
 def test_prato_protocol_regularises_exploited_workers_and_union_contact_raises_denunciation(monkeypatch):
