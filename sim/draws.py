@@ -117,21 +117,19 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
 
 
 def keyed_uniform(seed: int, name: str, *keys: int | np.ndarray) -> np.ndarray:
-    """Uniforms in [0, 1), one per element of the (broadcast) integer ``keys``.
+    """Uniforms in [0, 1), one per element of the integer ``keys`` (scalars, or arrays of one
+    length).
 
     A pure function of ``(seed, name, keys)``: the same enterprise in the same month of
     the same seed gets the same draw in every scenario, however many enterprises, people
     or draws come before it. ``name`` separates the uses (``"sse.founder_exit"``...).
     """
-    x = np.atleast_1d(_name_hash(seed % 2**64, name))
-    for key in keys:
-        x = _splitmix64(x ^ (np.asarray(key, dtype=np.int64).astype(np.uint64)))
-    return (x >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    return keyed_uniforms(seed, (name,), *keys)[0]
 
 
 def keyed_uniforms(seed: int, names: tuple[str, ...], *keys: int | np.ndarray) -> np.ndarray:
-    """``keyed_uniform`` for several names over the same keys, one row per name: the same
-    numbers, in one pass over the keys (a person's pay and hours at an employer)."""
+    """``keyed_uniform`` for several names over the same keys, one row per name, in one pass
+    over the keys (a person's pay and hours at an employer)."""
     x = np.array([_name_hash(seed % 2**64, name) for name in names], dtype=np.uint64)[:, None]
     for key in keys:
         x = _splitmix64(x ^ (np.asarray(key, dtype=np.int64).astype(np.uint64)))

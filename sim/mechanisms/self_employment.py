@@ -43,10 +43,11 @@ def business_starts(model: "CityModel", rng: np.random.Generator) -> None:
     """Searchers and employees with the right to work, other than asylum seekers, start a
     business (module docstring).
 
-    Drawn as ``draws.chosen_by_code`` draws: candidates among all rows at the rate of a full
-    command of the language, each kept with their command of it, then those who may start
-    one. Each row's chance is its rate, the draws cost as many as there are candidates
-    (about 0.3 % of rows), and a lever that changes who may start shifts no one else's draw.
+    Drawn the way ``draws.chosen_by_code`` draws (language is no code, so not through it):
+    candidates among all rows at the rate of a full command of the language, each kept with
+    their command of it, then those who may start one. Each row's chance is its rate, the
+    draws cost as many as there are candidates (about 0.3 % of rows), and a lever that
+    changes who may start shifts no one else's draw.
     """
     pop, lm = model.pop, model.params.labour_market
     rows = draws.chosen(rng, lm.self_employment_start_rate_per_month, pop.slots)
