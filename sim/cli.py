@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 from rich.text import Text
 
+from sim.calibration.targets import FIT_WARMUP_MONTHS
 from sim.limits import MAX_MONTHS, check_run_size
 from sim.locales import LOCALES, N_, best_locale, translator
 from sim.scenario import ScenarioError, available, load, with_overrides
@@ -237,6 +238,8 @@ def calibrate(
     dask: Dask = None,
     only: Annotated[list[str] | None, typer.Option(
         help="Fit only this free parameter (repeatable); the others keep the preset's previous fit.")] = None,
+    warmup_months: Annotated[int, typer.Option(
+        min=0, max=240, help="Months each simulation warms up (at most the preset's own warm-up).")] = FIT_WARMUP_MONTHS,
 ) -> None:
     """Fit a preset's free parameters (calibration/free_parameters.toml) to its targets with
     ABC-SMC, write the fitted values and the posterior, then print the fit."""
@@ -246,7 +249,8 @@ def calibrate(
     if preset not in presets():
         fail(f"unknown preset '{preset}' (allowed: {', '.join(presets())})")
     result = _guarded(lambda _: fitting.calibrate(preset, population, budget, generations, workers, migrants, months, seed,
-                                                         database=history, dask=dask, only=only),
+                                                         database=history, dask=dask, only=only,
+                                                         warmup_months=warmup_months),
                       progress=False, interrupted="interrupted: nothing was written; the fitted values are unchanged")
     fitted_path, posterior_path = _guarded(lambda _: fitting.write(result), progress=False)
     table = pd.DataFrame([{"parameter": p.name, "posterior mean": result.mean()[p.name],

@@ -2,9 +2,10 @@
 
 They are drawn as newcomers of past months (years in the city are exponential around the
 scenario's mean, as in a stock fed by steady inflows with constant departures), then
-their legal status, language, readiness, care duties and diploma recognition are set to
-where the model's own rules would have taken them by now, in closed form. Labour states
-start from the barriers alone (inactive, not ready or searching); the long warm-up's
+their legal status, language, readiness, care duties, diploma recognition and own
+businesses are set to where the model's own rules would have taken them by now, in closed
+form. Other labour states start from the barriers alone (inactive, not ready or
+searching); the long warm-up's
 ``population.warmup_months`` then let jobs, ties and status changes settle. Runs start
 from the steady-state snapshot of that warm-up instead (:mod:`sim.steady_state`), so this
 stock is built once per warm-up, for the snapshot, and for runs that ask for the long
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import draws
+from sim.mechanisms import self_employment
 from sim.mechanisms.inflow import arrive
 from sim.mechanisms.readiness import care_group, care_start_rate_by_group
 from sim.population import NO_MONTH
@@ -47,6 +49,7 @@ def populate(model: "CityModel", n: int) -> None:
     _settle_status(model, rows, elapsed)
     _settle_human_capital(model, rows, elapsed)
     _settle_labour(model, rows)
+    self_employment.settled_businesses(model, rows, elapsed)
 
 
 def _settle_status(model: "CityModel", rows: np.ndarray, elapsed: np.ndarray) -> None:

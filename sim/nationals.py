@@ -146,7 +146,8 @@ class NationalsModel(CityModel):
 
     def populate(self, n: int) -> None:
         ages = self.rng.integers(*WORKING_LIFE_MONTHS, size=n, dtype=np.int32)
-        add_nationals(self, self.month - ages, self.rng)
+        rows = add_nationals(self, self.month - ages, self.rng)
+        self_employment.settled_businesses(self, rows, ages - WORKING_LIFE_MONTHS[0])
 
     def month_mechanisms(self, with_levers: bool) -> list[Mechanism]:
         return list(NATIONALS_MECHANISMS)

@@ -32,7 +32,7 @@ import pyabc
 
 from sim.calibration.posterior import FITTED_DIR
 from sim.calibration.targets import (
-    FreeParameter, Target, fit_calendar, free_parameters, metric_value, targets,
+    FIT_WARMUP_MONTHS, FreeParameter, Target, fit_scenario, free_parameters, metric_value, targets,
 )
 from sim.experiments.execute import dask_client
 from sim.model import CityModel
@@ -88,19 +88,19 @@ class Fit:
 class Simulator:
     """The model as pyabc sees it: parameters in, target statistics (in tolerance units) out."""
 
-    def __init__(self, baseline: str | Path, fitted: list[Target], migrants: int, months: int):
+    def __init__(self, baseline: str | Path, fitted: list[Target], migrants: int, months: int,
+                 warmup_months: int = FIT_WARMUP_MONTHS):
         self.scenario = load(baseline).model_dump(mode="json")
         self.fitted = fitted
         self.migrants = migrants
         self.months = months
+        self.warmup_months = warmup_months
 
     def __call__(self, parameters: dict[str, float]) -> dict[str, float]:
         overrides = {_dotted(key): float(value) for key, value in parameters.items()}
-        scenario = validate(self.scenario, source="calibration")
-        params = with_overrides(scenario, {**overrides, **fit_calendar(scenario, self.months)})
+        scenario = with_overrides(validate(self.scenario, source="calibration"), overrides)
+        params = fit_scenario(scenario, self.months, self.warmup_months)
         seed = int(np.random.randint(0, 2**31 - 1))  # pyabc seeds numpy's global generator
-        # Every particle is a new warm-up: a snapshot per particle (sim.steady_state) would
-        # cost more than the long warm-up at the fit's small size, and fill the cache.
         model = CityModel(params, rng=seed, migrants=self.migrants, long_warm_up=True)
         model.run(self.months)
         return statistics(model.results(), self.fitted)
@@ -144,6 +144,7 @@ def calibrate(
     progress: Callable[[int, int], None] | None = None,
     dask: str | None = None,
     only: list[str] | None = None,
+    warmup_months: int = FIT_WARMUP_MONTHS,
 ) -> Fit:
     """Run ABC-SMC until the budget of simulations or generations is spent.
 
@@ -161,6 +162,9 @@ def calibrate(
     ``only`` fits these free parameters, against every fitted target, and holds the others
     at the preset's previous fit (which its baseline loads): a fit in blocks, when all
     parameters at once leave too few particles near the targets to refine.
+
+    Each particle warms up for ``warmup_months`` (``FIT_WARMUP_MONTHS``), or the preset's
+    warm-up if shorter.
     """
     code = code_version()  # now, not after a fit that can outlast a commit
     parameters = parameters or free_parameters(preset)
@@ -192,8 +196,8 @@ def calibrate(
         sampler = (pyabc.sampler.SingleCoreSampler() if workers <= 1
                    else pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers))
     np.random.seed(seed)
-    abc = pyabc.ABCSMC(Simulator(baseline or f"{preset}/baseline", fitted, migrants, months), prior, pyabc.PNormDistance(p=2),
-                       population_size=population, sampler=sampler)
+    simulator = Simulator(baseline or f"{preset}/baseline", fitted, migrants, months, warmup_months)
+    abc = pyabc.ABCSMC(simulator, prior, pyabc.PNormDistance(p=2), population_size=population, sampler=sampler)
     with resources, tempfile.TemporaryDirectory() as scratch:
         path = database or Path(scratch) / "abc.db"
         done = 0
@@ -228,7 +232,8 @@ def calibrate(
     posterior = frame.rename(columns=_dotted).reset_index(drop=True)
     posterior["weight"] = weights / weights.sum()
     options = (f"--population {population} --budget {max_simulations} --generations {generations} "
-               f"--workers {workers} --migrants {migrants} --months {months} --seed {seed}"
+               f"--workers {workers} --migrants {migrants} --months {months} --warmup-months {warmup_months} "
+               f"--seed {seed}"
                + (f" --history {database.name}" if database is not None else "")
                + (f" --dask {dask}" if dask else "")
                + "".join(f" --only {p.name}" for p in parameters if only))

@@ -54,8 +54,15 @@ def business_starts(model: "CityModel", rng: np.random.Generator) -> None:
     rows = np.compress(draws.happens(rng, pop.language[rows], rows.size), rows)
     rows = np.compress(_MAY_START[pop.labour[rows]] & (pop.status[rows] != ASYLUM_SEEKER), rows)
     rows = np.compress(work_authorised(model, rows), rows)
+    open_businesses(model, rows)
+    model.flows.self_employment_starts += rows.size
+
+
+def open_businesses(model: "CityModel", rows: np.ndarray) -> None:
+    """These people leave any job and work in a business of their own (module docstring)."""
     if rows.size == 0:
         return
+    pop = model.pop
     skilled = skilled_eligible(model, rows)
     level = np.where(skilled, JobLevel.SKILLED, JobLevel.ELEMENTARY).astype(np.int8)
     leave_job(model, rows)  # an employee gives up the job (it is not refilled from a list)
@@ -65,7 +72,29 @@ def business_starts(model: "CityModel", rng: np.random.Generator) -> None:
                     dtype=np.float32)
     own = np.full(rows.size, OWN_BUSINESS, dtype=np.int64)
     pop.wage_eur_per_month[rows] = wage[pop.origin_sector[rows], level] * earnings.pay_factor(model, rows, own)
-    model.flows.self_employment_starts += rows.size
+
+
+def settled_businesses(model: "CityModel", rows: np.ndarray, months: np.ndarray) -> None:
+    """Give a business to those of ``rows`` who would run one after ``months`` months of
+    starts and closures, in closed form: the people of a stock, before their warm-up.
+
+    From no business, with a start rate r (the monthly rate times one's command of the
+    language) and a closure rate c, the chance of running one after m months is
+    r / (r + c) * (1 - (1 - r - c)^m). Only people searching for work who may start a
+    business are drawn, and each of their ``months`` counts as one in which they could
+    start (a spell of care, or a lower command of the language earlier, is not counted
+    off): the warm-up settles the rest, over 1 / (r + c) months (about 6 years).
+    """
+    pop, lm = model.pop, model.params.labour_market
+    searching = (pop.labour[rows] == LabourState.SEARCHING) & (pop.status[rows] != ASYLUM_SEEKER)
+    rows, months = rows[searching], months[searching]
+    may_start = work_authorised(model, rows)
+    rows, months = rows[may_start], months[may_start]
+    start = lm.self_employment_start_rate_per_month * pop.language[rows].astype(np.float64)
+    total = start + lm.business_closure_rate_per_month
+    stationary = np.divide(start, total, out=np.zeros_like(start), where=total > 0)
+    running = stationary * (1 - (1 - total) ** np.maximum(months, 0))
+    open_businesses(model, rows[draws.happens(model.rng, running, rows.size)])
 
 
 def business_closures(model: "CityModel", rng: np.random.Generator) -> None:
