@@ -5,11 +5,11 @@ scenario's mean, as in a stock fed by steady inflows with constant departures), 
 their legal status, language, readiness, care duties, diploma recognition and own
 businesses are set to where the model's own rules would have taken them by now, in closed
 form. Other labour states start from the barriers alone (inactive, not ready or
-searching); the long warm-up's
-``population.warmup_months`` then let jobs, ties and status changes settle. Runs start
-from the steady-state snapshot of that warm-up instead (:mod:`sim.steady_state`), so this
-stock is built once per warm-up, for the snapshot, and for runs that ask for the long
-warm-up.
+searching); the long warm-up's ``population.warmup_months`` then let jobs, ties and
+status changes settle. Runs start from the steady-state snapshot of that warm-up instead
+(:mod:`sim.steady_state`), so this stock is built once per warm-up, for the snapshot, for
+runs that ask for the long warm-up, and for each simulation of a calibration (which warms
+up for ``FIT_WARMUP_MONTHS``).
 """
 
 from typing import TYPE_CHECKING
