@@ -53,6 +53,15 @@ def test_labour_demand_follows_the_nationals_employment():
     assert nationals.loc[2015] < nationals.loc[2023] - 3  # the premise of the test
 
 
+def test_a_flat_stretch_of_employment_keeps_the_presets_demand():
+    # Above the preset's scale the nationals' employment barely moves; measured with noise
+    # and made monotone, it is flat from 0.8 to 1.6 here. The rate of that stretch is
+    # reached at any of those multiples: the preset's own (1) is kept, not the stretch's end.
+    rates = np.interp(replay.DEMAND_GRID, [0.1, 0.8, 1.6], [0.3, 0.7, 0.7])
+    assert replay.demand_multiple(0.7, rates) == 1.0
+    assert replay.demand_multiple(0.5, rates) == pytest.approx(float(np.interp(0.5, rates[:10], replay.DEMAND_GRID[:10])))
+
+
 def test_the_replay_command_writes_its_report_without_refitting(tmp_path):
     fitted = (ROOT / "calibration" / "fitted" / "liege.toml").read_text()
     db = f"sqlite:///{tmp_path / 'r.db'}"

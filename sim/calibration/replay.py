@@ -219,8 +219,20 @@ def labour_demand(preset: str, base: Scenario, years: range, seed: int, people: 
         if used is None:
             raise ReplayError(f"replay: no published nationals' employment rate for {FIT_YEAR} in calibration/replay/labour.csv")
         wanted = at_fit + float(nationals.loc[used] - nationals.loc[FIT_YEAR])
-        demand[year] = float(scale * np.interp(wanted, rates, DEMAND_GRID))
+        demand[year] = float(scale * demand_multiple(wanted, rates))
     return demand
+
+
+def demand_multiple(wanted: float, rates: np.ndarray) -> float:
+    """The multiple of the preset's openings scale (``DEMAND_GRID``) at which the nationals'
+    employment rate is ``wanted``, by linear interpolation between the grid's ``rates``
+    (made monotone). Where a flat stretch gives it at several multiples (at the top, where
+    openings exceed job seekers and the noise was levelled), the rate does not tell them
+    apart, so the one nearest the preset's own scale, 1, is kept."""
+    flat = DEMAND_GRID[rates == wanted]
+    if flat.size > 1:
+        return float(flat[np.argmin(np.abs(flat - 1.0))])
+    return float(np.interp(wanted, rates, DEMAND_GRID))
 
 
 def replay(preset: str, first_year: int, last_year: int, settings: Settings, progress=None) -> Replay:
