@@ -83,7 +83,7 @@ def settled_businesses(model: "CityModel", rows: np.ndarray, months: np.ndarray)
     r / (r + c) * (1 - (1 - r - c)^m). Only people searching for work who may start a
     business are drawn, and each of their ``months`` counts as one in which they could
     start (a spell of care, or a lower command of the language earlier, is not counted
-    off): the warm-up settles the rest, over 1 / (r + c) months (about 6 years).
+    off): the warm-up settles the rest, over 1 / (r + c) months (about 5 years).
     """
     pop, lm = model.pop, model.params.labour_market
     searching = (pop.labour[rows] == LabourState.SEARCHING) & (pop.status[rows] != ASYLUM_SEEKER)
