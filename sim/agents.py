@@ -42,7 +42,9 @@ class EmployerTable:
         self.openings = np.zeros((0, len(JobLevel)), dtype=np.int64)
         """This month's openings for migrant applicants, by employer and job level."""
         self._rates_key: tuple | None = None
-        self._rates: list[tuple[float, float]] = []
+        self._rate_array = np.zeros((0, len(JobLevel)), dtype=np.float64)
+        self._rates: list[tuple[float, float]] | None = None
+        self._per_sector: tuple[tuple, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return self.sector.size
@@ -59,24 +61,38 @@ class EmployerTable:
         """Forget the mean openings computed for this month (a column was written)."""
         self._rates_key = None
 
-    def opening_rates(self, model: "CityModel") -> list[tuple[float, float]]:
-        """Each employer's mean openings this month, (elementary, skilled): its sector's rate
-        per 1,000 migrants times its share of them (``Employer.open_positions``).
+    def opening_rate_array(self, model: "CityModel") -> np.ndarray:
+        """Each employer's mean openings this month, a row (elementary, skilled) per
+        employer: its sector's rate per 1,000 migrants times its share of them
+        (``Employer.open_positions``).
 
         Computed for all employers at once and kept while the month, the number of
-        migrants, the scenario and the sectors stay the same; the arithmetic is the scalar
-        one, element by element, so the means are the same floats.
+        migrants, the scenario and the sectors stay the same (the sectors' rates while the
+        sectors do).
         """
         key = (model.month, model.pop.count(), model.params, model.sectors)
         if key != self._rates_key:  # a tuple compares the same objects by identity first: cheap
             thousands = key[1] / 1000 * self.size_share * model.params.labour_market.openings_scale
-            rates = np.array(
-                [[s.elementary_openings_per_1000_per_month, s.skilled_openings_per_1000_per_month] for s in model.sectors],
-                dtype=np.float64,
-            ).reshape(-1, len(JobLevel))[self.sector]
-            self._rates = [tuple(pair) for pair in (rates * thousands[:, None]).tolist()]
+            self._rate_array = self._sector_rates(model.sectors)[self.sector] * thousands[:, None]
+            self._rates = None
             self._rates_key = key
+        return self._rate_array
+
+    def opening_rates(self, model: "CityModel") -> list[tuple[float, float]]:
+        """``opening_rate_array`` as pairs of Python floats (the same floats), for the
+        per-agent ``Employer.open_positions``."""
+        rates = self.opening_rate_array(model)
+        if self._rates is None:
+            self._rates = [tuple(pair) for pair in rates.tolist()]
         return self._rates
+
+    def _sector_rates(self, sectors: tuple) -> np.ndarray:
+        """Openings per 1,000 migrants per month by sector and job level."""
+        if self._per_sector is None or self._per_sector[0] is not sectors:
+            rates = np.array([[s.elementary_openings_per_1000_per_month, s.skilled_openings_per_1000_per_month]
+                              for s in sectors], dtype=np.float64).reshape(-1, len(JobLevel))
+            self._per_sector = (sectors, rates)
+        return self._per_sector[1]
 
 
 def employer_table(model: "CityModel") -> EmployerTable:
@@ -152,12 +168,8 @@ class Employer(mesa.Agent):
     def open_positions(self, rng: np.random.Generator) -> None:
         """Draw this month's openings for migrant applicants, by job level: Poisson around
         its sector's rates per 1,000 migrants times its share of them (``opening_rates``)."""
-        model = self.model
-        table = model.employer_table
-        rates = table._rates
-        if (model.month, model.pop.count(), model.params, model.sectors) != table._rates_key:
-            rates = table.opening_rates(model)  # the first employer of the month computes them all
-        elementary, skilled = rates[self.index]
+        table = self.model.employer_table
+        elementary, skilled = table.opening_rates(self.model)[self.index]  # the first employer of the month computes them all
         openings = table.openings[self.index]
         openings[ELEMENTARY] = rng.poisson(elementary)
         openings[SKILLED] = rng.poisson(skilled)
@@ -172,7 +184,7 @@ def open_all_positions(model: "CityModel", rng: np.random.Generator) -> None:
     then 1, ... as one array gives the numbers of the per-agent loop, without the loop.
     """
     table = employer_table(model)
-    table.openings[:] = rng.poisson(np.array(table.opening_rates(model), dtype=np.float64).reshape(-1, len(JobLevel)))
+    table.openings[:] = rng.poisson(table.opening_rate_array(model))
 
 
 class Municipality(mesa.Agent):
