@@ -39,8 +39,10 @@ def test_the_fits_warm_up_gives_the_presets_targets(preset):
     # 180-month warm-up and after the fit's 72. The gap between the two means may be the
     # bias allowed (a quarter of the target's tolerance) plus chance: a Student quantile
     # (2 x 7 degrees of freedom, the variances estimated from 8 seeds each) at a family-wise
-    # error of 1 % over every preset and target (Bonferroni), times the standard error of
-    # the difference of two independent means (the two warm-ups share no month's draws).
+    # error of 1 % over every preset and target (Bonferroni: a fifth of it per preset),
+    # times the standard error of the difference of two independent means. Runs of the same
+    # seed start from the same closed-form stock, which can only correlate them positively,
+    # so the two-sample variance errs on the safe side.
     # The bound can fail: after a 36-month warm-up the nationals' employment (T02) is 1.8
     # points short, beyond its bound of 1.5. After 72 months the largest gaps are the
     # employment rates, migrants' and nationals', up to about 0.8 points.
