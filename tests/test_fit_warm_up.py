@@ -1,5 +1,5 @@
 """The fit's warm-up (``FIT_WARMUP_MONTHS``): a particle warmed up for 72 months from the
-closed-form stock gives every fitted target within a quarter of its tolerance of what the
+closed-form stock gives every fitted target within about a quarter of its tolerance of what the
 preset's 180 months give, so a fit spends its simulations on the months it measures."""
 
 import numpy as np

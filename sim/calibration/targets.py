@@ -115,7 +115,7 @@ instead of the preset's ``population.warmup_months`` (180).
 Every particle is a new warm-up (a snapshot per particle, ``sim.steady_state``, would
 cost more than the warm-up itself at the fit's small size, and fill the cache), and 180
 months were four fifths of a particle's months. After 72 months every fitted target of
-every preset is within a quarter of its tolerance of where 180 months leave it
+every preset is within about a quarter of its tolerance of where 180 months leave it
 (``tests/test_fit_warm_up.py``); the employment rates, migrants' and nationals', settle
 last, still about 0.8 points short. Hits and misses are judged at a whole tolerance, in
 reports run with the preset's own warm-up. ``--warmup-months 180`` fits that model
