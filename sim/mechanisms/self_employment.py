@@ -52,10 +52,18 @@ def business_starts(model: "CityModel", rng: np.random.Generator) -> None:
     pop, lm = model.pop, model.params.labour_market
     rows = draws.chosen(rng, lm.self_employment_start_rate_per_month, pop.slots)
     rows = np.compress(draws.happens(rng, pop.language[rows], rows.size), rows)
-    rows = np.compress(_MAY_START[pop.labour[rows]] & (pop.status[rows] != ASYLUM_SEEKER), rows)
-    rows = np.compress(work_authorised(model, rows), rows)
+    rows = np.compress(may_start(model, rows), rows)
     open_businesses(model, rows)
     model.flows.self_employment_starts += rows.size
+
+
+def may_start(model: "CityModel", rows: np.ndarray) -> np.ndarray:
+    """Which of these people may start a business: searchers and employees with the right
+    to work, other than asylum seekers."""
+    pop = model.pop
+    allowed = _MAY_START[pop.labour[rows]] & (pop.status[rows] != ASYLUM_SEEKER)
+    allowed[allowed] = work_authorised(model, rows[allowed])
+    return allowed
 
 
 def open_businesses(model: "CityModel", rows: np.ndarray) -> None:
@@ -80,16 +88,15 @@ def settled_businesses(model: "CityModel", rows: np.ndarray, months: np.ndarray)
 
     From no business, with a start rate r (the monthly rate times one's command of the
     language) and a closure rate c, the chance of running one after m months is
-    r / (r + c) * (1 - (1 - r - c)^m). Only people searching for work who may start a
-    business are drawn, and each of their ``months`` counts as one in which they could
-    start (a spell of care, or a lower command of the language earlier, is not counted
-    off): the warm-up settles the rest, over 1 / (r + c) months (about 5 years).
+    r / (r + c) * (1 - (1 - r - c)^m). Only those who may start one (``may_start``; in a
+    stock, the searchers among them) are drawn, and each of their ``months`` counts as one
+    in which they could start (a spell of care, or a lower command of the language earlier,
+    is not counted off): the warm-up settles the rest, over 1 / (r + c) months (about 5
+    years).
     """
     pop, lm = model.pop, model.params.labour_market
-    searching = (pop.labour[rows] == LabourState.SEARCHING) & (pop.status[rows] != ASYLUM_SEEKER)
-    rows, months = rows[searching], months[searching]
-    may_start = work_authorised(model, rows)
-    rows, months = rows[may_start], months[may_start]
+    allowed = may_start(model, rows)
+    rows, months = rows[allowed], months[allowed]
     start = lm.self_employment_start_rate_per_month * pop.language[rows].astype(np.float64)
     total = start + lm.business_closure_rate_per_month
     stationary = np.divide(start, total, out=np.zeros_like(start), where=total > 0)
